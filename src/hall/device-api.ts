@@ -1,0 +1,96 @@
+import type { ZodType } from 'zod';
+import type { Logger } from '../platform/logger.js';
+import type { EventBus } from '../platform/event-bus.js';
+import type { QueueCommand } from '../queue/commands.js';
+import type { HallEvent, SequencedEvent } from '../queue/events.js';
+import type { Ticket, WindowState } from '../queue/ticket.js';
+import type { QueueModel } from '../queue/model.js';
+
+/**
+ * The contract between the hall and one device driver. A device kind is a folder under
+ * devices/<kind>/ with a codec (pure), a driver (I/O) and a simulator; the hall knows drivers
+ * only through this file, so a new device is a new folder plus one line in devices/registry.ts.
+ */
+
+/** Events inside the process. `event` fires after the event is durable in the journal. */
+export interface HallBusEvents {
+  event: SequencedEvent;
+  /** A call announcement wanted (ticket called or recalled): the voice caller listens. */
+  announce: { number: string; windowId: string; windowNumber: number; serviceId: string; recall: boolean; at: number };
+  /** Text an operator broadcast to the hall display. */
+  broadcast: { text: string; at: number };
+}
+
+/** What a driver may read of the hall without changing it. */
+export interface HallView {
+  readonly model: QueueModel;
+  window(windowId: string): WindowState | undefined;
+  ticket(number: string): Ticket | undefined;
+  /** Waiting tickets per service, in call order. */
+  waiting(serviceId: string): Ticket[];
+  /** Today's transactions finished (办件量). */
+  servedToday(): number;
+  /** Latest calls, newest first. */
+  recentCalls(limit: number): Array<{ number: string; windowId: string; windowNumber: number; at: number }>;
+  /** Estimated wait in minutes for a new ticket of this service. */
+  estimatedWaitMinutes(serviceId: string): number;
+  now(): number;
+}
+
+export interface CommandOk {
+  ok: true;
+  events: SequencedEvent[];
+  /** The ticket the command concerned, when there is one (issued, called ...). */
+  ticket?: Ticket;
+}
+export interface CommandRefused {
+  ok: false;
+  code: string;
+  message: string;
+}
+export type CommandResult = CommandOk | CommandRefused;
+
+export interface DeviceAlarm {
+  code: string;
+  message: string;
+  severity: 'info' | 'warning' | 'critical';
+}
+
+export interface DeviceContext {
+  readonly deviceId: string;
+  /** Child logger carrying `device` (and `window` where the device belongs to one). */
+  readonly log: Logger;
+  readonly hall: HallView;
+  readonly bus: EventBus<HallBusEvents>;
+  /** Run a queue command exactly as an MQTT request would (journal first, then everything else). */
+  submit(command: QueueCommand): Promise<CommandResult>;
+  /**
+   * Journal and publish a hall event that is not a queue command (a gate decision, a printer
+   * fault). Resolves once durable.
+   */
+  record(event: Omit<Extract<HallEvent, { type: `device.${string}` }>, 'at' | 'day' | 'deviceId'>): Promise<SequencedEvent>;
+  /** Retained `device/<id>/availability`: "online" | "offline". */
+  setAvailability(online: boolean, reason?: string): void;
+  /** Retained `device/<id>`: the device's current state as JSON. */
+  publishState(state: Record<string, unknown>): void;
+  raiseAlarm(alarm: DeviceAlarm): void;
+  clearAlarm(code: string): void;
+  /** MQTT topics under `device/<id>/` for networked devices (kiosks, voice boxes). */
+  publish(subtopic: string, payload: unknown, options?: { retain?: boolean }): void;
+  subscribe(subtopic: string, handler: (payload: unknown, topic: string) => void): () => void;
+}
+
+export interface DeviceDriver {
+  readonly id: string;
+  readonly kind: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A device kind: how its config options look and how a driver is made. */
+export interface DeviceKind<Options = unknown> {
+  kind: string;
+  description: string;
+  options: ZodType<Options>;
+  create(id: string, options: Options, ctx: DeviceContext): DeviceDriver;
+}
