@@ -49,6 +49,8 @@ export interface Ticket {
   recalls: number;
   transfers: number;
   rating?: number;
+  /** Set once the evaluation is over (rated, or the pad's prompt timed out): one rating per ticket. */
+  ratedAt?: number;
 }
 
 export type WindowStatus = 'closed' | 'open' | 'paused';

@@ -1,0 +1,82 @@
+import type { HallClock } from './model.js';
+
+export interface LocalTime {
+  /** Local calendar date, YYYY-MM-DD. */
+  date: string;
+  /** Minutes since local midnight. */
+  minutes: number;
+  /** 0 = Sunday. */
+  weekday: number;
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/**
+ * The hall's local calendar. Time is always passed in (the queue core never reads a clock);
+ * Intl does the time-zone arithmetic so daylight-saving zones work too.
+ */
+export class HallCalendar {
+  private readonly format: Intl.DateTimeFormat;
+  private cachedMinute = Number.NaN;
+  private cached: LocalTime = { date: '', minutes: 0, weekday: 0 };
+
+  constructor(readonly clock: HallClock) {
+    this.format = new Intl.DateTimeFormat('en-US', {
+      timeZone: clock.timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+      hourCycle: 'h23',
+    });
+  }
+
+  local(at: number): LocalTime {
+    const minute = Math.floor(at / 60_000);
+    if (minute === this.cachedMinute) return this.cached;
+    const parts: Record<string, string> = {};
+    for (const part of this.format.formatToParts(at)) parts[part.type] = part.value;
+    this.cachedMinute = minute;
+    this.cached = {
+      date: `${parts.year}-${parts.month}-${parts.day}`,
+      minutes: Number(parts.hour) * 60 + Number(parts.minute),
+      weekday: WEEKDAYS[parts.weekday ?? 'Sun'] ?? 0,
+    };
+    return this.cached;
+  }
+
+  /** The business day `at` belongs to: numbering restarts at `dayStartsAt`, not at midnight. */
+  businessDay(at: number): string {
+    const local = this.local(at);
+    return local.minutes >= this.clock.dayStartsAt ? local.date : previousDate(local.date);
+  }
+
+  /** Whether the hall takes new tickets at `at`: an open day, before closing time. */
+  acceptsTickets(at: number): boolean {
+    const local = this.local(at);
+    return this.clock.openDays.includes(local.weekday) && local.minutes < this.clock.close;
+  }
+
+  /** Past closing time of the business day (or a day the hall does not open). */
+  isClosed(at: number): boolean {
+    const local = this.local(at);
+    if (!this.clock.openDays.includes(local.weekday)) return true;
+    return local.minutes >= this.clock.close || local.minutes < this.clock.dayStartsAt;
+  }
+
+  minutesOfDay(at: number): number {
+    return this.local(at).minutes;
+  }
+}
+
+export function previousDate(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+export function formatMinutes(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
