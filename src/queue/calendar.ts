@@ -55,15 +55,22 @@ export class HallCalendar {
 
   /** Whether the hall takes new tickets at `at`: an open day, before closing time. */
   acceptsTickets(at: number): boolean {
-    const local = this.local(at);
-    return this.clock.openDays.includes(local.weekday) && local.minutes < this.clock.close;
+    return !this.isClosed(at);
   }
 
-  /** Past closing time of the business day (or a day the hall does not open). */
+  /**
+   * Past closing time of the business day, or a day the hall does not open. Times are measured
+   * from the start of the business day, so a day starting at 04:00 with hours 08:30-17:30 is
+   * closed from 17:30 until 04:00 the next morning. Hours of 00:00-24:00 mean always open.
+   */
   isClosed(at: number): boolean {
-    const local = this.local(at);
-    if (!this.clock.openDays.includes(local.weekday)) return true;
-    return local.minutes >= this.clock.close || local.minutes < this.clock.dayStartsAt;
+    const { open, close, dayStartsAt, openDays } = this.clock;
+    const weekday = new Date(`${this.businessDay(at)}T00:00:00Z`).getUTCDay();
+    if (!openDays.includes(weekday)) return true;
+    if (close - open >= 24 * 60) return false;
+    const sinceDayStart = (this.local(at).minutes - dayStartsAt + 1440) % 1440;
+    const closeSinceDayStart = ((close - dayStartsAt - 1 + 1440) % 1440) + 1;
+    return sinceDayStart >= closeSinceDayStart;
   }
 
   minutesOfDay(at: number): number {

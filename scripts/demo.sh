@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the demo hall (embedded broker, simulated devices) after setting the machine up.
+# Usage: ./scripts/demo.sh [hall-edge demo options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+exec node dist/src/cli/main.js demo "$@"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Brings a fresh machine to the point where hall-edge builds, runs and tests:
+# Debian packages (when missing), npm dependencies, and the TypeScript build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v socat >/dev/null || need+=(socat)
+command -v mosquitto >/dev/null || need+=(mosquitto)
+command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox)
+command -v openssl >/dev/null || need+=(openssl)
+command -v gpiomon >/dev/null || need+=(gpiod)
+if [ "${HALL_EDGE_SKIP_BROWSER:-0}" != 1 ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Reinstall when package-lock.json changed since the last install.
+stamp=node_modules/.hall-edge-lock
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+
+echo "setup: building"
+npx tsc -p tsconfig.json

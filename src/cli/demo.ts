@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../platform/logger.js';
+import { loadConfig, ConfigError } from '../config/load.js';
+import type { HallConfig } from '../config/schema.js';
+import { startDaemon } from '../hall/daemon.js';
+import { deviceKindSchemas } from './device-schemas.js';
+import { runUntilSignal } from './run.js';
+import { startDemoDevices, type DemoDevices } from './demo-devices.js';
+
+const DEMO_CONFIG = new URL('../../../config/demo-hall.yaml', import.meta.url);
+const DEMO_CONFIG_FROM_SRC = new URL('../../config/demo-hall.yaml', import.meta.url);
+
+interface DemoCredential {
+  username: string;
+  password: string;
+  role: string;
+}
+
+/**
+ * The demo hall: the demo config on the embedded broker, with simulated devices on PTY pairs and
+ * scripted staff so the hall moves by itself. Opening hours are widened to the whole day (unless
+ * --real-hours) so the demo works whenever someone tries it.
+ */
+export async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      state: { type: 'string' },
+      'real-hours': { type: 'boolean', default: false },
+      'tcp-port': { type: 'string', default: '1883' },
+      'ws-port': { type: 'string', default: '8083' },
+      'dashboard-port': { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'no-devices': { type: 'boolean', default: false },
+      speed: { type: 'string', default: '1' },
+    },
+    strict: true,
+  });
+  const configFile = fileExists(DEMO_CONFIG) ? DEMO_CONFIG : DEMO_CONFIG_FROM_SRC;
+  let config: HallConfig;
+  try {
+    config = loadConfig(configFile.pathname, { deviceKinds: deviceKindSchemas() });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const stateDir = resolve(values.state ?? 'data/demo');
+  mkdirSync(stateDir, { recursive: true });
+  config = {
+    ...config,
+    stateDir,
+    mqtt: {
+      ...config.mqtt,
+      tcp: { host: values.host, port: Number(values['tcp-port']) },
+      ws: { host: values.host, port: Number(values['ws-port']), path: '/mqtt' },
+    },
+    dashboard: config.dashboard ? { ...config.dashboard, host: values.host, port: Number(values['dashboard-port']) } : config.dashboard,
+  };
+  if (!values['real-hours']) config = allDay(config);
+
+  const log = createLogger({ level: config.log?.level });
+  const credentials = readCredentials(configFile);
+  let demoDevices: DemoDevices | undefined;
+  if (!values['no-devices']) {
+    demoDevices = await startDemoDevices({ config, stateDir, log: log.child({ component: 'demo' }), speed: Number(values.speed) || 1 });
+    config = { ...config, devices: [...(config.devices ?? []), ...demoDevices.deviceEntries] };
+  }
+
+  return runUntilSignal(
+    log,
+    () => startDaemon({ config, log }),
+    async (daemon) => {
+      await demoDevices?.afterDaemonStarted(daemon);
+      printWelcome(config, daemon.ports, credentials, stateDir, demoDevices);
+    },
+    async () => {
+      await demoDevices?.stop();
+    },
+  );
+}
+
+function allDay(config: HallConfig): HallConfig {
+  return {
+    ...config,
+    hall: { ...config.hall, openDays: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], openingHours: { open: '00:00', close: '24:00' }, dayStartsAt: '00:00' },
+    queue: { ...config.queue, enforceWindowSchedule: false },
+  } as HallConfig;
+}
+
+function readCredentials(configFile: URL): DemoCredential[] {
+  try {
+    return JSON.parse(readFileSync(new URL('demo-credentials.json', configFile), 'utf8')) as DemoCredential[];
+  } catch {
+    return [];
+  }
+}
+
+function fileExists(url: URL): boolean {
+  try {
+    readFileSync(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function printWelcome(
+  config: HallConfig,
+  ports: { tcp: number; ws?: number },
+  credentials: DemoCredential[],
+  stateDir: string,
+  devices: DemoDevices | undefined,
+): void {
+  const host = config.mqtt.tcp.host;
+  const base = `hall/${config.hall.id}`;
+  const operator = credentials.find((c) => c.role === 'operator') ?? credentials[0];
+  const observer = credentials.find((c) => c.role === 'observer') ?? operator;
+  const lines = [
+    '',
+    `  hall-edge demo hall "${config.hall.name.zh}" (${config.hall.id}) is running`,
+    `  MQTT:      mqtt://${host}:${ports.tcp}   WebSocket: ws://${host}:${ports.ws ?? '-'}/mqtt`,
+    config.dashboard ? `  Dashboard: http://${config.dashboard.host}:${config.dashboard.port}/` : '',
+    `  State:     ${stateDir}`,
+    '',
+    '  Demo users (role: username / password):',
+    ...credentials.map((c) => `    ${c.role.padEnd(9)} ${c.username} / ${c.password}`),
+    '',
+    '  Watch the hall:',
+    operator ? `    mosquitto_sub -h ${host} -p ${ports.tcp} -u ${observer?.username} -P '${observer?.password}' -t '${base}/#' -v` : '',
+    '  Take a ticket:',
+    operator
+      ? `    mosquitto_pub -h ${host} -p ${ports.tcp} -u ${operator.username} -P '${operator.password}' -t '${base}/bridge/request/issue' -m '{"transaction":"t1","serviceId":"${config.services[0]?.id}"}'`
+      : '',
+    ...(devices?.describe() ?? []),
+    '',
+    '  Ctrl-C stops the hall.',
+    '',
+  ];
+  process.stdout.write(`${lines.filter((line) => line !== '').join('\n')}\n`);
+}

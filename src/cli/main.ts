@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { createLogger } from '../platform/logger.js';
+import { VERSION } from '../platform/version.js';
+import { runCommand } from './run.js';
+import { checkConfigCommand } from './check-config.js';
+import { passwdCommand } from './passwd.js';
+import { statsCommand } from './stats.js';
+import { demoCommand } from './demo.js';
+
+const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-service hall
+
+Usage:
+  hall-edge run --config FILE            run the daemon
+  hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N]
+                                         run the demo hall: embedded broker, simulated devices
+  hall-edge check-config FILE            validate a config file without starting
+  hall-edge passwd [--password P]        print a scrypt hash for a user's password (reads stdin)
+  hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv]
+                                         a day's figures from the journal
+  hall-edge voice build-clips --out DIR  generate the default voice clip set with espeak-ng
+  hall-edge --version | --help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'demo':
+      return demoCommand(rest);
+    case 'check-config':
+      return checkConfigCommand(rest);
+    case 'passwd':
+      return passwdCommand(rest);
+    case 'stats':
+      return statsCommand(rest);
+    case 'voice': {
+      const { voiceCommand } = await import('./voice.js');
+      return voiceCommand(rest);
+    }
+    case '--version':
+    case '-v':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`hall-edge: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const log = createLogger();
+    log.fatal({ err }, 'hall-edge failed');
+    process.exitCode = 1;
+  },
+);

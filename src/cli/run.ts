@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { loadConfig, ConfigError } from '../config/load.js';
+import { deviceKindSchemas } from './device-schemas.js';
+import { startDaemon, type RunningDaemon } from '../hall/daemon.js';
+import type { HallConfig } from '../config/schema.js';
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  if (!values.config) {
+    process.stderr.write('hall-edge run: --config FILE is required\n');
+    return 2;
+  }
+  let config: HallConfig;
+  try {
+    config = loadConfig(values.config, { deviceKinds: deviceKindSchemas() });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.log?.level });
+  return runUntilSignal(log, () => startDaemon({ config, log }));
+}
+
+/**
+ * Runs a daemon until SIGTERM/SIGINT, then stops it cleanly (offline state published, journal
+ * closed). A second signal forces the exit.
+ */
+export async function runUntilSignal(log: Logger, start: () => Promise<RunningDaemon>, onStarted?: (daemon: RunningDaemon) => void | Promise<void>, onStopping?: () => Promise<void>): Promise<number> {
+  installCrashHandlers(log);
+  let daemon: RunningDaemon;
+  try {
+    daemon = await start();
+  } catch (err) {
+    log.fatal({ err }, `could not start: ${(err as Error).message}`);
+    return 1;
+  }
+  await onStarted?.(daemon);
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      signalled = true;
+      log.info({ signal }, 'stopping');
+      (onStopping?.() ?? Promise.resolve())
+        .then(() => daemon.stop())
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            log.error({ err }, 'stop failed');
+            resolve(1);
+          },
+        );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+function installCrashHandlers(log: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    // A bug, but not one worth dropping every device and client for: log it loudly and go on.
+    log.error({ err: reason }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (err) => {
+    // State may be inconsistent; the journal holds everything acknowledged, so exit and let
+    // systemd restart us from it.
+    log.fatal({ err }, 'uncaught exception: exiting for a clean restart');
+    process.exit(70);
+  });
+}

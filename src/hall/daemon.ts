@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Logger } from '../platform/logger.js';
+import { SystemdNotifier } from '../platform/sd-notify.js';
+import { startBroker, type RunningBroker } from '../bus/broker.js';
+import { MqttBridge, RequestError } from '../bus/bridge.js';
+import { Journal } from '../journal/journal.js';
+import type { HallConfig } from '../config/schema.js';
+import { toQueueModel } from '../config/load.js';
+import { deviceKinds } from '../../devices/registry.js';
+import { Hall } from './hall.js';
+import { MqttApi } from './mqtt-api.js';
+import { DeviceManager } from './device-manager.js';
+import { formatZodIssues } from './request-schemas.js';
+import { VERSION } from '../platform/version.js';
+
+export interface DaemonOptions {
+  config: HallConfig;
+  log: Logger;
+  /** Overrides the wall clock (tests, what-if simulation). */
+  now?: () => number;
+  /** Housekeeping tick interval (day rollover, closing time). */
+  tickMs?: number;
+}
+
+export interface RunningDaemon {
+  hall: Hall;
+  api: MqttApi;
+  devices: DeviceManager;
+  broker: RunningBroker;
+  ports: { tcp: number; ws?: number; tls?: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole daemon: journal (replayed), queue, embedded broker, MQTT API and devices, in
+ * that order, so the broker only opens once the hall knows where it was before the restart.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { config, log } = options;
+  const model = toQueueModel(config);
+  const journalPath = join(config.stateDir, 'journal.db');
+  const journal = Journal.open(journalPath, log.child({ component: 'journal' }));
+  const notifier = new SystemdNotifier(log);
+
+  const hall = new Hall({ model, journal, log: log.child({ component: 'hall' }), now: options.now });
+  const started = Date.now();
+  const replayed = hall.replay();
+  log.info({ day: replayed.day, events: replayed.events, ms: Date.now() - started, journal: journalPath }, 'journal replayed');
+  hall.tick();
+
+  let broker: RunningBroker | undefined;
+  try {
+    broker = await startBroker(
+      {
+        hallId: config.hall.id,
+        tcp: config.mqtt.tcp,
+        ws: config.mqtt.ws,
+        tls: config.mqtt.tls,
+        users: config.users,
+      },
+      log.child({ component: 'broker' }),
+    );
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
+
+  const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }));
+  const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
+  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }));
+
+  api.addRequest('broadcast', (payload) => {
+    const parsed = z.strictObject({ text: z.string().min(1).max(200) }).safeParse(payload);
+    if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
+    const event = hall.record({ type: 'device.hall.broadcast', deviceId: 'hall', data: { text: parsed.data.text } });
+    hall.bus.emit('broadcast', { text: parsed.data.text, at: event.at });
+    return { seq: event.seq };
+  });
+  api.addRequest('devices', () => ({ devices: devices.summary(), alarms: devices.activeAlarms() }));
+
+  devices.create(config.devices ?? []);
+  for (const driver of devices.drivers()) {
+    const requests = (driver as { requests?: () => Record<string, (payload: Record<string, unknown>) => unknown> }).requests?.();
+    for (const [name, handler] of Object.entries(requests ?? {})) api.addRequest(name, handler);
+  }
+
+  await api.start();
+  await devices.startAll();
+  devices.publishAlarms();
+  const publishInfo = () => bridge.publishInfo({ ...api.info(), name: config.hall.name, version: VERSION, devices: devices.summary() });
+  publishInfo();
+
+  const tick = setInterval(() => {
+    const day = hall.engine.currentDay();
+    hall.tick();
+    if (hall.engine.currentDay() !== day) publishInfo();
+  }, options.tickMs ?? 10_000);
+  tick.unref();
+
+  notifier.ready(`hall ${config.hall.id}: ${model.windows.length} windows, ${model.services.length} services`);
+  log.info({ hall: config.hall.id, ports: broker.ports, version: VERSION }, 'hall-edge running');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    hall,
+    api,
+    devices,
+    broker,
+    ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort },
+    stop: () =>
+      (stopping ??= (async () => {
+        notifier.stopping();
+        clearInterval(tick);
+        await devices.stopAll();
+        await api.stop();
+        await bridge.stop();
+        await broker!.close();
+        journal.close();
+        log.info('hall-edge stopped');
+      })()),
+  };
+}

@@ -1,0 +1,140 @@
+import type { Logger } from '../platform/logger.js';
+import type { MqttBridge } from '../bus/bridge.js';
+import type { Hall } from './hall.js';
+import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from './device-api.js';
+
+export interface DeviceConfigEntry {
+  id: string;
+  kind: string;
+  window?: string;
+  options?: unknown;
+}
+
+interface DeviceRecord {
+  driver: DeviceDriver;
+  kind: string;
+  window?: string;
+  online: boolean;
+  alarms: Map<string, DeviceAlarm & { since: number }>;
+}
+
+/**
+ * Builds the configured device drivers and gives each its DeviceContext: the only door a
+ * driver has to the hall, the journal and MQTT. A driver that fails to start is logged and
+ * reported offline; it does not stop the daemon or the other devices.
+ */
+export class DeviceManager {
+  private readonly devices = new Map<string, DeviceRecord>();
+
+  constructor(
+    private readonly hall: Hall,
+    private readonly bridge: MqttBridge,
+    private readonly kinds: ReadonlyMap<string, DeviceKind<unknown>>,
+    private readonly log: Logger,
+  ) {}
+
+  create(entries: DeviceConfigEntry[]): void {
+    for (const entry of entries) {
+      const kind = this.kinds.get(entry.kind);
+      if (!kind) throw new Error(`devices: unknown device kind "${entry.kind}" for ${entry.id}`);
+      const options = kind.options.parse(entry.options ?? {});
+      const record: DeviceRecord = { driver: undefined as unknown as DeviceDriver, kind: entry.kind, window: entry.window, online: false, alarms: new Map() };
+      this.devices.set(entry.id, record);
+      record.driver = kind.create(entry.id, options, this.context(entry, record));
+    }
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(
+      [...this.devices.entries()].map(async ([id, record]) => {
+        try {
+          await record.driver.start();
+          this.log.info({ device: id, kind: record.kind }, 'device started');
+        } catch (err) {
+          this.log.error({ err, device: id, kind: record.kind }, 'device failed to start; it stays offline');
+          this.publishAvailability(id, record, false, `start failed: ${(err as Error).message}`);
+        }
+      }),
+    );
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.devices.entries()].map(async ([id, record]) => {
+        try {
+          await record.driver.stop();
+        } catch (err) {
+          this.log.warn({ err, device: id }, 'device did not stop cleanly');
+        }
+      }),
+    );
+  }
+
+  driver<T extends DeviceDriver>(id: string): T | undefined {
+    return this.devices.get(id)?.driver as T | undefined;
+  }
+
+  drivers(): DeviceDriver[] {
+    return [...this.devices.values()].map((record) => record.driver);
+  }
+
+  summary(): Array<{ id: string; kind: string; window: string | null; online: boolean; alarms: string[] }> {
+    return [...this.devices.entries()].map(([id, record]) => ({
+      id,
+      kind: record.kind,
+      window: record.window ?? null,
+      online: record.online,
+      alarms: [...record.alarms.keys()],
+    }));
+  }
+
+  activeAlarms(): Array<DeviceAlarm & { deviceId: string; since: number }> {
+    return [...this.devices.entries()].flatMap(([deviceId, record]) => [...record.alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+  }
+
+  private context(entry: DeviceConfigEntry, record: DeviceRecord): DeviceContext {
+    const hall = this.hall;
+    const bridge = this.bridge;
+    const deviceId = entry.id;
+    const log = this.log.child(entry.window ? { device: deviceId, window: entry.window } : { device: deviceId });
+    return {
+      deviceId,
+      log,
+      hall: hall.view,
+      bus: hall.bus,
+      submit: async (command) => hall.execute(command),
+      record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
+      setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
+      publishState: (state) => bridge.publishRetained(`device/${deviceId}`, { ...state, updatedAt: hall.now() }),
+      raiseAlarm: (alarm) => {
+        if (record.alarms.get(alarm.code)?.message === alarm.message) return;
+        record.alarms.set(alarm.code, { ...alarm, since: hall.now() });
+        log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
+        hall.record({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
+        this.publishAlarms();
+      },
+      clearAlarm: (code) => {
+        if (!record.alarms.delete(code)) return;
+        log.info({ alarm: code }, 'alarm cleared');
+        hall.record({ type: 'device.alarm.cleared', deviceId, data: { code } });
+        this.publishAlarms();
+      },
+      publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
+      subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
+    };
+  }
+
+  private publishAvailability(deviceId: string, record: DeviceRecord, online: boolean, reason?: string): void {
+    if (record.online !== online) {
+      if (online) this.log.info({ device: deviceId }, 'device online');
+      else this.log.warn({ device: deviceId, reason }, 'device offline');
+    }
+    record.online = online;
+    this.bridge.publishRetained(`device/${deviceId}/availability`, { state: online ? 'online' : 'offline', reason: reason ?? null, at: this.hall.now() });
+  }
+
+  /** Retained `alarms`: every active alarm in the hall, for the dashboard to acknowledge. */
+  publishAlarms(): void {
+    this.bridge.publishRetained('alarms', { alarms: this.activeAlarms() });
+  }
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import type { Logger } from '../platform/logger.js';
+import type { MqttBridge } from '../bus/bridge.js';
+import { RequestError } from '../bus/bridge.js';
+import type { Journal } from '../journal/journal.js';
+import { computeDayStats } from '../queue/stats.js';
+import type { Hall } from './hall.js';
+import { formatZodIssues, isQueueRequest, parseQueueRequest } from './request-schemas.js';
+import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
+
+export type ExtraRequestHandler = (payload: Record<string, unknown>, caller: { username: string; role: string }) => Promise<unknown> | unknown;
+
+/** Coalesce `stats/today`: it is the most expensive document and the least urgent. */
+const STATS_PUBLISH_INTERVAL_MS = 1000;
+
+/**
+ * The hall's MQTT face: queue commands and queries as requests, the event stream, and the
+ * retained state documents kept current as events happen. Everything the dashboard does goes
+ * through here, so any MQTT client can do it too.
+ */
+export class MqttApi {
+  private readonly extra = new Map<string, ExtraRequestHandler>();
+  private statsTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly hall: Hall,
+    private readonly bridge: MqttBridge,
+    private readonly journal: Journal,
+    private readonly log: Logger,
+  ) {}
+
+  /** Requests contributed by other parts of the daemon (devices: gate-hold, reprint ...). */
+  addRequest(name: string, handler: ExtraRequestHandler): void {
+    if (isQueueRequest(name) || this.extra.has(name)) throw new Error(`request "${name}" is already defined`);
+    this.extra.set(name, handler);
+  }
+
+  requestNames(): string[] {
+    return [...BUILT_IN, ...this.extra.keys()].sort();
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.hall.bus.on('event', (event) => {
+      this.bridge.publishEvent(event);
+      const { windows, services, all } = affectedBy(this.hall, event);
+      if (all) this.publishAllState();
+      else {
+        for (const windowId of windows) this.publishWindow(windowId);
+        for (const serviceId of services) this.publishQueue(serviceId);
+      }
+      this.scheduleStats();
+    });
+    await this.bridge.start({ request: (command, payload, caller) => this.handle(command, payload, caller) });
+    this.publishAllState();
+    this.publishStats();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.statsTimer) clearTimeout(this.statsTimer);
+    this.statsTimer = undefined;
+  }
+
+  publishAllState(): void {
+    for (const window of this.hall.model.windows) this.publishWindow(window.id);
+    for (const service of this.hall.model.services) this.publishQueue(service.id);
+  }
+
+  private publishWindow(windowId: string): void {
+    const doc = windowDocument(this.hall, windowId);
+    if (doc) this.bridge.publishRetained(`window/${windowId}`, doc);
+  }
+
+  private publishQueue(serviceId: string): void {
+    const doc = queueDocument(this.hall, serviceId);
+    if (doc) this.bridge.publishRetained(`queue/${serviceId}`, doc);
+  }
+
+  private scheduleStats(): void {
+    if (this.statsTimer) return;
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = undefined;
+      this.publishStats();
+    }, STATS_PUBLISH_INTERVAL_MS);
+    this.statsTimer.unref();
+  }
+
+  private publishStats(): void {
+    try {
+      this.bridge.publishRetained('stats/today', this.hall.statsToday());
+    } catch (err) {
+      this.log.error({ err }, 'could not publish stats/today');
+    }
+  }
+
+  private async handle(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
+    if (isQueueRequest(command)) {
+      const parsed = parseQueueRequest(command, payload);
+      if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+      const result = this.hall.execute(parsed.command);
+      if (!result.ok) throw new RequestError(result.code, result.message);
+      this.log.debug({ request: command, user: caller.username }, 'request done');
+      return { ticket: result.ticket ?? null, events: result.events.map((e) => ({ seq: e.seq, type: e.type })) };
+    }
+    switch (command) {
+      case 'ticket': {
+        const { number } = parse(z.strictObject({ number: z.string().min(1) }), payload);
+        const ticket = this.hall.engine.ticket(number);
+        if (!ticket) throw new RequestError('unknown-ticket', `no ticket ${number} today`);
+        return { ticket, ahead: this.ahead(number) };
+      }
+      case 'tickets': {
+        const { serviceId, state } = parse(z.strictObject({ serviceId: z.string().optional(), state: z.string().optional() }), payload);
+        const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state));
+        return { tickets: tickets.sort((a, b) => a.order - b.order) };
+      }
+      case 'stats': {
+        const { day } = parse(z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }), payload);
+        if (!day || day === this.hall.engine.currentDay()) return this.hall.statsToday();
+        const stored = this.journal.dailyStats(day);
+        if (stored) return stored;
+        const events = this.journal.readDay(day);
+        if (events.length === 0) throw new RequestError('unknown-day', `no journal entries for ${day}`);
+        return computeDayStats(this.hall.model, events);
+      }
+      case 'info':
+        return this.info();
+      case 'health':
+        return { ...this.hall.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq() };
+      default: {
+        const handler = this.extra.get(command);
+        if (!handler) throw new RequestError('unknown-command', `unknown command "${command}" (known: ${this.requestNames().join(', ')})`);
+        return handler(payload, caller);
+      }
+    }
+  }
+
+  /** Position of a waiting ticket in its line (0 = next). */
+  private ahead(number: string): number | null {
+    const ticket = this.hall.engine.ticket(number);
+    if (!ticket || ticket.state !== 'waiting') return null;
+    const line = ticket.targetWindowId ? this.hall.engine.waitingForWindow(ticket.targetWindowId) : this.hall.engine.waiting(ticket.serviceId);
+    return line.findIndex((t) => t.number === number);
+  }
+
+  info(): Record<string, unknown> {
+    const model = this.hall.model;
+    return {
+      hallId: model.hallId,
+      day: this.hall.engine.currentDay() ?? null,
+      services: model.services.map((s) => ({ id: s.id, prefix: s.prefix, name: s.name, dailyCap: s.dailyCap ?? null })),
+      windows: model.windows.map((w) => ({ id: w.id, number: w.number, name: w.name, skills: w.skills.map((k) => k.serviceId), priorityWindow: w.priorityWindow })),
+      requests: this.requestNames(),
+    };
+  }
+}
+
+const BUILT_IN = ['issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health'];
+
+function parse<T>(schema: z.ZodType<T>, payload: Record<string, unknown>): T {
+  const result = schema.safeParse(payload);
+  if (!result.success) throw new RequestError('bad-request', formatZodIssues(result.error.issues));
+  return result.data;
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import type { QueueCommand } from '../queue/commands.js';
+
+/**
+ * The payloads of `bridge/request/<command>` for queue commands. Strict objects: a misspelt
+ * field is an error the caller sees, not something silently ignored. `transaction` is the
+ * caller's own id, echoed in the response, and is stripped before validation.
+ */
+const id = z.string().min(1).max(64);
+const number = z.string().regex(/^[A-Z]\d{2,4}$/, 'a ticket number like A023');
+
+export const queueRequestSchemas = {
+  issue: z.strictObject({
+    serviceId: id,
+    channel: z.enum(['kiosk', 'mobile', 'operator', 'appointment']).default('operator'),
+    priority: z.boolean().optional(),
+    items: z.array(z.string().min(1).max(100)).max(20).optional(),
+    appointment: z
+      .strictObject({ slotStart: z.number().int().positive(), slotEnd: z.number().int().positive(), reference: z.string().max(128).optional() })
+      .optional(),
+  }),
+  'call-next': z.strictObject({ windowId: id }),
+  call: z.strictObject({ windowId: id, number }),
+  recall: z.strictObject({ windowId: id }),
+  skip: z.strictObject({ windowId: id }),
+  requeue: z.strictObject({ number }),
+  transfer: z.strictObject({ number, toServiceId: id.optional(), toWindowId: id.optional() }),
+  start: z.strictObject({ windowId: id }),
+  finish: z.strictObject({ windowId: id }),
+  void: z.strictObject({ number, reason: z.string().min(1).max(200) }),
+  pause: z.strictObject({ windowId: id, reason: z.string().max(100).optional() }),
+  resume: z.strictObject({ windowId: id }),
+  login: z.strictObject({ windowId: id, staffId: id }),
+  logout: z.strictObject({ windowId: id }),
+  rate: z.strictObject({
+    windowId: id,
+    number: number.optional(),
+    rating: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]).optional(),
+    timedOut: z.boolean().optional(),
+  }),
+} as const;
+
+export type QueueRequestName = keyof typeof queueRequestSchemas;
+
+export function isQueueRequest(name: string): name is QueueRequestName {
+  return Object.hasOwn(queueRequestSchemas, name);
+}
+
+/** Validates a request payload into a queue command, or returns readable problems. */
+export function parseQueueRequest(name: QueueRequestName, payload: Record<string, unknown>): { command: QueueCommand } | { problems: string } {
+  const result = queueRequestSchemas[name].safeParse(payload);
+  if (!result.success) return { problems: formatZodIssues(result.error.issues) };
+  return { command: { type: name, ...result.data } as QueueCommand };
+}
+
+export function formatZodIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
