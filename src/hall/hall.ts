@@ -5,7 +5,7 @@ import { QueueError, type QueueCommand } from '../queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../queue/events.js';
 import type { QueueModel } from '../queue/model.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
-import { StatsAccumulator, estimateWaitMinutes, type DayStats } from '../queue/stats.js';
+import { MIN_FINISHED_FOR_DAY_MEAN, StatsAccumulator, estimateWaitMinutes, type DayStats } from '../queue/stats.js';
 import type { Journal } from '../journal/journal.js';
 import type { CommandResult, HallBusEvents, HallView } from './device-api.js';
 
@@ -209,10 +209,10 @@ export class Hall {
   estimateWait(serviceId: string): number {
     const service = this.model.services.find((s) => s.id === serviceId);
     if (!service) return 0;
-    const figures = this.stats.snapshot(this.clock()).byService[serviceId];
+    const handling = this.stats.handling(serviceId);
     return estimateWaitMinutes({
       ahead: this.engine.waiting(serviceId).length,
-      meanHandlingSeconds: figures && figures.handling.count >= 5 ? figures.handling.mean : undefined,
+      meanHandlingSeconds: handling.count >= MIN_FINISHED_FOR_DAY_MEAN ? handling.meanSeconds : undefined,
       defaultHandlingMinutes: service.averageHandlingMinutes,
       activeWindows: this.engine.activeWindowsFor(serviceId),
     });

@@ -1,0 +1,11 @@
+import type { DeviceKind } from '../../src/hall/device-api.js';
+import { CounterPadDriver } from './driver.js';
+import { counterPadOptions, type CounterPadOptions } from './options.js';
+
+/** Staff keypads with evaluator pads (呼叫器/评价器), one device per serial line of pads. */
+export const counterPadKind: DeviceKind<CounterPadOptions> = {
+  kind: 'counter-pad',
+  description: 'Staff keypads with customer rating pads on an RS-485 line or serial port (firmware-protocols/counter-pad.md)',
+  options: counterPadOptions,
+  create: (id, options, ctx) => new CounterPadDriver(id, options, ctx),
+};

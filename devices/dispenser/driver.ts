@@ -1,0 +1,420 @@
+import { randomBytes } from 'node:crypto';
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
+import type { Channel, Ticket } from '../../src/queue/ticket.js';
+import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
+import { createGpioBackend } from '../../src/platform/gpio/backend.js';
+import { faultReason, type PrinterStatus } from '../ticket-printer/escpos-status.js';
+import { qrPayload, type TicketPrintData } from '../ticket-printer/ticket-layout.js';
+import { PrintError, TicketPrinter } from '../ticket-printer/ticket-printer.js';
+import { AppointmentBook, type AppointmentInput } from './appointment-book.js';
+import { appointmentsRequest, issueRequest, reprintRequest, type DispenserOptions } from './options.js';
+import { parseReaderLine } from './reader-line.js';
+import { TaskQueue } from './task-queue.js';
+
+export type IssueOutcome =
+  | { ok: true; number: string; serviceId: string }
+  | { ok: false; code: string; message: string; number?: string };
+
+export interface DispenserDeps {
+  /** GPIO backends by name; tests hand in fakes. */
+  gpio?: (name: GpioBackendName) => GpioBackend;
+}
+
+const FAULT_ALARM = 'printer-fault';
+const PAPER_LOW_ALARM = 'paper-near-end';
+
+/**
+ * A ticket dispenser (取号机): buttons and MQTT requests take numbers, the thermal printer
+ * prints them, an optional reader checks appointments in.
+ *
+ * The promise kept: a number is printed only after the queue journaled it (ctx.submit), and a
+ * number whose print failed is voided with the reason (journaled too) and listed in the
+ * dispenser's state — never silently lost, never printed twice by accident. Everything that
+ * talks to the printer runs through one TaskQueue, so presses are printed in order.
+ */
+export class DispenserDriver implements DeviceDriver {
+  readonly kind = 'dispenser';
+  private readonly printer: TicketPrinter;
+  private readonly queue = new TaskQueue();
+  private readonly book: AppointmentBook;
+  private readonly inputs: GpioInput[] = [];
+  private readonly unsubscribers: Array<() => void> = [];
+  private readonly backends = new Map<GpioBackendName, GpioBackend>();
+  private reader: SerialPort | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollQueued = false;
+  private checkingBeforeIssue = false;
+  private stopped = false;
+  private fault: string | undefined;
+  private lastStatus: PrinterStatus | undefined;
+  /** Numbers voided because their print failed, with what would have been printed. */
+  readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0 };
+
+  constructor(
+    readonly id: string,
+    private readonly options: DispenserOptions,
+    private readonly ctx: DeviceContext,
+    private readonly deps: DispenserDeps = {},
+  ) {
+    const p = options.printer;
+    this.printer = new TicketPrinter(
+      { type: p.type, address: p.interface, confirmTimeoutMs: p.confirmTimeoutMs, statusTimeoutMs: p.statusTimeoutMs },
+      ctx.log,
+    );
+    this.book = new AppointmentBook({
+      salt: options.appointments.salt ?? randomBytes(16).toString('hex'),
+      timeZone: ctx.hall.model.clock.timeZone,
+      earlyMinutes: options.appointments.earlyMinutes,
+      lateMinutes: options.appointments.lateMinutes,
+    });
+  }
+
+  /** 'ready' or 'fault'. */
+  get state(): 'ready' | 'fault' {
+    return this.fault ? 'fault' : 'ready';
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    // A bad ticketUrl template would only show at the first print: fail at start instead.
+    qrPayload(this.options.ticketUrl, { hallId: this.ctx.hall.model.hallId, day: '2000-01-01', number: 'A001' });
+    await this.queue.run(() => this.checkPrinter());
+    for (const button of this.options.buttons) {
+      const backend = this.backend(button.gpio.backend);
+      const input = await backend.input({ line: button.gpio.line, chip: button.gpio.chip, activeLow: button.gpio.activeLow, debounceMs: button.gpio.debounceMs });
+      input.onPress(() => {
+        this.ctx.log.info({ service: button.service, gpio: button.gpio.line }, 'button pressed');
+        this.issue({ serviceId: button.service, channel: 'kiosk', priority: button.priority }).catch((err) => this.ctx.log.error({ err }, 'button press failed'));
+      });
+      this.inputs.push(input);
+    }
+    this.unsubscribers.push(
+      this.ctx.subscribe('issue', (payload) => this.onIssueRequest(payload).catch((err) => this.ctx.log.error({ err }, 'issue request failed'))),
+      this.ctx.subscribe('reprint', (payload) => this.onReprintRequest(payload).catch((err) => this.ctx.log.error({ err }, 'reprint request failed'))),
+      this.ctx.subscribe('appointments', (payload) => this.onAppointments(payload)),
+    );
+    if (this.options.appointmentReader) await this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
+    if (this.options.printer.statusPollMs > 0) {
+      this.pollTimer = setInterval(() => this.poll(), this.options.printer.statusPollMs);
+      this.pollTimer.unref();
+    }
+    this.ctx.setAvailability(true);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    await Promise.all(this.inputs.splice(0).map((input) => input.close().catch(() => {})));
+    const reader = this.reader;
+    this.reader = undefined;
+    if (reader?.isOpen) await new Promise<void>((resolve) => reader.close(() => resolve()));
+    await this.queue.idle();
+    await this.printer.close();
+    this.ctx.setAvailability(false, 'stopped');
+  }
+
+  /** Replaces today's appointments (from the central server). */
+  loadAppointments(list: AppointmentInput[]): { loaded: number; rejected: number } {
+    const result = this.book.load(list);
+    this.ctx.log.info(result, 'appointments loaded');
+    return result;
+  }
+
+  /** Takes a number and prints it: the path of a button press and of an MQTT request. */
+  issue(request: { serviceId: string; channel: Channel; priority?: boolean; items?: string[] }): Promise<IssueOutcome> {
+    return this.queue.run(() => this.issueNow({ type: 'issue', ...request }));
+  }
+
+  /** Reprints a ticket of today that is still in play (lost ticket, torn print). */
+  reprint(number: string): Promise<IssueOutcome> {
+    return this.queue.run(() => this.reprintNow(number));
+  }
+
+  /** An appointment code or ID number, as read by the reader. */
+  checkIn(codeOrId: string): Promise<IssueOutcome> {
+    return this.queue.run(async () => {
+      const refusal = await this.refusalBeforeIssue();
+      if (refusal) return refusal;
+      const result = this.book.checkIn(codeOrId, this.ctx.hall.now());
+      if (!result.ok) {
+        this.counters.refused += 1;
+        this.ctx.log.info({ reason: result.reason }, 'appointment check-in refused');
+        this.ctx.publish('checkin', { ok: false, reason: result.reason, at: this.ctx.hall.now() });
+        await this.printer.beep();
+        return { ok: false, code: `appointment-${result.reason}`, message: `appointment check-in refused: ${result.reason}` };
+      }
+      const { appointment } = result;
+      const outcome = await this.issueNow(
+        {
+          type: 'issue',
+          serviceId: appointment.serviceId,
+          channel: 'appointment',
+          appointment: { slotStart: appointment.slotStart, slotEnd: appointment.slotEnd, reference: appointment.reference },
+        },
+        true,
+      );
+      // A failed issue or print gives the appointment back, so the person can check in again.
+      if (!outcome.ok) this.book.release(appointment.reference);
+      this.ctx.publish('checkin', { ok: outcome.ok, number: outcome.ok ? outcome.number : undefined, reason: outcome.ok ? undefined : outcome.code, at: this.ctx.hall.now() });
+      return outcome;
+    });
+  }
+
+  // ---------------------------------------------------------------- issuing and printing
+
+  private async refusalBeforeIssue(): Promise<IssueOutcome | undefined> {
+    // Ask the printer now rather than trusting the last poll: paper may have run out since.
+    this.checkingBeforeIssue = true;
+    try {
+      await this.checkPrinter();
+    } finally {
+      this.checkingBeforeIssue = false;
+    }
+    if (!this.fault) return undefined;
+    this.counters.refused += 1;
+    this.ctx.log.warn({ reason: this.fault }, 'press refused: the printer is in fault');
+    await this.printer.beep();
+    return { ok: false, code: 'printer-fault', message: `the ticket printer cannot print (${this.fault}); please ask at the information desk` };
+  }
+
+  private async issueNow(command: Extract<Parameters<DeviceContext['submit']>[0], { type: 'issue' }>, checked = false): Promise<IssueOutcome> {
+    if (!checked) {
+      const refusal = await this.refusalBeforeIssue();
+      if (refusal) return refusal;
+    }
+    const result: CommandResult = await this.ctx.submit(command);
+    if (!result.ok) {
+      this.counters.refused += 1;
+      return { ok: false, code: result.code, message: result.message };
+    }
+    const ticket = result.ticket;
+    if (!ticket) {
+      this.ctx.log.error({ service: command.serviceId }, 'the queue issued a ticket but did not return it');
+      return { ok: false, code: 'internal', message: 'the ticket was issued but cannot be printed; ask at the information desk' };
+    }
+    this.counters.issued += 1;
+    return this.printIssued(ticket);
+  }
+
+  /** The number is journaled: from here on every way out either prints it or voids it. */
+  private async printIssued(ticket: Ticket): Promise<IssueOutcome> {
+    let data: TicketPrintData | undefined;
+    try {
+      data = this.printData(ticket, false);
+      await this.printer.print(data);
+      this.counters.printed += 1;
+      this.ctx.log.info({ ticket: ticket.number, service: ticket.serviceId }, 'ticket printed');
+      return { ok: true, number: ticket.number, serviceId: ticket.serviceId };
+    } catch (err) {
+      const reason = err instanceof PrintError ? err.reason : err instanceof Error ? err.message : String(err);
+      this.counters.printFailures += 1;
+      this.ctx.log.error({ ticket: ticket.number, err }, 'ticket print failed: voiding the number');
+      if (data) this.failedPrints.set(ticket.number, { data, reason });
+      else this.failedPrints.set(ticket.number, { data: undefined, reason });
+      const voided = await this.ctx.submit({ type: 'void', number: ticket.number, reason: `print failed: ${reason}` });
+      if (!voided.ok) this.ctx.log.error({ ticket: ticket.number, code: voided.code }, `could not void the unprinted ticket: ${voided.message}`);
+      await this.printer.clearBuffers();
+      await this.checkPrinter();
+      if (!this.fault) this.enterFault(`print-failed: ${reason}`);
+      else this.publishState();
+      return { ok: false, code: 'print-failed', message: `the ticket could not be printed (${reason}); number ${ticket.number} was voided`, number: ticket.number };
+    }
+  }
+
+  private async reprintNow(number: string): Promise<IssueOutcome> {
+    const ticket = this.ctx.hall.ticket(number);
+    if (!ticket) return { ok: false, code: 'unknown-ticket', message: `no ticket ${number} today` };
+    if (ticket.state === 'voided' || ticket.state === 'done' || ticket.state === 'expired') {
+      const failed = this.failedPrints.get(number);
+      const hint = failed ? ` (its print failed: ${failed.reason}); issue a new ticket for ${ticket.serviceId}` : '';
+      return { ok: false, code: 'bad-state', message: `ticket ${number} is ${ticket.state}${hint}` };
+    }
+    await this.checkPrinter();
+    if (this.fault) return { ok: false, code: 'printer-fault', message: `the ticket printer cannot print (${this.fault})` };
+    try {
+      await this.printer.print(this.printData(ticket, true));
+      this.ctx.log.info({ ticket: number }, 'ticket reprinted');
+      return { ok: true, number, serviceId: ticket.serviceId };
+    } catch (err) {
+      await this.printer.clearBuffers();
+      await this.checkPrinter();
+      if (!this.fault) this.enterFault(`print-failed: ${err instanceof PrintError ? err.reason : String(err)}`);
+      return { ok: false, code: 'print-failed', message: `the reprint failed: ${(err as Error).message}` };
+    }
+  }
+
+  private printData(ticket: Ticket, reprint: boolean): TicketPrintData {
+    const model = this.ctx.hall.model;
+    const service = model.services.find((s) => s.id === ticket.serviceId);
+    const waiting = this.ctx.hall.waiting(ticket.serviceId);
+    const position = waiting.findIndex((t) => t.number === ticket.number);
+    return {
+      hallName: this.options.hallName ?? { zh: model.hallId, en: model.hallId },
+      number: ticket.number,
+      serviceName: service?.name ?? { zh: ticket.serviceId, en: ticket.serviceId },
+      waitingAhead: position >= 0 ? position : waiting.length,
+      estimatedWaitMinutes: Math.max(0, Math.round(this.ctx.hall.estimatedWaitMinutes(ticket.serviceId))),
+      issuedAt: ticket.issuedAt,
+      timeZone: model.clock.timeZone,
+      qr: qrPayload(this.options.ticketUrl, { hallId: model.hallId, day: ticket.day, number: ticket.number }),
+      footer: this.options.footer,
+      priority: ticket.priority,
+      appointment: ticket.appointment ? { slotStart: ticket.appointment.slotStart, slotEnd: ticket.appointment.slotEnd } : undefined,
+      reprint,
+    };
+  }
+
+  // ---------------------------------------------------------------- printer status
+
+  private poll(): void {
+    if (this.stopped || this.pollQueued) return;
+    this.pollQueued = true;
+    this.queue
+      .run(async () => {
+        this.pollQueued = false;
+        if (!this.stopped) await this.checkPrinter();
+      })
+      .catch((err) => this.ctx.log.error({ err }, 'printer status poll failed'));
+  }
+
+  /** Reads the printer's status and moves between ready and fault. Never throws. */
+  private async checkPrinter(): Promise<void> {
+    let status: PrinterStatus | undefined;
+    try {
+      status = await this.printer.status();
+    } catch (err) {
+      this.lastStatus = undefined;
+      this.enterFault(`offline: ${(err as Error).message}`);
+      return;
+    }
+    if (status === undefined) {
+      // A printer that cannot answer (device file, STAR) only shows faults by failed prints.
+      // Nothing tells us when it is fixed, so the next poll lets the next press try again
+      // (a failing try voids its number and faults again: nothing is lost).
+      if (this.fault && !this.checkingBeforeIssue) this.leaveFault();
+      return;
+    }
+    const changed = JSON.stringify(status) !== JSON.stringify(this.lastStatus);
+    this.lastStatus = status;
+    if (status.paperNearEnd && !status.paperOut) this.ctx.raiseAlarm({ code: PAPER_LOW_ALARM, message: `printer ${this.printer.description}: paper is running low`, severity: 'warning' });
+    else this.ctx.clearAlarm(PAPER_LOW_ALARM);
+    const reason = faultReason(status);
+    if (reason) this.enterFault(reason);
+    else if (this.fault) this.leaveFault();
+    else if (changed) this.publishState();
+  }
+
+  private enterFault(reason: string): void {
+    if (this.fault === reason) return;
+    this.fault = reason;
+    this.ctx.log.warn({ reason, printer: this.printer.description }, 'dispenser in fault: not issuing tickets');
+    this.ctx.raiseAlarm({ code: FAULT_ALARM, message: `ticket printer ${this.printer.description}: ${reason}`, severity: 'critical' });
+    this.publishState();
+  }
+
+  private leaveFault(): void {
+    this.ctx.log.info({ was: this.fault }, 'printer back: dispenser ready');
+    this.fault = undefined;
+    this.ctx.clearAlarm(FAULT_ALARM);
+    this.publishState();
+  }
+
+  private publishState(): void {
+    this.ctx.publishState({
+      state: this.state,
+      reason: this.fault ?? null,
+      printer: this.lastStatus ? { ...this.lastStatus } : null,
+      failedPrints: [...this.failedPrints.entries()].map(([number, failure]) => ({ number, reason: failure.reason })),
+      appointments: this.book.size,
+    });
+  }
+
+  // ---------------------------------------------------------------- MQTT requests
+
+  private async onIssueRequest(payload: unknown): Promise<void> {
+    const parsed = issueRequest.safeParse(payload);
+    if (!parsed.success) {
+      this.counters.badRequests += 1;
+      const transaction = (payload as { transaction?: unknown } | null)?.transaction;
+      this.ctx.publish('issue/response', { transaction: transaction ?? null, status: 'error', code: 'bad-request', error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      return;
+    }
+    const { transaction, channel, ...request } = parsed.data;
+    const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' });
+    this.ctx.publish('issue/response', respond(transaction, outcome));
+  }
+
+  private async onReprintRequest(payload: unknown): Promise<void> {
+    const parsed = reprintRequest.safeParse(payload);
+    if (!parsed.success) {
+      this.counters.badRequests += 1;
+      this.ctx.publish('reprint/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { number, transaction? }' });
+      return;
+    }
+    const outcome = await this.reprint(parsed.data.number);
+    this.ctx.publish('reprint/response', respond(parsed.data.transaction, outcome));
+  }
+
+  private onAppointments(payload: unknown): void {
+    const parsed = appointmentsRequest.safeParse(payload);
+    if (!parsed.success) {
+      this.counters.badRequests += 1;
+      this.ctx.publish('appointments/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { appointments: [{ serviceId, slotStart, slotEnd, code?, idNumber? }] }' });
+      return;
+    }
+    const result = this.loadAppointments(parsed.data.appointments);
+    this.ctx.publish('appointments/response', { transaction: parsed.data.transaction ?? null, status: 'ok', data: result });
+  }
+
+  // ---------------------------------------------------------------- appointment reader
+
+  private async openReader(path: string, baudRate: number): Promise<void> {
+    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    try {
+      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      // The dispenser still issues tickets without its reader.
+      this.ctx.log.error({ err, port: path }, 'cannot open the appointment reader: check-in by reader is off');
+      this.ctx.raiseAlarm({ code: 'reader-offline', message: `appointment reader ${path}: ${(err as Error).message}`, severity: 'warning' });
+      return;
+    }
+    const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
+    parser.on('data', (line: string) => this.onReaderLine(line));
+    port.on('error', (err) => this.ctx.log.warn({ err, port: path }, 'appointment reader error'));
+    port.on('close', () => {
+      if (!this.stopped) this.ctx.raiseAlarm({ code: 'reader-offline', message: `appointment reader ${path} disconnected`, severity: 'warning' });
+    });
+    this.reader = port;
+  }
+
+  private onReaderLine(line: string): void {
+    const parsed = parseReaderLine(line);
+    if (!parsed.ok) {
+      this.counters.readerRejects += 1;
+      this.ctx.log.warn({ error: parsed.error }, 'appointment reader line rejected');
+      this.queue.run(() => this.printer.beep()).catch(() => {});
+      return;
+    }
+    // Never log the value: it may be an ID card number.
+    this.ctx.log.info({ kind: parsed.input.kind }, 'appointment presented');
+    this.checkIn(parsed.input.value).catch((err) => this.ctx.log.error({ err }, 'appointment check-in failed'));
+  }
+
+  private backend(name: GpioBackendName): GpioBackend {
+    let backend = this.backends.get(name);
+    if (!backend) {
+      backend = this.deps.gpio ? this.deps.gpio(name) : createGpioBackend(name, { log: this.ctx.log });
+      this.backends.set(name, backend);
+    }
+    return backend;
+  }
+}
+
+function respond(transaction: string | number | undefined, outcome: IssueOutcome): Record<string, unknown> {
+  if (outcome.ok) return { transaction: transaction ?? null, status: 'ok', data: { number: outcome.number, serviceId: outcome.serviceId } };
+  return { transaction: transaction ?? null, status: 'error', code: outcome.code, error: outcome.message, ...(outcome.number ? { data: { number: outcome.number } } : {}) };
+}

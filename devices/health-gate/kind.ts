@@ -1,0 +1,19 @@
+import type { DeviceKind } from '../../src/hall/device-api.js';
+import { HealthGateDriver, type GpioBackendProvider } from './driver.js';
+import { healthGateOptionsSchema, type HealthGateOptions } from './options.js';
+
+/**
+ * The entrance health gate as a device kind. `healthGateKind` drives the turnstile through the
+ * gate's own Modbus coil; a hall whose turnstile hangs on a box GPIO needs the kind made with
+ * the platform's GPIO backends (`createHealthGateKind({ gpio })`).
+ */
+export function createHealthGateKind(deps: { gpio?: GpioBackendProvider } = {}): DeviceKind<HealthGateOptions> {
+  return {
+    kind: 'health-gate',
+    description: 'Entrance health gate: temperature over Modbus RTU/TCP, health-code scanner, turnstile and alarm',
+    options: healthGateOptionsSchema,
+    create: (id, options, ctx) => new HealthGateDriver(id, options, ctx, deps.gpio),
+  };
+}
+
+export const healthGateKind: DeviceKind<HealthGateOptions> = createHealthGateKind();

@@ -1,0 +1,79 @@
+import type { Principal } from './users.js';
+
+/**
+ * Who may publish and subscribe where, as pure functions of (principal, topic) so they can be
+ * tested exhaustively. Everything lives under `hall/<hallId>`; the bridge (in-process, no MQTT
+ * client) is never asked — only network clients are.
+ */
+export type AclDecision = { allowed: true } | { allowed: false; reason: string };
+
+const ALLOW: AclDecision = { allowed: true };
+const refuse = (reason: string): AclDecision => ({ allowed: false, reason });
+
+/**
+ * The only places a network client may write: requests to the bridge, and a device's own
+ * message topics. Everything else under the base (bridge/state, bridge/info, bridge/response,
+ * event, window, queue, stats, alarms, device/<id>, device/<id>/availability, and whatever the
+ * hall adds later) is the hall's truth and only the in-process bridge writes it — a whitelist,
+ * so a new bridge topic is protected without touching this file.
+ * `rel` is the topic's levels after `hall/<hallId>`.
+ */
+export function isClientWritable(rel: readonly string[]): boolean {
+  if (isRequestTopic(rel)) return true;
+  // device/<id> is the hall's retained view of the device and device/<id>/availability its
+  // reachability, so a device cannot claim either for itself.
+  return rel[0] === 'device' && rel.length >= 3 && isLevel(rel[1]) && isLevel(rel[2]) && rel[2] !== 'availability';
+}
+
+function isRequestTopic(rel: readonly string[]): boolean {
+  return rel[0] === 'bridge' && rel[1] === 'request' && rel.length >= 3 && isLevel(rel[2]);
+}
+
+function isLevel(level: string | undefined): boolean {
+  return level !== undefined && level !== '';
+}
+
+function relativeLevels(topic: string, hallId: string): string[] | undefined {
+  const levels = topic.split('/');
+  if (levels[0] !== 'hall' || levels[1] !== hallId || levels.length < 3) return undefined;
+  return levels.slice(2);
+}
+
+export function decidePublish(who: Principal, topic: string, retain: boolean, hallId: string): AclDecision {
+  if (topic.includes('+') || topic.includes('#')) return refuse('wildcards are not allowed in a published topic');
+  const rel = relativeLevels(topic, hallId);
+  if (!rel) return refuse(`outside the hall's base topic hall/${hallId}`);
+  if (!isClientWritable(rel)) return refuse('only the hall-edge bridge publishes this topic');
+  if (isRequestTopic(rel) && retain) return refuse('requests must not be retained (they would be replayed on every restart)');
+
+  switch (who.role) {
+    case 'admin':
+      return ALLOW;
+    case 'operator':
+      return isRequestTopic(rel) ? ALLOW : refuse('operators publish only to bridge/request/<command>');
+    case 'observer':
+      return refuse('observers are read-only');
+    case 'device':
+      return rel[0] === 'device' && who.deviceId !== undefined && rel[1] === who.deviceId
+        ? ALLOW
+        : refuse(`devices publish only under device/${who.deviceId ?? '<deviceId>'}/`);
+  }
+}
+
+export function decideSubscribe(who: Principal, filter: string, hallId: string): AclDecision {
+  if (who.role === 'admin') return ALLOW;
+  if (filter.startsWith('$')) return refuse('$-topics ($SYS, $share) are for admins only');
+  const rel = relativeLevels(filter, hallId);
+  if (!rel) return refuse(`outside the hall's base topic hall/${hallId}`);
+
+  switch (who.role) {
+    case 'operator':
+    case 'observer':
+      return ALLOW;
+    case 'device': {
+      if (rel.length === 2 && rel[0] === 'bridge' && rel[1] === 'state') return ALLOW;
+      if (rel[0] === 'device' && who.deviceId !== undefined && rel[1] === who.deviceId) return ALLOW;
+      return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/# and bridge/state`);
+    }
+  }
+}

@@ -1,0 +1,274 @@
+import type { SequencedEvent } from '../queue/events.js';
+import type { Logger } from '../platform/logger.js';
+import type { InProcessMessage, RunningBroker } from './broker.js';
+import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
+import { isTopicLevel, type Role } from './users.js';
+
+export { RequestError } from './request-envelope.js';
+
+export interface Caller {
+  username: string;
+  role: Role;
+}
+
+export interface BridgeHandlers {
+  /** Throw RequestError(code, message) to refuse; anything else thrown becomes `internal-error`. */
+  request(command: string, payload: Record<string, unknown>, caller: Caller): Promise<unknown>;
+}
+
+export interface BridgeCounters {
+  requestsHandled: number;
+  /** Requests answered with status "error" (malformed, refused by the handler, handler crashed, busy). */
+  requestsFailed: number;
+  /** Device messages dropped because they were not JSON. */
+  devicePayloadsRejected: number;
+  /** In-process publishes the broker could not take. */
+  publishFailures: number;
+}
+
+export interface BridgePublishOptions {
+  retain?: boolean;
+  qos?: 0 | 1;
+}
+
+export type DeviceMessageHandler = (payload: unknown, topic: string) => void | Promise<void>;
+
+/** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
+export type DeviceSubscription = (() => void) & { ready: Promise<void> };
+
+/** Beyond this many queued requests, new ones are answered `busy` at once instead of piling up. */
+const MAX_PENDING_REQUESTS = 500;
+/** How long stop() waits for the request in progress before publishing `offline` anyway. */
+const STOP_DRAIN_MS = 5000;
+
+/**
+ * The hall's MQTT face on the broker: retained bridge state, the event stream, retained state
+ * documents, device topics, and the request/response channel. All publishes go through one
+ * FIFO chain so subscribers see them in the order the hall produced them (events by seq, a
+ * window's state after the event that changed it); requests are handled one at a time in
+ * arrival order because the queue engine's outcome depends on that order.
+ */
+export class MqttBridge {
+  private readonly base: string;
+  private readonly requestPrefix: string;
+  private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0 };
+  private publishChain: Promise<void> = Promise.resolve();
+  private requestChain: Promise<void> = Promise.resolve();
+  private pendingRequests = 0;
+  private handlers: BridgeHandlers | undefined;
+  private unsubscribeRequests: (() => Promise<void>) | undefined;
+  private readonly deviceSubscriptions = new Set<() => void>();
+  private stopped = false;
+
+  constructor(
+    private readonly broker: RunningBroker,
+    hallId: string,
+    private readonly log: Logger,
+  ) {
+    if (!isTopicLevel(hallId)) throw new Error(`hallId "${hallId}" must be one MQTT topic level (no '/', '+', '#')`);
+    this.base = `hall/${hallId}`;
+    this.requestPrefix = `${this.base}/bridge/request/`;
+  }
+
+  get baseTopic(): string {
+    return this.base;
+  }
+
+  counters(): Readonly<BridgeCounters> {
+    return { ...this.stats };
+  }
+
+  /** Listens for requests, then announces retained `bridge/state` online (overwriting a stale offline). */
+  async start(handlers: BridgeHandlers): Promise<void> {
+    if (this.handlers) throw new Error('MqttBridge.start() called twice');
+    this.handlers = handlers;
+    this.unsubscribeRequests = await this.broker.subscribe(`${this.requestPrefix}+`, (message) => this.onRequest(message));
+    await this.enqueue('bridge/state', JSON.stringify({ state: 'online' }), { retain: true, qos: 1 });
+    this.log.info({ base: this.base }, 'mqtt bridge online');
+  }
+
+  publishInfo(info: object): void {
+    this.publishRetained('bridge/info', info);
+  }
+
+  publishEvent(event: SequencedEvent): void {
+    void this.enqueue('event', serialize(event, 'event'), { qos: 1, retain: false });
+  }
+
+  /** e.g. `window/<id>`, `queue/<serviceId>`, `stats/today`, `device/<id>`, `device/<id>/availability`. */
+  publishRetained(subtopic: string, payload: unknown): void {
+    this.publish(subtopic, payload, { retain: true, qos: 1 });
+  }
+
+  /** Removes a retained document (an empty retained message), e.g. for a device removed from the config. */
+  clearRetained(subtopic: string): void {
+    assertSubtopic(subtopic);
+    void this.enqueue(subtopic, Buffer.alloc(0), { retain: true, qos: 1 });
+  }
+
+  /** Any topic under the base; the payload is sent as JSON (a Buffer is sent as is). */
+  publish(subtopic: string, payload: unknown, options: BridgePublishOptions = {}): void {
+    assertSubtopic(subtopic);
+    const body = Buffer.isBuffer(payload) ? payload : serialize(payload, subtopic);
+    void this.enqueue(subtopic, body, { retain: options.retain ?? false, qos: options.qos ?? 1 });
+  }
+
+  /**
+   * Messages a networked device publishes on `device/<deviceId>/<subtopic>` (subtopic may use
+   * `+`/`#`). Only JSON payloads from network clients reach the handler: the hall's own
+   * publishes there (commands to the device) and empty retained-clears are skipped.
+   */
+  subscribeDevice(deviceId: string, subtopic: string, handler: DeviceMessageHandler): DeviceSubscription {
+    if (!isTopicLevel(deviceId)) throw new Error(`deviceId "${deviceId}" must be one MQTT topic level`);
+    if (!subtopic || subtopic.startsWith('/') || subtopic.endsWith('/')) throw new Error(`device subtopic "${subtopic}" is not a topic`);
+    const filter = `${this.base}/device/${deviceId}/${subtopic}`;
+    let cancelled = false;
+    let unsubscribe: (() => Promise<void>) | undefined;
+
+    const onMessage = async (message: InProcessMessage): Promise<void> => {
+      if (cancelled || !message.publisher || message.payload.length === 0) return;
+      let payload: unknown;
+      try {
+        payload = JSON.parse(message.payload.toString('utf8'));
+      } catch {
+        this.stats.devicePayloadsRejected++;
+        this.log.warn({ device: deviceId, topic: message.topic, user: message.publisher.username, bytes: message.payload.length }, 'device message is not JSON; dropped');
+        return;
+      }
+      try {
+        await handler(payload, message.topic);
+      } catch (err) {
+        this.log.error({ err, device: deviceId, topic: message.topic }, 'device message handler failed');
+      }
+    };
+
+    const release = (undo: () => Promise<void>): void => {
+      undo().catch((err: unknown) => this.log.warn({ err, topic: filter }, 'unsubscribe failed'));
+    };
+    const cancel = (): void => {
+      if (cancelled) return;
+      cancelled = true;
+      this.deviceSubscriptions.delete(cancel);
+      if (unsubscribe) release(unsubscribe);
+    };
+    this.deviceSubscriptions.add(cancel);
+    const ready = this.broker.subscribe(filter, onMessage).then(
+      (undo) => {
+        unsubscribe = undo;
+        if (cancelled) release(undo);
+      },
+      (err: unknown) => this.log.error({ err, device: deviceId, topic: filter }, 'could not subscribe to device topic'),
+    );
+    return Object.assign(cancel, { ready });
+  }
+
+  /** Stops taking requests, lets the one in progress answer, then publishes retained offline. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const unsubscribe = this.unsubscribeRequests;
+    this.unsubscribeRequests = undefined;
+    await unsubscribe?.();
+    await this.drainRequests();
+    for (const cancel of [...this.deviceSubscriptions]) cancel();
+    const offline = this.enqueue('bridge/state', JSON.stringify({ state: 'offline' }), { retain: true, qos: 1 });
+    this.stopped = true;
+    await offline;
+    this.log.info({ base: this.base }, 'mqtt bridge offline');
+  }
+
+  private async drainRequests(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_DRAIN_MS);
+    });
+    const outcome = await Promise.race([this.requestChain.then(() => 'drained' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.log.warn({ pending: this.pendingRequests }, 'requests still running at stop; going offline anyway');
+  }
+
+  private onRequest(message: InProcessMessage): void {
+    if (this.stopped || !this.handlers) return;
+    const handlers = this.handlers;
+    const command = message.topic.slice(this.requestPrefix.length);
+    const parsed = parseRequest(message.payload);
+    const caller = message.publisher;
+
+    if (!parsed.ok) {
+      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), caller?.username);
+      return;
+    }
+    if (!caller) {
+      // Only authenticated network clients have a principal; the ACL admits nobody else here.
+      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, new RequestError('unknown-caller', 'the request has no authenticated sender')), undefined);
+      return;
+    }
+    if (this.pendingRequests >= MAX_PENDING_REQUESTS) {
+      const busy = new RequestError('busy', `more than ${MAX_PENDING_REQUESTS} requests are waiting; retry shortly`);
+      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, busy), caller.username);
+      return;
+    }
+
+    this.pendingRequests++;
+    const who: Caller = { username: caller.username, role: caller.role };
+    this.requestChain = this.requestChain.then(async () => {
+      let response: ResponseEnvelope;
+      try {
+        response = okResponse(parsed.transaction, await handlers.request(command, parsed.fields, who));
+      } catch (err) {
+        response = errorResponse(parsed.transaction, err);
+        if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'request handler threw');
+      } finally {
+        this.pendingRequests--;
+      }
+      this.respond(command, parsed.transaction, response, who.username);
+    });
+  }
+
+  private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {
+    let body: string;
+    try {
+      body = JSON.stringify(response);
+    } catch (err) {
+      response = errorResponse(transaction, new RequestError('internal-error', `the result could not be encoded as JSON: ${(err as Error).message}`));
+      body = JSON.stringify(response);
+    }
+    if (response.status === 'ok') this.stats.requestsHandled++;
+    else {
+      this.stats.requestsFailed++;
+      this.log.warn({ request: command, user: username ?? null, transaction: transaction ?? null, code: response.code, error: response.error }, 'request refused');
+    }
+    void this.enqueue(`bridge/response/${command}`, body, { qos: 1, retain: false });
+  }
+
+  /** Never rejects: failures are logged and counted, and the chain carries on. */
+  private enqueue(subtopic: string, payload: string | Buffer, options: { retain: boolean; qos: 0 | 1 }): Promise<void> {
+    if (this.stopped) {
+      this.log.debug({ topic: subtopic }, 'publish after bridge stop dropped');
+      return Promise.resolve();
+    }
+    const topic = `${this.base}/${subtopic}`;
+    this.publishChain = this.publishChain
+      .then(() => this.broker.publish(topic, payload, options))
+      .catch((err: unknown) => {
+        this.stats.publishFailures++;
+        this.log.error({ err, topic }, 'mqtt publish failed');
+      });
+    return this.publishChain;
+  }
+}
+
+function assertSubtopic(subtopic: string): void {
+  if (!subtopic || subtopic.startsWith('/') || subtopic.endsWith('/') || /[+#\u0000]/.test(subtopic)) {
+    throw new Error(`"${subtopic}" is not a publishable subtopic under the hall base`);
+  }
+}
+
+function serialize(payload: unknown, what: string): string {
+  try {
+    const text = JSON.stringify(payload);
+    if (text === undefined) throw new Error('nothing to encode');
+    return text;
+  } catch (err) {
+    throw new Error(`payload for ${what} cannot be encoded as JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

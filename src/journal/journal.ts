@@ -1,0 +1,249 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from '../platform/logger.js';
+import type { HallEvent, SequencedEvent } from '../queue/events.js';
+import type { DayStats } from '../queue/stats.js';
+import { JournalError, describeOpenError } from './errors.js';
+import { migrate } from './schema.js';
+
+export { JournalError } from './errors.js';
+
+export interface JournalOptions {
+  /**
+   * How long to wait for another process to let go of the file before failing. Short: a second
+   * daemon should fail fast and clearly, not hang.
+   */
+  lockTimeoutMs?: number;
+}
+
+/** readSince returns at most this many events unless asked for more: callers page with seq. */
+export const DEFAULT_READ_LIMIT = 1000;
+
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+type Row = [seq: number, body: string];
+
+/**
+ * The durable event log (SQLite in WAL mode, synchronous=FULL). `append` returns only once the
+ * events are on the storage, so the caller may then show them to the world.
+ *
+ * One process owns the file: the connection runs in EXCLUSIVE locking mode and takes the lock
+ * at open. The lock is a kernel file lock, so it dies with its process — a SIGKILLed daemon
+ * leaves no stale lock, and SQLite recovers the WAL at the next open.
+ */
+export class Journal {
+  private last: number;
+  private lastDay: string | undefined;
+  private isOpen = true;
+  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>) => void;
+  private readonly stmts: {
+    maxSeq: Database.Statement<[]>;
+    lastDay: Database.Statement<[]>;
+    byDay: Database.Statement<[string]>;
+    since: Database.Statement<[number, number]>;
+    days: Database.Statement<[]>;
+    saveStats: Database.Statement<[string, number, string]>;
+    loadStats: Database.Statement<[string]>;
+  };
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    private readonly log: Logger,
+  ) {
+    const insert = db.prepare<[number, string, number, string, string]>('INSERT INTO events (seq, day, at, type, body) VALUES (?, ?, ?, ?, ?)');
+    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>) => {
+      for (const row of rows) insert.run(...row);
+    });
+    this.stmts = {
+      maxSeq: db.prepare<[]>('SELECT coalesce(max(seq), 0) FROM events').pluck(),
+      lastDay: db.prepare<[]>('SELECT day FROM events ORDER BY seq DESC LIMIT 1').pluck(),
+      byDay: db.prepare<[string]>('SELECT seq, body FROM events WHERE day = ? ORDER BY seq').raw(),
+      since: db.prepare<[number, number]>('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+      // A skip-scan over the day index: one probe per day instead of a scan of every event.
+      days: db
+        .prepare<[]>(
+          `WITH RECURSIVE d(day) AS (
+             SELECT min(day) FROM events
+             UNION ALL
+             SELECT (SELECT min(day) FROM events WHERE day > d.day) FROM d WHERE d.day IS NOT NULL
+           ) SELECT day FROM d WHERE day IS NOT NULL`,
+        )
+        .pluck(),
+      saveStats: db.prepare<[string, number, string]>(
+        'INSERT INTO daily_stats (day, saved_at, stats) VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET saved_at = excluded.saved_at, stats = excluded.stats',
+      ),
+      loadStats: db.prepare<[string]>('SELECT stats FROM daily_stats WHERE day = ?').pluck(),
+    };
+    this.last = this.stmts.maxSeq.get() as number;
+    this.lastDay = this.stmts.lastDay.get() as string | undefined;
+  }
+
+  /**
+   * Opens (creating if needed) the journal at `path`. Throws a JournalError naming the file when
+   * it is not a journal, is corrupt, is newer than this program, or is held by another process.
+   */
+  static open(path: string, log: Logger, options: JournalOptions = {}): Journal {
+    const started = Date.now();
+    const file = resolve(path);
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch (err) {
+      throw new JournalError('cannot-open', file, `cannot create the directory for journal ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: options.lockTimeoutMs ?? 1000 });
+    } catch (err) {
+      throw describeOpenError(file, err);
+    }
+    try {
+      // Must come before the first access in WAL mode: then SQLite keeps no shared-memory
+      // index (-shm) and holds the file lock for the life of the connection.
+      db.pragma('locking_mode = EXCLUSIVE');
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new JournalError('cannot-open', file, `journal ${file} could not be switched to WAL mode (got ${String(mode)})`);
+      db.pragma('synchronous = FULL');
+      const migration = migrate(db, file);
+      // No integrity_check here: it reads the whole file, and start-up must stay fast however
+      // many past days are kept. Damage in the pages we touch still surfaces as SQLITE_CORRUPT.
+      const journal = new Journal(db, file, log);
+      log.info(
+        { journal: file, lastSeq: journal.last, day: journal.lastDay, schemaFrom: migration.from, schemaTo: migration.to, ms: Date.now() - started },
+        'journal opened',
+      );
+      return journal;
+    } catch (err) {
+      try {
+        db.close();
+      } catch {
+        // Already failing; the open error is the one worth reporting.
+      }
+      throw describeOpenError(file, err);
+    }
+  }
+
+  /**
+   * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
+   * event is malformed or the write fails, nothing is stored and seq does not move. Durable
+   * (fsynced) when it returns.
+   */
+  append(events: HallEvent[]): SequencedEvent[] {
+    this.ensureOpen();
+    if (events.length === 0) return [];
+    const rows: Array<[number, string, number, string, string]> = [];
+    const sequenced: SequencedEvent[] = [];
+    events.forEach((event, index) => {
+      const body = this.encode(event, index);
+      const seq = this.last + 1 + index;
+      rows.push([seq, event.day, event.at, event.type, body]);
+      sequenced.push({ ...event, seq } as SequencedEvent);
+    });
+    try {
+      this.insertBatch(rows);
+    } catch (err) {
+      // The transaction was rolled back; re-read the tail in case the failure came after commit.
+      this.resyncTail();
+      throw err;
+    }
+    this.last += rows.length;
+    this.lastDay = events[events.length - 1]!.day;
+    return sequenced;
+  }
+
+  lastSeq(): number {
+    return this.last;
+  }
+
+  /** The day's events in seq order (index on day, so past days cost nothing). */
+  readDay(day: string): SequencedEvent[] {
+    this.ensureOpen();
+    return (this.stmts.byDay.all(day) as Row[]).map(decode);
+  }
+
+  /** Events after `seq`, oldest first, at most `limit` (DEFAULT_READ_LIMIT) of them. */
+  readSince(seq: number, limit = DEFAULT_READ_LIMIT): SequencedEvent[] {
+    this.ensureOpen();
+    if (!Number.isFinite(limit) || limit <= 0) return [];
+    return (this.stmts.since.all(seq, Math.floor(limit)) as Row[]).map(decode);
+  }
+
+  /** Days that have events, ascending. */
+  days(): string[] {
+    this.ensureOpen();
+    return this.stmts.days.all() as string[];
+  }
+
+  /** The day of the last event: the day a restart resumes. */
+  currentDay(): string | undefined {
+    return this.lastDay;
+  }
+
+  /** Stores (or replaces) the compacted statistics of a finished day. */
+  saveDailyStats(day: string, stats: DayStats): void {
+    this.ensureOpen();
+    if (!DAY_PATTERN.test(day)) throw new JournalError('bad-event', this.path, `daily statistics need a day as YYYY-MM-DD, got "${day}"`);
+    this.stmts.saveStats.run(day, Date.now(), JSON.stringify(stats));
+  }
+
+  dailyStats(day: string): DayStats | undefined {
+    this.ensureOpen();
+    const json = this.stmts.loadStats.get(day) as string | undefined;
+    if (json === undefined) return undefined;
+    try {
+      return JSON.parse(json) as DayStats;
+    } catch (err) {
+      // The events are still there: the caller can recompute, so this is not fatal.
+      this.log.error({ err, day }, 'stored daily statistics are unreadable; recompute them from the events');
+      return undefined;
+    }
+  }
+
+  /** Checkpoints the WAL into the main file and lets go of the lock. Safe to call twice. */
+  close(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.db.close();
+    this.log.info({ journal: this.path, lastSeq: this.last }, 'journal closed');
+  }
+
+  private encode(event: HallEvent, index: number): string {
+    const problem = checkEvent(event);
+    if (problem) throw new JournalError('bad-event', this.path, `event ${index} of the batch was refused (${problem}); nothing of the batch was written`);
+    try {
+      return JSON.stringify(event);
+    } catch (err) {
+      throw new JournalError('bad-event', this.path, `event ${index} (${event.type}) cannot be stored as JSON: ${(err as Error).message}; nothing of the batch was written`);
+    }
+  }
+
+  private resyncTail(): void {
+    try {
+      this.last = this.stmts.maxSeq.get() as number;
+      this.lastDay = this.stmts.lastDay.get() as string | undefined;
+    } catch (err) {
+      this.log.error({ err, journal: this.path }, 'could not re-read the journal tail after a failed append');
+    }
+  }
+
+  private ensureOpen(): void {
+    if (!this.isOpen) throw new JournalError('closed', this.path, `journal ${this.path} is closed`);
+  }
+}
+
+function decode([seq, body]: Row): SequencedEvent {
+  const event = JSON.parse(body) as SequencedEvent;
+  event.seq = seq;
+  return event;
+}
+
+/** What is wrong with an event's envelope, or undefined. The payload is the engine's business. */
+function checkEvent(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return 'not an object';
+  const { type, day, at } = event as Partial<HallEvent>;
+  if (typeof type !== 'string' || type.length === 0) return 'no type';
+  if (typeof day !== 'string' || !DAY_PATTERN.test(day)) return `${type}: day must be YYYY-MM-DD, got ${JSON.stringify(day)}`;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return `${type}: at must be epoch ms, got ${JSON.stringify(at)}`;
+  return undefined;
+}

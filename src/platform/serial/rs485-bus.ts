@@ -1,0 +1,261 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../logger.js';
+import type { SerialCloseReason, SerialLink } from './serial-link.js';
+import { BusLinkDownError, BusClosedError, BusTimeoutError } from './bus-errors.js';
+import { DeviceCounters, type DeviceLinkStats } from './device-counters.js';
+
+/**
+ * A half-duplex RS-485 bus shared by many addressed devices: exactly one frame (and its reply)
+ * on the wire at a time, with a priority queue so an urgent frame (the window display for the
+ * ticket just called) jumps ahead of background work (a full hall-display refresh). A device that
+ * stopped answering costs one timeout per frame, not timeout x retries, until it answers again.
+ */
+
+/** Lower is sooner. Same priority is first come, first served. */
+export const BusPriority = { urgent: 0, normal: 1, background: 2 } as const;
+
+export interface TransactOptions {
+  timeoutMs: number;
+  /** Extra attempts after the first times out. Ignored (0) while the device is offline. */
+  retries?: number;
+  priority?: number;
+}
+
+export interface SendOptions {
+  priority?: number;
+}
+
+export interface Rs485BusOptions<Frame> {
+  link: SerialLink<Frame>;
+  log: Logger;
+  /** Failed transactions in a row after which a device is offline (no retries, event emitted). */
+  offlineAfter?: number;
+  /** Quiet time between the end of one exchange and the next frame (driver enable turnaround). */
+  turnaroundMs?: number;
+}
+
+export interface Rs485BusEvents<Frame> {
+  up: [];
+  down: [reason: SerialCloseReason];
+  /** A frame that is not the reply to the exchange in progress (or arrived with none in progress). */
+  unsolicited: [frame: Frame];
+  'device-offline': [key: string];
+  'device-online': [key: string];
+}
+
+interface Job<Frame> {
+  key: string;
+  bytes: Buffer;
+  isReply: ((frame: Frame) => boolean) | undefined;
+  timeoutMs: number;
+  retries: number;
+  priority: number;
+  seq: number;
+  resolve: (reply: Frame | undefined) => void;
+  reject: (err: Error) => void;
+}
+
+interface Waiter<Frame> {
+  isReply: (frame: Frame) => boolean;
+  resolve: (frame: Frame | undefined) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>> {
+  private readonly queue: Array<Job<Frame>> = [];
+  private readonly devices = new DeviceCounters();
+  private waiter: Waiter<Frame> | undefined;
+  private busy = false;
+  private closed = false;
+  private seq = 0;
+  private unsolicitedCount = 0;
+  private readonly detach: Array<() => void> = [];
+
+  constructor(private readonly options: Rs485BusOptions<Frame>) {
+    super();
+    const { link } = options;
+    const onFrame = (frame: Frame): void => this.onFrame(frame);
+    const onOpen = (): void => {
+      this.emit('up');
+      this.pump();
+    };
+    const onClose = (reason: SerialCloseReason): void => {
+      this.failAll(new BusLinkDownError(link.path));
+      this.emit('down', reason);
+    };
+    link.on('frame', onFrame);
+    link.on('open', onOpen);
+    link.on('close', onClose);
+    this.detach.push(
+      () => link.off('frame', onFrame),
+      () => link.off('open', onOpen),
+      () => link.off('close', onClose),
+    );
+  }
+
+  get isUp(): boolean {
+    return this.options.link.isOpen;
+  }
+
+  /** Frames waiting for the wire (not counting the one in progress). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  get unsolicitedFrames(): number {
+    return this.unsolicitedCount;
+  }
+
+  /** Sends a frame and resolves with the first frame for which isReply is true. */
+  transact(key: string, bytes: Buffer, isReply: (frame: Frame) => boolean, options: TransactOptions): Promise<Frame> {
+    return this.enqueue(key, bytes, isReply, options.timeoutMs, options.retries ?? 0, options.priority) as Promise<Frame>;
+  }
+
+  /** Sends a frame that gets no reply (a broadcast, say); resolves once it has left the UART. */
+  async send(key: string, bytes: Buffer, options: SendOptions = {}): Promise<void> {
+    await this.enqueue(key, bytes, undefined, 0, 0, options.priority);
+  }
+
+  stats(key: string): DeviceLinkStats {
+    return this.devices.get(key);
+  }
+
+  allStats(): Record<string, DeviceLinkStats> {
+    return this.devices.all();
+  }
+
+  isOffline(key: string): boolean {
+    return this.devices.get(key).offline;
+  }
+
+  /** A protocol-level error the driver saw in a reply (busy, bad CRC ...): counted per device. */
+  noteError(key: string): void {
+    this.devices.error(key);
+  }
+
+  /** Rejects everything queued and stops listening to the link. Does not close the link. */
+  close(): void {
+    this.closed = true;
+    this.failAll(new BusClosedError());
+    for (const off of this.detach.splice(0)) off();
+  }
+
+  private enqueue(
+    key: string,
+    bytes: Buffer,
+    isReply: ((frame: Frame) => boolean) | undefined,
+    timeoutMs: number,
+    retries: number,
+    priority: number = BusPriority.normal,
+  ): Promise<Frame | undefined> {
+    if (this.closed) return Promise.reject(new BusClosedError());
+    if (!this.options.link.isOpen) return Promise.reject(new BusLinkDownError(this.options.link.path));
+    return new Promise((resolve, reject) => {
+      const job: Job<Frame> = { key, bytes, isReply, timeoutMs, retries, priority, seq: this.seq++, resolve, reject };
+      // Insert after every job of the same or more urgent priority: stable FIFO within a priority.
+      let at = this.queue.length;
+      while (at > 0 && this.queue[at - 1]!.priority > priority) at -= 1;
+      this.queue.splice(at, 0, job);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.busy || this.closed || !this.options.link.isOpen) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.busy = true;
+    this.run(job)
+      .then(job.resolve, job.reject)
+      .finally(() => {
+        const gap = this.options.turnaroundMs ?? 0;
+        const next = (): void => {
+          this.busy = false;
+          this.pump();
+        };
+        if (gap > 0) setTimeout(next, gap);
+        else next();
+      });
+  }
+
+  private async run(job: Job<Frame>): Promise<Frame | undefined> {
+    const { link } = this.options;
+    if (!job.isReply) {
+      await link.write(job.bytes);
+      return undefined;
+    }
+    const attempts = 1 + (this.devices.get(job.key).offline ? 0 : job.retries);
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      if (!link.isOpen) throw new BusLinkDownError(link.path);
+      const reply = this.awaitReply(job.isReply, job.timeoutMs);
+      try {
+        await link.write(job.bytes);
+      } catch (err) {
+        this.cancelWaiter();
+        this.devices.error(job.key);
+        throw err;
+      }
+      const frame = await reply;
+      if (frame !== undefined) {
+        if (this.devices.success(job.key, Date.now())) {
+          this.options.log.info({ device: job.key }, 'bus device answers again');
+          this.emit('device-online', job.key);
+        }
+        return frame;
+      }
+      if (!link.isOpen) throw new BusLinkDownError(link.path);
+      this.devices.timeout(job.key);
+      this.options.log.debug({ device: job.key, attempt, attempts }, 'bus reply timed out');
+    }
+    if (this.devices.failure(job.key, this.options.offlineAfter ?? 3)) {
+      this.options.log.warn({ device: job.key }, 'bus device stopped answering');
+      this.emit('device-offline', job.key);
+    }
+    throw new BusTimeoutError(job.key, attempts, job.timeoutMs);
+  }
+
+  /** Resolves with the reply, or undefined on timeout or when the link drops. */
+  private awaitReply(isReply: (frame: Frame) => boolean, timeoutMs: number): Promise<Frame | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiter = { isReply, resolve, timer };
+    });
+  }
+
+  private cancelWaiter(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.resolve(undefined);
+  }
+
+  private onFrame(frame: Frame): void {
+    const waiter = this.waiter;
+    if (waiter && this.matches(waiter, frame)) {
+      this.waiter = undefined;
+      clearTimeout(waiter.timer);
+      waiter.resolve(frame);
+      return;
+    }
+    this.unsolicitedCount += 1;
+    this.emit('unsolicited', frame);
+  }
+
+  private matches(waiter: Waiter<Frame>, frame: Frame): boolean {
+    try {
+      return waiter.isReply(frame);
+    } catch (err) {
+      this.options.log.error({ err }, 'bus reply matcher threw; frame treated as unsolicited');
+      return false;
+    }
+  }
+
+  private failAll(err: Error): void {
+    this.cancelWaiter();
+    for (const job of this.queue.splice(0)) job.reject(err);
+  }
+}

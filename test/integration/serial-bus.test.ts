@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+import { openPtyPair } from '../support/pty.js';
+import { BusLinkDownError, BusPriority, BusTimeoutError, Rs485Bus, SerialLink } from '../../src/platform/serial/index.js';
+import { silentLogger } from '../../src/platform/logger.js';
+
+/**
+ * A line protocol for the bus tests: the host sends "<dev> <n>\n", the device answers
+ * "<dev> ok <n>\n" unless it is silent. The device end logs the order frames arrived in.
+ */
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Rig {
+  bus: Rs485Bus<string>;
+  link: SerialLink<string>;
+  device: SerialPort;
+  received: string[];
+  silent: Set<string>;
+  closePair(): Promise<void>;
+}
+
+async function rig(): Promise<Rig> {
+  const pty = await openPtyPair();
+  cleanups.push(() => pty.close());
+  const device = new SerialPort({ path: pty.b, baudRate: 57600, autoOpen: false });
+  await new Promise<void>((resolve, reject) => device.open((err) => (err ? reject(err) : resolve())));
+  device.on('error', () => undefined);
+  cleanups.push(() => new Promise<void>((resolve) => (device.isOpen ? device.close(() => resolve()) : resolve())));
+  const received: string[] = [];
+  const silent = new Set<string>();
+  device.pipe(new ReadlineParser({ delimiter: '\n' })).on('data', (line: string) => {
+    received.push(line);
+    const [dev, n] = line.split(' ');
+    if (dev && !silent.has(dev)) device.write(`${dev} ok ${n}\n`);
+  });
+
+  const link = new SerialLink<string>({
+    path: pty.a,
+    baudRate: 57600,
+    log: silentLogger(),
+    framer: () => new ReadlineParser({ delimiter: '\n' }),
+    minBackoffMs: 50,
+    presenceCheckMs: 100,
+  });
+  cleanups.push(() => link.close());
+  const bus = new Rs485Bus<string>({ link, log: silentLogger(), offlineAfter: 2 });
+  cleanups.push(() => bus.close());
+  link.start();
+  await link.whenOpen();
+  return { bus, link, device, received, silent, closePair: () => pty.close() };
+}
+
+const replyTo = (dev: string, n: number) => (frame: string) => frame === `${dev} ok ${n}`;
+
+describe('Rs485Bus over a real PTY pair', () => {
+  it('transacts with several devices and counts successes per device', async () => {
+    const { bus } = await rig();
+    const replies = await Promise.all(
+      [1, 2, 3].map((n) => bus.transact(`d${n}`, Buffer.from(`d${n} ${n}\n`), replyTo(`d${n}`, n), { timeoutMs: 500 })),
+    );
+    expect(replies).toEqual(['d1 ok 1', 'd2 ok 2', 'd3 ok 3']);
+    expect(bus.stats('d2')).toMatchObject({ ok: 1, timeouts: 0, offline: false });
+    expect(bus.stats('d2').lastSeen).toBeTypeOf('number');
+  });
+
+  it('times out a silent device with a typed error while the others keep flowing, then skips its retries', async () => {
+    const { bus, silent } = await rig();
+    silent.add('dead');
+    const offline: string[] = [];
+    bus.on('device-offline', (key) => offline.push(key));
+    const dead = bus.transact('dead', Buffer.from('dead 1\n'), replyTo('dead', 1), { timeoutMs: 100, retries: 1 });
+    const alive = bus.transact('live', Buffer.from('live 1\n'), replyTo('live', 1), { timeoutMs: 500 });
+    await expect(dead).rejects.toBeInstanceOf(BusTimeoutError);
+    await expect(alive).resolves.toBe('live ok 1');
+    expect(bus.stats('dead')).toMatchObject({ timeouts: 2, consecutiveFailures: 1, offline: false });
+
+    // Second failure in a row: offline, and from then on one attempt per frame.
+    await expect(bus.transact('dead', Buffer.from('dead 2\n'), replyTo('dead', 2), { timeoutMs: 100, retries: 1 })).rejects.toThrow(
+      /did not answer \(2 attempt/,
+    );
+    expect(offline).toEqual(['dead']);
+    await expect(bus.transact('dead', Buffer.from('dead 3\n'), replyTo('dead', 3), { timeoutMs: 100, retries: 3 })).rejects.toThrow(
+      /did not answer \(1 attempt/,
+    );
+    expect(bus.stats('dead').timeouts).toBe(5);
+
+    // It answers again: online, counters reset.
+    const online: string[] = [];
+    bus.on('device-online', (key) => online.push(key));
+    silent.delete('dead');
+    await expect(bus.transact('dead', Buffer.from('dead 4\n'), replyTo('dead', 4), { timeoutMs: 500 })).resolves.toBe('dead ok 4');
+    expect(online).toEqual(['dead']);
+    expect(bus.stats('dead')).toMatchObject({ offline: false, consecutiveFailures: 0, ok: 1 });
+    expect(bus.stats('live')).toMatchObject({ ok: 1, timeouts: 0 });
+  });
+
+  it('puts an urgent frame ahead of queued background frames', async () => {
+    const { bus, received } = await rig();
+    const opts = (priority: number) => ({ timeoutMs: 500, priority });
+    const jobs = [1, 2, 3, 4].map((n) => bus.transact('hall', Buffer.from(`hall ${n}\n`), replyTo('hall', n), opts(BusPriority.background)));
+    const urgent = bus.transact('w7', Buffer.from('w7 1\n'), replyTo('w7', 1), opts(BusPriority.urgent));
+    await Promise.all([...jobs, urgent]);
+    // hall 1 was already on the wire; the urgent frame goes next.
+    expect(received).toEqual(['hall 1', 'w7 1', 'hall 2', 'hall 3', 'hall 4']);
+  });
+
+  it('reports frames that answer nothing as unsolicited', async () => {
+    const { bus, device } = await rig();
+    const unsolicited: string[] = [];
+    bus.on('unsolicited', (frame) => unsolicited.push(frame));
+    device.write('k3 key CALL\n');
+    await bus.send('k1', Buffer.from('k1 9\n'));
+    // the device's answer to "k1 9" is unsolicited too: nothing waited for it
+    while (unsolicited.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(unsolicited).toEqual(['k3 key CALL', 'k1 ok 9']);
+    expect(bus.unsolicitedFrames).toBe(2);
+  });
+
+  it('fails queued frames fast when the link drops, and reports down/up', async () => {
+    const { bus, silent, closePair } = await rig();
+    silent.add('slow');
+    const downs: string[] = [];
+    bus.on('down', (reason) => downs.push(reason));
+    const inFlight = bus.transact('slow', Buffer.from('slow 1\n'), replyTo('slow', 1), { timeoutMs: 5000 });
+    const queued = bus.transact('other', Buffer.from('other 1\n'), replyTo('other', 1), { timeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const outcomes = Promise.all([inFlight.catch((err: unknown) => err), queued.catch((err: unknown) => err)]);
+    await closePair();
+    const [first, second] = await outcomes;
+    expect(first).toBeInstanceOf(BusLinkDownError);
+    expect(second).toBeInstanceOf(BusLinkDownError);
+    expect(downs).toEqual(['disconnected']);
+    expect(bus.isUp).toBe(false);
+    await expect(bus.send('x', Buffer.from('x\n'))).rejects.toBeInstanceOf(BusLinkDownError);
+  });
+});

@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decidePublish, decideSubscribe, isClientWritable } from '../../src/bus/acl.js';
+import type { Principal } from '../../src/bus/users.js';
+
+const HALL = 'zhifu';
+const base = `hall/${HALL}`;
+const device: Principal = { username: 'kiosk-1', role: 'device', deviceId: 'kiosk-1' };
+const operator: Principal = { username: 'op', role: 'operator' };
+const observer: Principal = { username: 'obs', role: 'observer' };
+const admin: Principal = { username: 'root', role: 'admin' };
+
+type Who = 'device' | 'operator' | 'observer' | 'admin';
+const principals: Record<Who, Principal> = { device, operator, observer, admin };
+
+/** Expected publish outcome per role; `retain` false unless the row says otherwise. */
+const publishTable: Array<[topic: string, allowedFor: Who[], retain?: boolean]> = [
+  [`${base}/bridge/request/call-next`, ['operator', 'admin']],
+  [`${base}/bridge/request/call-next`, [], true],
+  [`${base}/bridge/request/x/y`, ['operator', 'admin']],
+  [`${base}/bridge/request`, []],
+  [`${base}/bridge/request/`, []],
+  [`${base}/bridge/state`, []],
+  [`${base}/bridge/info`, []],
+  [`${base}/bridge/response/call-next`, []],
+  [`${base}/bridge/response`, []],
+  [`${base}/event`, []],
+  [`${base}/window/w01`, []],
+  [`${base}/window`, []],
+  [`${base}/queue/social-security`, []],
+  [`${base}/stats/today`, []],
+  [`${base}/alarms`, []],
+  [`${base}/something-new`, []],
+  [`${base}/device/kiosk-1`, []],
+  [`${base}/device/kiosk-1/availability`, []],
+  [`${base}/device/kiosk-1/played`, ['device', 'admin']],
+  [`${base}/device/kiosk-1/played`, ['device', 'admin'], true],
+  [`${base}/device/kiosk-1/a/b/c`, ['device', 'admin']],
+  [`${base}/device/kiosk-1/`, []],
+  [`${base}/device/kiosk-2/played`, ['admin']],
+  [`${base}/device//played`, []],
+  [`${base}/device`, []],
+  [base, []],
+  [`hall/other/bridge/request/call-next`, []],
+  [`hall/other/device/kiosk-1/played`, []],
+  ['hall', []],
+  ['$SYS/broker/x', []],
+  ['random/topic', []],
+  [`${base}/device/+/played`, []],
+  [`${base}/#`, []],
+];
+
+describe('decidePublish', () => {
+  for (const [topic, allowedFor, retain = false] of publishTable) {
+    for (const who of Object.keys(principals) as Who[]) {
+      const expected = allowedFor.includes(who);
+      it(`${who} ${expected ? 'may' : 'may not'} publish ${retain ? 'retained ' : ''}${topic || '(empty)'}`, () => {
+        const decision = decidePublish(principals[who], topic, retain, HALL);
+        expect(decision.allowed).toBe(expected);
+        if (!decision.allowed) expect(decision.reason.length).toBeGreaterThan(5);
+      });
+    }
+  }
+
+  it('a device user without deviceId may publish nowhere', () => {
+    const broken: Principal = { username: 'x', role: 'device' };
+    expect(decidePublish(broken, `${base}/device/undefined/x`, false, HALL).allowed).toBe(false);
+  });
+});
+
+const subscribeTable: Array<[filter: string, allowedFor: Who[]]> = [
+  [`${base}/#`, ['operator', 'observer', 'admin']],
+  [`${base}/event`, ['operator', 'observer', 'admin']],
+  [`${base}/bridge/response/+`, ['operator', 'observer', 'admin']],
+  [`${base}/bridge/state`, ['device', 'operator', 'observer', 'admin']],
+  [`${base}/bridge/+`, ['operator', 'observer', 'admin']],
+  [`${base}/bridge/info`, ['operator', 'observer', 'admin']],
+  [`${base}/device/kiosk-1`, ['device', 'operator', 'observer', 'admin']],
+  [`${base}/device/kiosk-1/#`, ['device', 'operator', 'observer', 'admin']],
+  [`${base}/device/kiosk-1/announce`, ['device', 'operator', 'observer', 'admin']],
+  [`${base}/device/kiosk-1/+/x`, ['device', 'operator', 'observer', 'admin']],
+  [`${base}/device/kiosk-2/#`, ['operator', 'observer', 'admin']],
+  [`${base}/device/+/announce`, ['operator', 'observer', 'admin']],
+  [`${base}/device/#`, ['operator', 'observer', 'admin']],
+  [`${base}/+/kiosk-1/#`, ['operator', 'observer', 'admin']],
+  [`hall/+/#`, ['admin']],
+  [`hall/#`, ['admin']],
+  [`hall/other/#`, ['admin']],
+  ['#', ['admin']],
+  ['+/zhifu/#', ['admin']],
+  ['$SYS/#', ['admin']],
+  [`$share/g/${base}/#`, ['admin']],
+  [base, ['admin']],
+];
+
+describe('decideSubscribe', () => {
+  for (const [filter, allowedFor] of subscribeTable) {
+    for (const who of Object.keys(principals) as Who[]) {
+      const expected = allowedFor.includes(who);
+      it(`${who} ${expected ? 'may' : 'may not'} subscribe ${filter}`, () => {
+        expect(decideSubscribe(principals[who], filter, HALL).allowed).toBe(expected);
+      });
+    }
+  }
+});
+
+const level = fc.oneof(
+  fc.constantFrom('hall', HALL, 'other', 'device', 'kiosk-1', 'kiosk-2', 'bridge', 'request', 'state', 'response', 'event', 'window', 'availability', '+', '#', '', '$SYS'),
+  fc.string({ maxLength: 6 }),
+);
+const topic = fc.array(level, { minLength: 1, maxLength: 7 }).map((levels) => levels.join('/'));
+
+describe('ACL properties', () => {
+  it('no role publishes outside what a client may write', () => {
+    fc.assert(
+      fc.property(topic, fc.boolean(), fc.constantFrom(...Object.values(principals)), (t, retain, who) => {
+        const decision = decidePublish(who, t, retain, HALL);
+        if (!decision.allowed) return;
+        const levels = t.split('/');
+        expect(levels.slice(0, 2)).toEqual(['hall', HALL]);
+        expect(isClientWritable(levels.slice(2))).toBe(true);
+        expect(t).not.toMatch(/[+#]/);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a device publishes and subscribes only in its own namespace (plus bridge/state)', () => {
+    fc.assert(
+      fc.property(topic, fc.boolean(), (t, retain) => {
+        const own = t.startsWith(`${base}/device/kiosk-1/`) || t === `${base}/device/kiosk-1`;
+        if (decidePublish(device, t, retain, HALL).allowed) expect(own).toBe(true);
+        if (decideSubscribe(device, t, HALL).allowed) expect(own || t === `${base}/bridge/state`).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('observers never publish; non-admins never subscribe outside the base', () => {
+    fc.assert(
+      fc.property(topic, fc.boolean(), (t, retain) => {
+        expect(decidePublish(observer, t, retain, HALL).allowed).toBe(false);
+        for (const who of [device, operator, observer]) {
+          if (decideSubscribe(who, t, HALL).allowed) expect(t.startsWith(`${base}/`)).toBe(true);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
