@@ -1,6 +1,8 @@
 import type { DeviceKind } from '../src/hall/device-api.js';
 import { counterPadKind } from './counter-pad/kind.js';
+import { dispenserKind } from './dispenser/kind.js';
 import { healthGateKind } from './health-gate/kind.js';
+import { ledBx5kKind } from './led-bx5k/kind.js';
 import { voiceCallerKind } from './voice-caller/kind.js';
 
 /**
@@ -8,6 +10,6 @@ import { voiceCallerKind } from './voice-caller/kind.js';
  * here; config validation and the daemon both read this list.
  */
 export function deviceKinds(): Map<string, DeviceKind<unknown>> {
-  const kinds = [counterPadKind, healthGateKind, voiceCallerKind] as unknown as Array<DeviceKind<unknown>>;
+  const kinds = [counterPadKind, dispenserKind, healthGateKind, ledBx5kKind, voiceCallerKind] as unknown as Array<DeviceKind<unknown>>;
   return new Map(kinds.map((kind) => [kind.kind, kind]));
 }

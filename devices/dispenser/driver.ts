@@ -251,13 +251,14 @@ export class DispenserDriver implements DeviceDriver {
     const model = this.ctx.hall.model;
     const service = model.services.find((s) => s.id === ticket.serviceId);
     const waiting = this.ctx.hall.waiting(ticket.serviceId);
-    const position = waiting.findIndex((t) => t.number === ticket.number);
+    const found = waiting.findIndex((t) => t.number === ticket.number);
+    const position = found >= 0 ? found : waiting.length;
     return {
       hallName: this.options.hallName ?? { zh: model.hallId, en: model.hallId },
       number: ticket.number,
       serviceName: service?.name ?? { zh: ticket.serviceId, en: ticket.serviceId },
-      waitingAhead: position >= 0 ? position : waiting.length,
-      estimatedWaitMinutes: Math.max(0, Math.round(this.ctx.hall.estimatedWaitMinutes(ticket.serviceId))),
+      waitingAhead: position,
+      estimatedWaitMinutes: Math.max(0, Math.round(this.ctx.hall.estimatedWaitMinutes(ticket.serviceId, position))),
       issuedAt: ticket.issuedAt,
       timeZone: model.clock.timeZone,
       qr: qrPayload(this.options.ticketUrl, { hallId: model.hallId, day: ticket.day, number: ticket.number }),

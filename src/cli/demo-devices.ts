@@ -1,7 +1,19 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../platform/logger.js';
+import { openPtyPair } from '../platform/pty-pair.js';
 import type { HallConfig } from '../config/schema.js';
 import type { DeviceConfigEntry } from '../hall/device-manager.js';
 import type { RunningDaemon } from '../hall/daemon.js';
+import { Bx5kSimulator } from '../../devices/led-bx5k/simulator.js';
+import { CounterPadSimulator } from '../../devices/counter-pad/simulator.js';
+import { startAutopilot, type Autopilot } from '../../devices/counter-pad/autopilot.js';
+import { startGateSimulators, type GateSimulators } from '../../devices/health-gate/simulator.js';
+import { PrinterSimulator } from '../../devices/ticket-printer/simulator.js';
+import { buildDefaultClips } from '../../devices/voice-caller/build-clips.js';
+import { VoiceBoxSimulator } from '../../devices/voice-caller/voice-box-simulator.js';
+import { MANIFEST_FILE } from '../../devices/voice-caller/clip-manifest.js';
 
 export interface DemoDevices {
   /** Device entries to add to the demo config (drivers attached to the simulators). */
@@ -11,12 +23,171 @@ export interface DemoDevices {
   stop(): Promise<void>;
 }
 
-/** Simulated hardware for the demo hall. */
-export async function startDemoDevices(_options: { config: HallConfig; stateDir: string; log: Logger; speed: number }): Promise<DemoDevices> {
-  return {
-    deviceEntries: [],
-    afterDaemonStarted: async () => {},
-    describe: () => [],
-    stop: async () => {},
-  };
+interface DemoOptions {
+  config: HallConfig;
+  stateDir: string;
+  log: Logger;
+  /** 1 = real time; larger runs the staff and visitors faster. */
+  speed: number;
 }
+
+const PADS_PER_LINE = 16;
+const DISPENSERS = ['kiosk-1', 'kiosk-2'];
+const VOICE_ID = 'voice-1';
+
+/**
+ * The demo hall's hardware, simulated at the wire: keypads and evaluator pads on PTY lines with
+ * scripted staff, ticket printers behind two dispensers that visitors use over MQTT, the
+ * entrance gate on Modbus TCP with a scanner on a PTY, and a networked voice box. The daemon
+ * drives them with the same drivers as real hardware.
+ */
+export async function startDemoDevices(options: DemoOptions): Promise<DemoDevices> {
+  const { config, stateDir, log, speed } = options;
+  const entries: DeviceConfigEntry[] = [];
+  const closers: Array<() => Promise<void> | void> = [];
+  const descriptions: string[] = [];
+  const credentials = readDemoCredentials();
+
+  try {
+    // Staff keypads with evaluator pads: lines of 16 pads on PTY pairs.
+    const windows = config.windows;
+    const padSims: Array<{ sim: CounterPadSimulator; addresses: number[]; staffIds: Record<number, string> }> = [];
+    for (let start = 0; start < windows.length; start += PADS_PER_LINE) {
+      const line = windows.slice(start, start + PADS_PER_LINE);
+      const pty = await openPtyPair();
+      closers.push(() => pty.close());
+      const addresses = line.map((_, i) => i + 1);
+      // Staff ids must be unique across lines: a staff member logging in twice would close the first window.
+      const staffIds = Object.fromEntries(line.map((w, i) => [i + 1, `staff-${String(w.number).padStart(2, '0')}`]));
+      entries.push({
+        id: `pads-${start / PADS_PER_LINE + 1}`,
+        kind: 'counter-pad',
+        options: { port: pty.a, pads: line.map((w, i) => ({ address: i + 1, window: w.id })) },
+      });
+      const sim = new CounterPadSimulator({ path: pty.b, addresses, heartbeatMs: 10_000, rateTimeoutScale: 1 / speed, log: log.child({ sim: 'counter-pad' }) });
+      padSims.push({ sim, addresses, staffIds });
+    }
+    descriptions.push(`  Keypads:   ${windows.length} staff keypads with evaluator pads on ${padSims.length} PTY lines, scripted staff`);
+
+    // LED window displays and the main hall display: one BX-5K bus.
+    const ledPty = await openPtyPair();
+    closers.push(() => ledPty.close());
+    const HALL_DISPLAY_ADDRESS = 100;
+    const ledAddresses = [...windows.map((w) => w.number), HALL_DISPLAY_ADDRESS];
+    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: 57600, addresses: ledAddresses, log: log.child({ sim: 'led-bx5k' }) });
+    await led.start();
+    closers.push(() => led.stop());
+    entries.push({
+      id: 'led-bus-1',
+      kind: 'led-bx5k',
+      options: {
+        port: ledPty.a,
+        baudRate: 57600,
+        displays: [
+          ...windows.map((w) => ({ address: w.number, window: w.id, role: 'window', width: 128, height: 32 })),
+          { address: HALL_DISPLAY_ADDRESS, role: 'hall', width: 384, height: 192 },
+        ],
+      },
+    });
+    let lastHallText = '';
+    led.on('updated', (address: number, text: string) => {
+      if (address === HALL_DISPLAY_ADDRESS && text !== lastHallText) {
+        lastHallText = text;
+        log.debug({ display: 'hall' }, text);
+      }
+    });
+    descriptions.push(`  Displays:  ${windows.length} window LED displays + the hall display on one BX-5K bus (PTY ${ledPty.a})`);
+
+    // Ticket printers behind the dispensers; kiosk touch screens publish device/<id>/issue.
+    const printers: PrinterSimulator[] = [];
+    for (const id of DISPENSERS) {
+      const printer = new PrinterSimulator({ ticketFile: join(stateDir, `tickets-${id}.txt`) });
+      await printer.listenTcp(0);
+      printers.push(printer);
+      closers.push(() => printer.close());
+      entries.push({
+        id,
+        kind: 'dispenser',
+        options: { hallName: config.hall.name, ticketUrl: config.hall.ticketUrl, printer: { type: 'epson', interface: printer.url }, buttons: [] },
+      });
+    }
+    descriptions.push(`  Printers:  what the dispensers print goes to ${join(stateDir, 'tickets-kiosk-*.txt')}`);
+
+    // The entrance gate.
+    const gate: GateSimulators = await startGateSimulators({ visitorEverySeconds: Math.max(1, 8 / speed) });
+    closers.push(() => gate.close());
+    entries.push({ id: 'gate-1', kind: 'health-gate', options: gate.deviceOptions });
+    descriptions.push(...gate.describe());
+
+    // A networked voice box, with the default clip set built once into the state dir.
+    const clipsDir = join(stateDir, 'voice-clips');
+    if (!existsSync(join(clipsDir, MANIFEST_FILE))) {
+      log.info({ clipsDir }, 'building the demo voice clips with espeak-ng (once)');
+      await buildDefaultClips(clipsDir, { languages: ['zh', 'en'] });
+    }
+    entries.push({ id: VOICE_ID, kind: 'voice-caller', options: { engine: 'clips', clipsDir, languages: ['zh', 'en'], sink: { type: 'mqtt' } } });
+    descriptions.push(`  Voice:     announcements go to the networked voice box "${VOICE_ID}" (mosquitto_sub -t 'hall/${config.hall.id}/device/${VOICE_ID}/#')`);
+
+    let visitors: MqttClient | undefined;
+    let visitorTimer: NodeJS.Timeout | undefined;
+    const autopilots: Autopilot[] = [];
+    let voiceBox: VoiceBoxSimulator | undefined;
+    closers.push(async () => {
+      if (visitorTimer) clearInterval(visitorTimer);
+      for (const pilot of autopilots) pilot.stop();
+      for (const { sim } of padSims) await sim.stop();
+      await voiceBox?.stop();
+      await visitors?.endAsync();
+    });
+
+    return {
+      deviceEntries: entries,
+      describe: () => descriptions,
+      stop: async () => {
+        for (const close of closers.reverse()) {
+          try {
+            await close();
+          } catch (err) {
+            log.warn({ err }, 'demo device did not stop cleanly');
+          }
+        }
+      },
+      afterDaemonStarted: async (daemon) => {
+        const url = `mqtt://${config.mqtt.tcp.host}:${daemon.ports.tcp}`;
+        for (const { sim, staffIds } of padSims) {
+          await sim.start();
+          autopilots.push(startAutopilot(sim, { speed, staffIds, transferToServiceId: config.services[1]?.id }));
+        }
+        const voice = credentials.find((c) => c.username === VOICE_ID);
+        if (voice) {
+          voiceBox = await VoiceBoxSimulator.start({ url, hallId: config.hall.id, deviceId: VOICE_ID, username: voice.username, password: voice.password, log });
+        }
+        // Visitors take numbers at the kiosks' touch screens.
+        const kiosk = credentials.find((c) => c.username === DISPENSERS[0]);
+        if (kiosk) {
+          visitors = await mqtt.connectAsync(url, { username: kiosk.username, password: kiosk.password, reconnectPeriod: 1000 });
+          const services = config.services.map((s) => s.id);
+          visitorTimer = setInterval(() => {
+            const serviceId = services[Math.floor(Math.random() ** 1.6 * services.length)]!;
+            void visitors?.publishAsync(`hall/${config.hall.id}/device/${DISPENSERS[0]}/issue`, JSON.stringify({ serviceId, priority: Math.random() < 0.05 })).catch(() => undefined);
+          }, Math.max(200, 4000 / speed));
+        }
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    throw err;
+  }
+}
+
+function readDemoCredentials(): Array<{ username: string; password: string; role: string }> {
+  for (const candidate of ['../../../config/demo-credentials.json', '../../config/demo-credentials.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as Array<{ username: string; password: string; role: string }>;
+    } catch {
+      // try the next location
+    }
+  }
+  return [];
+}
+

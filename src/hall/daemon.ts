@@ -13,6 +13,9 @@ import { MqttApi } from './mqtt-api.js';
 import { DeviceManager } from './device-manager.js';
 import { formatZodIssues } from './request-schemas.js';
 import { VERSION } from '../platform/version.js';
+import { startDashboardServer } from '../dashboard/server.js';
+import { dayReportCsv } from './report-csv.js';
+import { registerDeviceRequests } from './device-requests.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -28,7 +31,7 @@ export interface RunningDaemon {
   api: MqttApi;
   devices: DeviceManager;
   broker: RunningBroker;
-  ports: { tcp: number; ws?: number; tls?: number };
+  ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
 
@@ -79,14 +82,30 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   api.addRequest('devices', () => ({ devices: devices.summary(), alarms: devices.activeAlarms() }));
 
+  api.addRequest('report', (payload) => {
+    const parsed = z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).safeParse(payload);
+    if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
+    const stats = api.dayStats(parsed.data.day);
+    const services = Object.fromEntries(model.services.map((s) => [s.id, s.name.zh]));
+    const windows = Object.fromEntries(model.windows.map((w) => [w.id, w.name.zh]));
+    return { day: stats.day, filename: `hall-${config.hall.id}-${stats.day}.csv`, csv: dayReportCsv(stats, { services, windows }) };
+  });
+
   devices.create(config.devices ?? []);
-  for (const driver of devices.drivers()) {
-    const requests = (driver as { requests?: () => Record<string, (payload: Record<string, unknown>) => unknown> }).requests?.();
-    for (const [name, handler] of Object.entries(requests ?? {})) api.addRequest(name, handler);
-  }
+  registerDeviceRequests(api, devices);
 
   await api.start();
   await devices.startAll();
+  const dashboard = config.dashboard
+    ? await startDashboardServer({
+        host: config.dashboard.host,
+        port: config.dashboard.port,
+        hallId: config.hall.id,
+        hallName: config.hall.name,
+        ws: broker.ports.wsPort !== undefined ? { port: broker.ports.wsPort, path: config.mqtt.ws?.path ?? '/mqtt' } : undefined,
+        log: log.child({ component: 'dashboard' }),
+      })
+    : undefined;
   devices.publishAlarms();
   const publishInfo = () => bridge.publishInfo({ ...api.info(), name: config.hall.name, version: VERSION, devices: devices.summary() });
   publishInfo();
@@ -99,7 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   tick.unref();
 
   notifier.ready(`hall ${config.hall.id}: ${model.windows.length} windows, ${model.services.length} services`);
-  log.info({ hall: config.hall.id, ports: broker.ports, version: VERSION }, 'hall-edge running');
+  log.info({ hall: config.hall.id, ports: { ...broker.ports, dashboardPort: dashboard?.port }, version: VERSION }, 'hall-edge running');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -107,11 +126,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     api,
     devices,
     broker,
-    ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort },
+    ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {
         notifier.stopping();
         clearInterval(tick);
+        await dashboard?.close();
         await devices.stopAll();
         await api.stop();
         await bridge.stop();

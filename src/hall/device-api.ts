@@ -32,8 +32,11 @@ export interface HallView {
   servedToday(): number;
   /** Latest calls, newest first. */
   recentCalls(limit: number): Array<{ number: string; windowId: string; windowNumber: number; at: number }>;
-  /** Estimated wait in minutes for a new ticket of this service. */
-  estimatedWaitMinutes(serviceId: string): number;
+  /**
+   * Estimated wait in minutes for a ticket of this service with `ahead` tickets before it
+   * (default: everyone now waiting, i.e. a ticket about to be issued).
+   */
+  estimatedWaitMinutes(serviceId: string, ahead?: number): number;
   now(): number;
 }
 

@@ -201,17 +201,17 @@ export class Hall {
       waiting: (serviceId: string): Ticket[] => hall.engine.waiting(serviceId),
       servedToday: (): number => hall.engine.servedToday(),
       recentCalls: (limit: number) => hall.engine.recentCalls(limit),
-      estimatedWaitMinutes: (serviceId: string): number => hall.estimateWait(serviceId),
+      estimatedWaitMinutes: (serviceId: string, ahead?: number): number => hall.estimateWait(serviceId, ahead),
       now: (): number => hall.clock(),
     };
   }
 
-  estimateWait(serviceId: string): number {
+  estimateWait(serviceId: string, ahead?: number): number {
     const service = this.model.services.find((s) => s.id === serviceId);
     if (!service) return 0;
     const handling = this.stats.handling(serviceId);
     return estimateWaitMinutes({
-      ahead: this.engine.waiting(serviceId).length,
+      ahead: ahead ?? this.engine.waiting(serviceId).length,
       meanHandlingSeconds: handling.count >= MIN_FINISHED_FOR_DAY_MEAN ? handling.meanSeconds : undefined,
       defaultHandlingMinutes: service.averageHandlingMinutes,
       activeWindows: this.engine.activeWindowsFor(serviceId),

@@ -3,7 +3,7 @@ import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
-import { computeDayStats } from '../queue/stats.js';
+import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
 import { formatZodIssues, isQueueRequest, parseQueueRequest } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
@@ -117,12 +117,7 @@ export class MqttApi {
       }
       case 'stats': {
         const { day } = parse(z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }), payload);
-        if (!day || day === this.hall.engine.currentDay()) return this.hall.statsToday();
-        const stored = this.journal.dailyStats(day);
-        if (stored) return stored;
-        const events = this.journal.readDay(day);
-        if (events.length === 0) throw new RequestError('unknown-day', `no journal entries for ${day}`);
-        return computeDayStats(this.hall.model, events);
+        return this.dayStats(day);
       }
       case 'info':
         return this.info();
@@ -134,6 +129,16 @@ export class MqttApi {
         return handler(payload, caller);
       }
     }
+  }
+
+  /** Today's figures live, a past day's from the journal (compacted, or recomputed from events). */
+  dayStats(day?: string): DayStats {
+    if (!day || day === this.hall.engine.currentDay()) return this.hall.statsToday();
+    const stored = this.journal.dailyStats(day);
+    if (stored) return stored;
+    const events = this.journal.readDay(day);
+    if (events.length === 0) throw new RequestError('unknown-day', `no journal entries for ${day}`);
+    return computeDayStats(this.hall.model, events);
   }
 
   /** Position of a waiting ticket in its line (0 = next). */
@@ -156,7 +161,9 @@ export class MqttApi {
   }
 }
 
-const BUILT_IN = ['issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health'];
+const BUILT_IN = [
+  // queue commands and queries handled here; device and report requests are added by the daemon
+ 'issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health'];
 
 function parse<T>(schema: z.ZodType<T>, payload: Record<string, unknown>): T {
   const result = schema.safeParse(payload);

@@ -161,12 +161,12 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
     });
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => this.onClose(port, err ?? undefined));
     port.open((err) => {
-      if (port !== this.port) return;
-      if (err) return this.onOpenFailed(port, err);
-      if (this.stopped) {
-        port.close(() => undefined);
+      if (port !== this.port || this.stopped) {
+        // close() ran while the open was in flight: do not leak an open file descriptor.
+        if (!err) port.close(() => undefined);
         return;
       }
+      if (err) return this.onOpenFailed(port, err);
       this.onOpened(port);
     });
   }

@@ -1,0 +1,271 @@
+import type { DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
+import type { SequencedEvent } from '../../src/queue/events.js';
+import { SerialLink } from '../../src/platform/serial/serial-link.js';
+import { Rs485Bus, BusPriority } from '../../src/platform/serial/rs485-bus.js';
+import { BusClosedError, BusLinkDownError, BusTimeoutError } from '../../src/platform/serial/bus-errors.js';
+import {
+  asReply,
+  Bx5kFramer,
+  Bx5kReplyError,
+  Command,
+  dynamicAreaFrame,
+  pingFrame,
+  ReplyCode,
+  stripDisplayCodes,
+  type DecodedFrame,
+  type DynamicArea,
+} from './codec.js';
+import { hallRows, windowNumberOf, windowTextAfter, windowTextFromState } from './display-texts.js';
+import type { LedBx5kDisplayOptions, LedBx5kOptions } from './options.js';
+
+/**
+ * Drives one RS-485 line of BX-5K LED controllers. Window displays follow the call-next loop with
+ * no debounce, at urgent bus priority (the called window's frame is the next one on the wire);
+ * the hall display is coalesced and sent at background priority. Each display converges on the
+ * latest wanted text: while a send is on the bus, newer texts replace older ones instead of queueing.
+ */
+
+interface Display {
+  config: LedBx5kDisplayOptions;
+  key: string;
+  /** Text wanted on the screen: one entry per area (window: one; hall: three rows). */
+  wanted: string[];
+  /** Text the controller confirmed, or undefined when unknown (start, reconnect, failure). */
+  shown: string[] | undefined;
+  sending: boolean;
+  errors: number;
+  lastError?: string;
+  offline: boolean;
+}
+
+const sameTexts = (a: string[] | undefined, b: string[]): boolean => a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
+
+export class LedBx5kDriver implements DeviceDriver {
+  readonly kind = 'led-bx5k';
+  private readonly link: SerialLink<DecodedFrame>;
+  private readonly bus: Rs485Bus<DecodedFrame>;
+  private readonly displays = new Map<number, Display>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private hallTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly id: string,
+    private readonly options: LedBx5kOptions,
+    private readonly ctx: DeviceContext,
+  ) {
+    this.link = new SerialLink<DecodedFrame>({
+      path: options.port,
+      baudRate: options.baudRate,
+      log: ctx.log,
+      framer: () => new Bx5kFramer(),
+    });
+    this.bus = new Rs485Bus<DecodedFrame>({ link: this.link, log: ctx.log, offlineAfter: options.offlineAfter });
+    for (const config of options.displays) {
+      this.displays.set(config.address, { config, key: String(config.address), wanted: [], shown: undefined, sending: false, errors: 0, offline: false });
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const display of this.displays.values()) display.wanted = this.textsFromState(display);
+    this.unsubscribe.push(this.ctx.bus.on('event', (event) => this.onHallEvent(event)));
+    this.bus.on('up', () => this.onLinkUp());
+    this.bus.on('down', (reason) => this.onLinkDown(reason));
+    this.bus.on('device-offline', (key) => this.setOffline(key, true));
+    this.bus.on('device-online', (key) => this.setOffline(key, false));
+    this.bus.on('unsolicited', (frame) => {
+      if (frame.kind === 'rejected') this.ctx.log.debug({ reason: frame.reason, address: frame.claimedSource }, 'LED bus frame rejected');
+    });
+    this.ctx.setAvailability(false, `opening ${this.options.port}`);
+    this.link.start();
+    this.probeTimer = setInterval(() => this.upkeep(), this.options.probeIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    if (this.hallTimer) clearTimeout(this.hallTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.bus.close();
+    await this.link.close();
+  }
+
+  /** Per-display state, as published (exposed for tests and the demo). */
+  snapshot(): Record<string, unknown> {
+    const displays: Record<string, unknown> = {};
+    for (const [address, d] of this.displays) {
+      const stats = this.bus.stats(d.key);
+      displays[address] = {
+        role: d.config.role,
+        window: d.config.window,
+        text: d.shown ? stripDisplayCodes(d.shown.join(' | ')) : null,
+        online: !d.offline,
+        errors: d.errors + stats.errors,
+        timeouts: stats.timeouts,
+        lastError: d.lastError ?? null,
+        lastSeen: stats.lastSeen ?? null,
+      };
+    }
+    return { link: this.link.isOpen ? 'up' : 'down', port: this.options.port, displays };
+  }
+
+  private textsFromState(display: Display): string[] {
+    if (display.config.role === 'hall') return hallRows(this.ctx.hall);
+    return [windowTextFromState(this.ctx.hall, display.config.window!)];
+  }
+
+  private onHallEvent(event: SequencedEvent): void {
+    for (const display of this.displays.values()) {
+      if (display.config.role !== 'window') continue;
+      const windowId = display.config.window!;
+      const number = windowNumberOf(this.ctx.hall, windowId) ?? 0;
+      const text = windowTextAfter(event, windowId, number);
+      if (text !== undefined) this.want(display, [text]);
+    }
+    if (!event.type.startsWith('device.')) this.scheduleHallRefresh();
+  }
+
+  private scheduleHallRefresh(): void {
+    if (this.hallTimer || this.stopped) return;
+    this.hallTimer = setTimeout(() => {
+      this.hallTimer = undefined;
+      for (const display of this.displays.values()) {
+        if (display.config.role === 'hall') this.want(display, hallRows(this.ctx.hall));
+      }
+    }, this.options.hallRefreshMs);
+  }
+
+  private want(display: Display, texts: string[]): void {
+    display.wanted = texts;
+    this.pushDisplay(display);
+  }
+
+  /** Sends the wanted text unless it is shown already or a send is on its way (which re-checks after). */
+  private pushDisplay(display: Display): void {
+    if (this.stopped || display.sending || !this.link.isOpen || sameTexts(display.shown, display.wanted)) return;
+    display.sending = true;
+    const texts = display.wanted;
+    this.send(display, texts)
+      .then(() => {
+        display.shown = texts;
+        this.publish();
+      })
+      .catch((err: unknown) => this.onSendFailed(display, err))
+      .finally(() => {
+        display.sending = false;
+        // Newer text arrived while this one was on the bus: send it now. A failed send of the
+        // same text is not retried here (the bus already retried); probes and reconnects resend.
+        if (display.wanted !== texts) this.pushDisplay(display);
+      });
+  }
+
+  private async send(display: Display, texts: string[]): Promise<void> {
+    const { address } = display.config;
+    const frame = dynamicAreaFrame(address, this.areasFor(display.config, texts));
+    const priority = display.config.role === 'window' ? BusPriority.urgent : BusPriority.background;
+    const isReply = (f: DecodedFrame): boolean => {
+      if (f.kind === 'rejected') return f.reason === 'crc' && f.claimedSource === address;
+      const reply = asReply(f.packet);
+      return reply !== undefined && reply.from === address && reply.group === Command.dynamicArea.group && reply.command === Command.dynamicArea.command;
+    };
+    let busyLeft = this.options.busyRetries;
+    let resendsLeft = this.options.retries;
+    for (;;) {
+      const answer = await this.bus.transact(display.key, frame, isReply, { timeoutMs: this.options.replyTimeoutMs, retries: this.options.retries, priority });
+      const code = answer.kind === 'rejected' ? ReplyCode.crcError : asReply(answer.packet)!.code;
+      if (code === ReplyCode.ok) return;
+      const error = new Bx5kReplyError(address, code);
+      this.bus.noteError(display.key);
+      if (error.advice === 'retry-later' && busyLeft-- > 0) {
+        this.ctx.log.debug({ display: address }, 'LED controller busy; asking again');
+        await new Promise((resolve) => setTimeout(resolve, this.options.busyRetryMs));
+        continue;
+      }
+      if (error.advice === 'resend' && resendsLeft-- > 0) {
+        this.ctx.log.debug({ display: address }, 'LED controller saw a CRC error; resending');
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  private areasFor(config: LedBx5kDisplayOptions, texts: string[]): DynamicArea[] {
+    const font = config.font ?? '\\FO000';
+    const rowHeight = Math.max(1, Math.floor(config.height / texts.length));
+    return texts.map((text, i) => ({
+      areaId: i,
+      x: 0,
+      y: i * rowHeight,
+      width: config.width / 8,
+      height: rowHeight,
+      text: `${font}${text}`,
+    }));
+  }
+
+  private onSendFailed(display: Display, err: unknown): void {
+    if (err instanceof BusLinkDownError || err instanceof BusClosedError) return; // resent on reconnect
+    display.shown = undefined;
+    display.errors += err instanceof BusTimeoutError ? 0 : 1; // timeouts are counted by the bus
+    display.lastError = err instanceof Error ? err.message : String(err);
+    this.ctx.log.warn({ display: display.config.address, window: display.config.window, err }, 'LED display update failed');
+    this.publish();
+  }
+
+  private setOffline(key: string, offline: boolean): void {
+    const display = this.displays.get(Number(key));
+    if (!display) return;
+    display.offline = offline;
+    if (offline) {
+      this.ctx.raiseAlarm({ code: `display-${key}-offline`, message: `LED display ${key} does not answer: check its power and RS-485 wiring`, severity: 'warning' });
+    } else {
+      this.ctx.clearAlarm(`display-${key}-offline`);
+      display.shown = undefined;
+      this.pushDisplay(display);
+    }
+    this.publish();
+  }
+
+  /**
+   * Background upkeep: a display whose last update failed gets it again (so a display that
+   * stopped answering reaches `offline` without waiting for the next hall event); an offline
+   * display gets a cheap ping, and its text once it answers (device-online).
+   */
+  private upkeep(): void {
+    if (!this.link.isOpen) return;
+    for (const display of this.displays.values()) {
+      if (display.sending) continue;
+      if (!display.offline) {
+        this.pushDisplay(display);
+        continue;
+      }
+      const address = display.config.address;
+      const isReply = (f: DecodedFrame): boolean => f.kind === 'packet' && asReply(f.packet)?.from === address;
+      this.bus
+        .transact(display.key, pingFrame(address), isReply, { timeoutMs: this.options.replyTimeoutMs, priority: BusPriority.background })
+        .catch(() => undefined); // an offline display not answering its probe is the expected case
+    }
+  }
+
+  private onLinkUp(): void {
+    this.ctx.setAvailability(true);
+    // The controllers may have lost power with the adapter, or we may have missed events: resend all.
+    for (const display of this.displays.values()) {
+      display.shown = undefined;
+      display.wanted = display.config.role === 'hall' ? hallRows(this.ctx.hall) : display.wanted;
+    }
+    for (const display of this.displays.values()) if (display.config.role === 'window') this.pushDisplay(display);
+    for (const display of this.displays.values()) if (display.config.role === 'hall') this.pushDisplay(display);
+    this.publish();
+  }
+
+  private onLinkDown(reason: string): void {
+    this.ctx.setAvailability(false, `serial link ${this.options.port} ${reason}`);
+    for (const display of this.displays.values()) display.shown = undefined;
+    this.publish();
+  }
+
+  private publish(): void {
+    if (!this.stopped) this.ctx.publishState(this.snapshot());
+  }
+}

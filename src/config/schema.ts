@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import { describeValue, KNOWN_KEYS_PREFIX } from './format-issues.js';
+import { passwordHashProblem } from './password-format.js';
+import { crossCheck } from './cross-checks.js';
+import { isValidTimeZone, parseClockTime, parseTimeRange, WEEKDAY_NAMES } from './time.js';
+
+/**
+ * The hall's YAML config. Every object is strict, so a misspelt key is an error that names it
+ * rather than a setting silently ignored. Checks that span sections (skills naming services,
+ * unique numbers, ...) live in cross-checks.ts.
+ */
+
+/** A strict object whose unknown-key issue carries the known keys, for "did you mean". */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T, invalidTypeMessage?: string) {
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') return KNOWN_KEYS_PREFIX + Object.keys(shape).join(', ');
+      if (issue.code === 'invalid_type' && issue.input !== undefined && invalidTypeMessage) return invalidTypeMessage;
+      return undefined;
+    },
+  });
+}
+
+function pattern(regex: RegExp, what: string) {
+  return z.string().superRefine((value, ctx) => {
+    if (!regex.test(value)) ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid ${what}` });
+  });
+}
+
+/** Ends up in MQTT topics (`hall/<id>`, `device/<id>`): lower case, no separators. */
+const slug = (what: string) => z.string().max(64).pipe(pattern(/^[a-z0-9_-]+$/, `${what} (use a-z, 0-9, "-" and "_")`));
+/** One MQTT topic level (`window/<id>`, `queue/<serviceId>`). */
+const topicId = (what: string) => z.string().max(64).pipe(pattern(/^[A-Za-z0-9_-]+$/, `${what} (use letters, digits, "-" and "_")`));
+
+function clockTime(options: { allowEndOfDay?: boolean } = {}) {
+  return z.string().superRefine((value, ctx) => {
+    if (parseClockTime(value, options) === undefined) {
+      ctx.addIssue({ code: 'custom', message: `bad time "${value}": expected HH:MM from 00:00 to ${options.allowEndOfDay ? '24:00' : '23:59'}` });
+    }
+  });
+}
+
+const timeRange = z.string().superRefine((value, ctx) => {
+  if (!parseTimeRange(value)) ctx.addIssue({ code: 'custom', message: `bad time range "${value}": expected "HH:MM-HH:MM" with the start before the end` });
+});
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+const localizedName = strictObject({ zh: z.string().min(1), en: z.string().min(1) });
+
+const ticketUrl = z.string().superRefine((value, ctx) => {
+  const unknown = [...value.matchAll(/\{([^}]*)\}/g)].map((match) => match[1]).filter((name) => name !== 'day' && name !== 'number');
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `unknown placeholder {${unknown[0]}} (known: {day}, {number})` });
+    return;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value.replaceAll('{day}', '2024-01-01').replaceAll('{number}', 'A001'));
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) ctx.addIssue({ code: 'custom', message: `"${value}" is not an http(s) URL` });
+});
+
+const hall = strictObject({
+  id: slug('hall id'),
+  name: localizedName,
+  timeZone: z.string().superRefine((value, ctx) => {
+    if (!isValidTimeZone(value)) ctx.addIssue({ code: 'custom', message: `unknown time zone "${value}" (use an IANA name such as Asia/Shanghai)` });
+  }),
+  dayStartsAt: clockTime().default('04:00'),
+  openDays: z.array(z.enum(WEEKDAY_NAMES)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+  openingHours: strictObject({ open: clockTime(), close: clockTime({ allowEndOfDay: true }) }),
+  ticketUrl: ticketUrl.optional(),
+});
+
+const queue = strictObject({
+  recallLimit: z.number().int().min(0).max(10).default(2),
+  priorityServedBy: z.enum(['all-windows', 'priority-windows']).default('all-windows'),
+  priorityGuard: z.number().int().min(0).max(100).default(3),
+  requeuePlace: z.enum(['back', 'original']).default('back'),
+  appointmentEarlyMinutes: z.number().int().min(0).max(240).default(10),
+  enforceWindowSchedule: z.boolean().default(true),
+});
+
+const service = strictObject({
+  id: topicId('service id'),
+  prefix: z.string().superRefine((value, ctx) => {
+    if (!/^[A-Z]$/.test(value)) ctx.addIssue({ code: 'custom', message: `prefix must be one capital letter A-Z, got "${value}"` });
+  }),
+  digits: z.number().int().min(2).max(4).default(3),
+  name: localizedName,
+  dailyCap: z.number().int().min(1).optional(),
+  averageHandlingMinutes: z.number().positive().max(480).default(8),
+});
+
+const skill = z.preprocess(
+  (value) => (typeof value === 'string' ? { service: value } : value),
+  strictObject({ service: z.string().min(1), weight: z.number().positive().max(1000).optional() }, 'expected a service id or { service: <id>, weight: <number> }'),
+);
+
+const window = strictObject({
+  id: topicId('window id'),
+  number: z.number().int().min(1).max(999),
+  name: localizedName.optional(),
+  skills: z.array(skill).min(1),
+  skillMode: z.enum(['preference', 'weighted']).optional(),
+  priorityWindow: z.boolean().default(false),
+  /** Empty = the hall's opening hours. */
+  schedule: z.array(timeRange).min(1).optional(),
+})
+  .superRefine((window, ctx) => {
+    if (window.skillMode === 'preference' && window.skills.some((entry) => entry.weight !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['skillMode'], message: '"preference" ignores skill weights: remove the weights or use skillMode "weighted"' });
+    }
+  })
+  .transform((window) => ({
+  ...window,
+  name: window.name ?? { zh: `${window.number}号窗口`, en: `Window ${window.number}` },
+  skillMode: window.skillMode ?? (window.skills.some((entry) => entry.weight !== undefined) ? 'weighted' : 'preference'),
+  skills: window.skills.map((entry) => ({ service: entry.service, weight: entry.weight ?? 1 })),
+  schedule: window.schedule ?? [],
+}));
+
+const staffMember = strictObject({
+  // Staff numbers are often written unquoted (1001); they are ids, not quantities.
+  id: z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().min(1).max(64)),
+  name: z.string().min(1),
+});
+
+const user = strictObject({
+  username: z.string().min(1).max(64).pipe(pattern(/^[^\s$#+/]+$/, 'username (no spaces, "/", "+", "#" or "$")')),
+  role: z.enum(['device', 'operator', 'observer', 'admin']),
+  deviceId: topicId('device id').optional(),
+  passwordHash: z.string().superRefine((value, ctx) => {
+    const problem = passwordHashProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+});
+
+const mqtt = strictObject({
+  tcp: strictObject({ host: host.default('127.0.0.1'), port: port.default(1883) }).prefault({}),
+  ws: strictObject({
+    host: host.default('127.0.0.1'),
+    port: port.default(8083),
+    path: z.string().regex(/^\/\S*$/, { error: 'must start with "/"' }).default('/mqtt'),
+  }).optional(),
+  tls: strictObject({
+    host: host.default('0.0.0.0'),
+    port: port.default(8883),
+    cert: z.string().min(1),
+    key: z.string().min(1),
+    ca: z.string().min(1).optional(),
+    requireClientCert: z.boolean().optional(),
+  }).optional(),
+});
+
+const device = strictObject({
+  id: slug('device id'),
+  kind: z.string().min(1),
+  window: z.string().min(1).optional(),
+  /** A mapping, validated by the device kind (validateDeviceOptions); typed unknown until then. */
+  options: z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+        ctx.addIssue({ code: 'custom', message: `expected a mapping of the device kind's options, got ${describeValue(value)}` });
+      }
+    })
+    .optional(),
+});
+
+const hallConfigShape = strictObject({
+  hall,
+  queue: queue.prefault({}),
+  services: z.array(service).min(1).max(26),
+  windows: z.array(window).min(1).max(64),
+  staff: z.array(staffMember).default([]),
+  mqtt: mqtt.prefault({}),
+  users: z.array(user).min(1, { error: 'needs at least one user: anonymous MQTT clients are refused' }),
+  stateDir: z.string().min(1).default('/var/lib/hall-edge'),
+  dashboard: strictObject({ host: host.default('127.0.0.1'), port: port.default(8080) }).optional(),
+  devices: z.array(device).default([]),
+  // No default level: the logger then honours HALL_EDGE_LOG_LEVEL.
+  log: strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() }).optional(),
+});
+
+export type HallConfig = z.output<typeof hallConfigShape>;
+
+export const hallConfigSchema = hallConfigShape.superRefine((config, ctx) => {
+  crossCheck(config, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+});
