@@ -125,7 +125,7 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
       log.info({ clipsDir }, 'building the demo voice clips with espeak-ng (once)');
       await buildDefaultClips(clipsDir, { languages: ['zh', 'en'] });
     }
-    entries.push({ id: VOICE_ID, kind: 'voice-caller', options: { engine: 'clips', clipsDir, languages: ['zh', 'en'], sink: { type: 'mqtt' } } });
+    entries.push({ id: VOICE_ID, kind: 'voice-caller', options: { engine: 'clips', clipsDir, languages: ['zh', 'en'], repeat: 1, sink: { type: 'mqtt' } } });
     descriptions.push(`  Voice:     announcements go to the networked voice box "${VOICE_ID}" (mosquitto_sub -t 'hall/${config.hall.id}/device/${VOICE_ID}/#')`);
 
     let visitors: MqttClient | undefined;
@@ -154,13 +154,15 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
       },
       afterDaemonStarted: async (daemon) => {
         const url = `mqtt://${config.mqtt.tcp.host}:${daemon.ports.tcp}`;
+        // The voice box first, so the first calls are heard.
+        const voice = credentials.find((c) => c.username === VOICE_ID);
+        if (voice) {
+          // A sped-up demo hall speaks faster too, or the announcement queue would only grow.
+          voiceBox = await VoiceBoxSimulator.start({ url, hallId: config.hall.id, deviceId: VOICE_ID, username: voice.username, password: voice.password, timeScale: 1 / speed, log });
+        }
         for (const { sim, staffIds } of padSims) {
           await sim.start();
           autopilots.push(startAutopilot(sim, { speed, staffIds, transferToServiceId: config.services[1]?.id }));
-        }
-        const voice = credentials.find((c) => c.username === VOICE_ID);
-        if (voice) {
-          voiceBox = await VoiceBoxSimulator.start({ url, hallId: config.hall.id, deviceId: VOICE_ID, username: voice.username, password: voice.password, log });
         }
         // Visitors take numbers at the kiosks' touch screens.
         const kiosk = credentials.find((c) => c.username === DISPENSERS[0]);

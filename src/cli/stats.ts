@@ -57,7 +57,12 @@ export async function statsCommand(args: string[]): Promise<number> {
       process.stderr.write(`hall-edge stats: the daemon is running and holds the journal; pass --user and --password of an operator to ask it over MQTT\n`);
       return 1;
     }
-    stats = await askDaemon(config, day, values.user, values.password);
+    try {
+      stats = await askDaemon(config, day, values.user, values.password);
+    } catch (askErr) {
+      process.stderr.write(`hall-edge stats: could not get the figures from the daemon at ${config.mqtt.tcp.host}:${config.mqtt.tcp.port}: ${(askErr as Error).message}\n`);
+      return 1;
+    }
   }
   if (!stats) {
     process.stderr.write(`hall-edge stats: no journal entries for ${day}\n`);

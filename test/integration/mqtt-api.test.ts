@@ -1,0 +1,144 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { startTestDaemon, type TestDaemon } from '../support/in-process-daemon.js';
+import { Requester } from '../support/daemon-process.js';
+
+function collect(client: MqttClient, filter: string) {
+  const messages: Array<{ topic: string; payload: Record<string, unknown>; retain: boolean }> = [];
+  client.on('message', (topic, payload, packet) => {
+    if (!mqttMatch(filter, topic)) return;
+    try {
+      messages.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown>, retain: packet.retain });
+    } catch {
+      // not JSON
+    }
+  });
+  return messages;
+}
+
+function mqttMatch(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+async function until<T>(check: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('MQTT API of the running daemon', () => {
+  let hall: TestDaemon;
+  beforeEach(async () => {
+    hall = await startTestDaemon({ windows: 4 });
+  });
+  afterEach(async () => {
+    await hall.close();
+  });
+
+  it('runs every queue operation as a request, with the transaction echoed', async () => {
+    const r = hall.operator.requester;
+    const ok = async (command: string, payload: Record<string, unknown> = {}) => {
+      const response = await r.request(command, payload);
+      expect(response, `${command} ${JSON.stringify(response)}`).toMatchObject({ status: 'ok' });
+      expect(response.transaction).toMatch(/^t\d+/);
+      return response.data as Record<string, any>;
+    };
+    await ok('login', { windowId: 'w01', staffId: 'zhang' });
+    await ok('login', { windowId: 'w02', staffId: 'li' });
+    const issued = await ok('issue', { serviceId: 'social-security', channel: 'kiosk', items: ['养老保险参保', '社保卡补办'] });
+    expect(issued.ticket).toMatchObject({ number: 'A001', items: ['养老保险参保', '社保卡补办'], state: 'waiting' });
+    await ok('issue', { serviceId: 'social-security', priority: true });
+    await ok('issue', { serviceId: 'medical-insurance' });
+    expect((await ok('call-next', { windowId: 'w01' })).ticket.number).toBe('A002'); // priority first
+    await ok('recall', { windowId: 'w01' });
+    await ok('skip', { windowId: 'w01' });
+    await ok('requeue', { number: 'A002' });
+    expect((await ok('call', { windowId: 'w01', number: 'B001' })).ticket.number).toBe('B001');
+    await ok('start', { windowId: 'w01' });
+    await ok('transfer', { number: 'B001', toServiceId: 'retirement' });
+    expect((await ok('ticket', { number: 'B001' })).ticket).toMatchObject({ serviceId: 'retirement', state: 'waiting', order: 3 });
+    await ok('call-next', { windowId: 'w02' });
+    await ok('finish', { windowId: 'w02' });
+    await ok('rate', { windowId: 'w02', rating: 5 });
+    await ok('pause', { windowId: 'w02', reason: '午休' });
+    await ok('resume', { windowId: 'w02' });
+    await ok('void', { number: 'A001', reason: 'left the hall' });
+    await ok('logout', { windowId: 'w02' });
+    const tickets = await ok('tickets', {});
+    expect(tickets.tickets.map((t: { number: string }) => t.number)).toEqual(['A001', 'B001', 'A002']); // A002 was put back at the end of the line
+    const stats = await ok('stats', {});
+    expect(stats.total).toMatchObject({ issued: 3, served: 1, noShows: 1, voided: 1 });
+    expect(stats.total.ratings.split['5']).toBe(1);
+    const info = await ok('info', {});
+    expect(info.requests).toEqual(expect.arrayContaining(['issue', 'call-next', 'transfer', 'rate', 'broadcast', 'report']));
+    const report = await ok('report', {});
+    expect(report.csv).toContain('hall,,,');
+  });
+
+  it('answers malformed, unknown and refused requests with readable errors and keeps running', async () => {
+    const r = hall.operator.requester;
+    const refused = await r.request('call-next', { windowId: 'w01' });
+    expect(refused).toMatchObject({ status: 'error', code: 'window-closed', error: 'window 1 is closed: log in first' });
+    expect(await r.request('issue', { serviceId: 'nope' })).toMatchObject({ status: 'error', code: 'unknown-service' });
+    expect(await r.request('issue', { serviceId: 'social-security', colour: 'red' })).toMatchObject({ status: 'error', code: 'bad-request' });
+    expect(await r.request('call', { windowId: 'w01', number: 'not a number' })).toMatchObject({ status: 'error', code: 'bad-request' });
+    expect(await r.request('fly-to-the-moon', {})).toMatchObject({ status: 'error', code: 'unknown-command' });
+    const responses = collect(hall.operator.client, `${hall.base}/bridge/response/+`);
+    hall.operator.client.publish(`${hall.base}/bridge/request/issue`, '{not json');
+    hall.operator.client.publish(`${hall.base}/bridge/request/issue`, '[1,2,3]');
+    await until(() => responses.length >= 2);
+    expect(responses.every((m) => m.payload.status === 'error' && m.payload.code === 'bad-request')).toBe(true);
+    expect((await r.request('issue', { serviceId: 'social-security' })).status).toBe('ok');
+  });
+
+  it('publishes the event stream with a gap-free seq and keeps retained state current (TCP and WebSocket)', async () => {
+    const observer = await hall.connectAs('observer', 'ws');
+    const events = collect(observer, `${hall.base}/event`);
+    await observer.subscribeAsync(`${hall.base}/event`, { qos: 1 });
+    const r = hall.operator.requester;
+    await r.request('login', { windowId: 'w01', staffId: 'zhang' });
+    for (let i = 0; i < 5; i++) await r.request('issue', { serviceId: 'social-security' });
+    await r.request('call-next', { windowId: 'w01' });
+    await until(() => events.length >= 7);
+    const seqs = events.map((e) => e.payload.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    expect(events.at(-1)!.payload).toMatchObject({ type: 'ticket.called', number: 'A001', windowId: 'w01' });
+
+    // A late subscriber gets the retained documents at once.
+    const late = await hall.connectAs('observer');
+    const retained = collect(late, `${hall.base}/#`);
+    await late.subscribeAsync(`${hall.base}/#`, { qos: 1 });
+    const window = await until(() => retained.find((m) => m.topic === `${hall.base}/window/w01`));
+    expect(window.retain).toBe(true);
+    expect(window.payload).toMatchObject({ status: 'open', staffId: 'zhang', ticket: { number: 'A001', state: 'called' } });
+    const queue = await until(() => retained.find((m) => m.topic === `${hall.base}/queue/social-security`));
+    expect(queue.payload).toMatchObject({ waiting: 4, next: ['A002', 'A003', 'A004', 'A005'] });
+    await until(() => retained.find((m) => m.topic === `${hall.base}/bridge/state` && m.payload.state === 'online'));
+    const info = await until(() => retained.find((m) => m.topic === `${hall.base}/bridge/info`));
+    expect(info.payload).toMatchObject({ hallId: 'test-hall', version: expect.any(String) });
+    const stats = await until(() => retained.find((m) => m.topic === `${hall.base}/stats/today` && (m.payload.total as { issued: number }).issued === 5), 4000);
+    expect(stats.payload.day).toEqual(expect.any(String));
+  });
+
+  it('refuses requests from observers and devices, and anonymous clients', async () => {
+    const observer = await hall.connectAs('observer');
+    const requester = new Requester(observer, hall.base);
+    await requester.ready();
+    // A refused publish disconnects the client (aedes); the request is never executed.
+    observer.publish(`${hall.base}/bridge/request/issue`, JSON.stringify({ transaction: 'x', serviceId: 'social-security' }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const tickets = await hall.operator.requester.request('tickets');
+    expect((tickets.data as { tickets: unknown[] }).tickets).toHaveLength(0);
+    await expect(import('../support/daemon-process.js').then(({ connect }) => connect(`mqtt://127.0.0.1:${hall.daemon.ports.tcp}`, '', ''))).rejects.toThrow();
+  });
+});
