@@ -53,13 +53,17 @@ export function windowTextAfter(event: HallEvent, windowId: string, windowNumber
   }
 }
 
-/** The hall display's rows: latest calls, waiting per service, today's transactions (办件量). */
-export function hallRows(hall: HallView, recentCalls = 3): [string, string, string] {
+/**
+ * The hall display's rows: latest calls, waiting per service, today's transactions (办件量),
+ * and an operator's broadcast notice while one is showing.
+ */
+export function hallRows(hall: HallView, recentCalls = 3, notice?: string): string[] {
   const calls = hall.recentCalls(recentCalls).map((c) => `${c.number}→${c.windowNumber}号`);
   const waiting = hall.model.services.map((s) => `${s.name.zh}${hall.waiting(s.id).length}人`);
   return [
     `\\C1叫号 ${calls.length > 0 ? calls.join(' ') : '--'}`,
     `\\C2等候 ${waiting.join(' ')}`,
     `\\C3今日办件 ${hall.servedToday()}`,
+    ...(notice ? [`\\C1通知 ${notice}`] : []),
   ];
 }

@@ -81,6 +81,13 @@ describe('led-bx5k driver against the simulator over a real PTY', () => {
     expect(r.sim.rawTextOf(W1)).toBe('\\FO000\\C21号窗口 欢迎您');
   });
 
+  it('shows an operator broadcast on the hall display', async () => {
+    const r = await rig();
+    r.ctx.bus.emit('broadcast', { text: '系统维护，社保卡业务暂停', at: Date.now() });
+    await eventually(() => r.sim.textOf(HALL).endsWith('| 通知 系统维护，社保卡业务暂停'), 'notice on the hall display');
+    expect(r.sim.textOf(W1)).toBe('1号窗口 欢迎您');
+  });
+
   it('shows a call on the called window first, then refreshes the hall display', async () => {
     const r = await rig();
     const order: number[] = [];

@@ -47,6 +47,7 @@ export class LedBx5kDriver implements DeviceDriver {
   private readonly displays = new Map<number, Display>();
   private readonly unsubscribe: Array<() => void> = [];
   private hallTimer: NodeJS.Timeout | undefined;
+  private notice: { text: string; timer: NodeJS.Timeout } | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -70,6 +71,7 @@ export class LedBx5kDriver implements DeviceDriver {
   async start(): Promise<void> {
     for (const display of this.displays.values()) display.wanted = this.textsFromState(display);
     this.unsubscribe.push(this.ctx.bus.on('event', (event) => this.onHallEvent(event)));
+    this.unsubscribe.push(this.ctx.bus.on('broadcast', ({ text }) => this.showNotice(text)));
     this.bus.on('up', () => this.onLinkUp());
     this.bus.on('down', (reason) => this.onLinkDown(reason));
     this.bus.on('device-offline', (key) => this.setOffline(key, true));
@@ -86,6 +88,7 @@ export class LedBx5kDriver implements DeviceDriver {
     this.stopped = true;
     for (const off of this.unsubscribe.splice(0)) off();
     if (this.hallTimer) clearTimeout(this.hallTimer);
+    if (this.notice) clearTimeout(this.notice.timer);
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.bus.close();
     await this.link.close();
@@ -111,8 +114,20 @@ export class LedBx5kDriver implements DeviceDriver {
   }
 
   private textsFromState(display: Display): string[] {
-    if (display.config.role === 'hall') return hallRows(this.ctx.hall);
+    if (display.config.role === 'hall') return hallRows(this.ctx.hall, 3, this.notice?.text);
     return [windowTextFromState(this.ctx.hall, display.config.window!)];
+  }
+
+  /** An operator's broadcast: shown on the hall display for `noticeSeconds`, then taken down. */
+  private showNotice(text: string): void {
+    if (this.notice) clearTimeout(this.notice.timer);
+    const timer = setTimeout(() => {
+      this.notice = undefined;
+      this.scheduleHallRefresh();
+    }, this.options.noticeSeconds * 1000);
+    timer.unref();
+    this.notice = { text, timer };
+    this.scheduleHallRefresh();
   }
 
   private onHallEvent(event: SequencedEvent): void {
@@ -131,7 +146,7 @@ export class LedBx5kDriver implements DeviceDriver {
     this.hallTimer = setTimeout(() => {
       this.hallTimer = undefined;
       for (const display of this.displays.values()) {
-        if (display.config.role === 'hall') this.want(display, hallRows(this.ctx.hall));
+        if (display.config.role === 'hall') this.want(display, hallRows(this.ctx.hall, 3, this.notice?.text));
       }
     }, this.options.hallRefreshMs);
   }

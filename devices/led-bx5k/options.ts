@@ -31,6 +31,8 @@ export const ledBx5kOptions = z
     probeIntervalMs: z.number().int().positive().default(5000),
     /** The hall display is refreshed at most this often. */
     hallRefreshMs: z.number().int().min(0).default(300),
+    /** How long an operator's broadcast stays on the hall display. */
+    noticeSeconds: z.number().int().min(1).max(3600).default(60),
     /** A busy controller is asked again after this long, up to busyRetries times. */
     busyRetryMs: z.number().int().positive().default(50),
     busyRetries: z.number().int().min(0).max(10).default(3),
