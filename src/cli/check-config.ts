@@ -1,5 +1,4 @@
-import { loadConfig, ConfigError } from '../config/load.js';
-import { deviceKindSchemas } from './device-schemas.js';
+import { loadConfigForCli } from './load-config.js';
 
 export async function checkConfigCommand(args: string[]): Promise<number> {
   const file = args[0];
@@ -7,18 +6,11 @@ export async function checkConfigCommand(args: string[]): Promise<number> {
     process.stderr.write('usage: hall-edge check-config FILE\n');
     return 2;
   }
-  try {
-    const config = loadConfig(file, { deviceKinds: deviceKindSchemas() });
-    process.stdout.write(
-      `${file}: OK — hall "${config.hall.id}", ${config.services.length} services, ${config.windows.length} windows, ` +
-        `${config.users.length} users, ${(config.devices ?? []).length} devices\n`,
-    );
-    return 0;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigForCli(file);
+  if (!config) return 1;
+  process.stdout.write(
+    `${file}: OK — hall "${config.hall.id}", ${config.services.length} services, ${config.windows.length} windows, ` +
+      `${config.users.length} users, ${(config.devices ?? []).length} devices\n`,
+  );
+  return 0;
 }

@@ -3,10 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../platform/logger.js';
-import { loadConfig, ConfigError } from '../config/load.js';
 import type { HallConfig } from '../config/schema.js';
 import { startDaemon } from '../hall/daemon.js';
-import { deviceKindSchemas } from './device-schemas.js';
+import { loadConfigForCli } from './load-config.js';
 import { runUntilSignal } from './run.js';
 import { startDemoDevices, type DemoDevices } from './demo-devices.js';
 
@@ -40,16 +39,9 @@ export async function demoCommand(args: string[]): Promise<number> {
     strict: true,
   });
   const configFile = fileExists(DEMO_CONFIG) ? DEMO_CONFIG : DEMO_CONFIG_FROM_SRC;
-  let config: HallConfig;
-  try {
-    config = loadConfig(configFile.pathname, { deviceKinds: deviceKindSchemas() });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const loaded = loadConfigForCli(configFile.pathname);
+  if (!loaded) return 1;
+  let config: HallConfig = loaded;
   const stateDir = resolve(values.state ?? 'data/demo');
   mkdirSync(stateDir, { recursive: true });
   config = {

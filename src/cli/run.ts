@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../platform/logger.js';
-import { loadConfig, ConfigError } from '../config/load.js';
-import { deviceKindSchemas } from './device-schemas.js';
+import { loadConfigForCli } from './load-config.js';
 import { startDaemon, type RunningDaemon } from '../hall/daemon.js';
-import type { HallConfig } from '../config/schema.js';
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
@@ -11,16 +9,8 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stderr.write('hall-edge run: --config FILE is required\n');
     return 2;
   }
-  let config: HallConfig;
-  try {
-    config = loadConfig(values.config, { deviceKinds: deviceKindSchemas() });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigForCli(values.config);
+  if (!config) return 1;
   const log = createLogger({ level: config.log?.level });
   return runUntilSignal(log, () => startDaemon({ config, log }));
 }

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { loadConfig, ConfigError, toQueueModel } from '../config/load.js';
+import { toQueueModel } from '../config/load.js';
 import type { HallConfig } from '../config/schema.js';
 import { Journal, JournalError } from '../journal/journal.js';
 import { silentLogger } from '../platform/logger.js';
 import { HallCalendar } from '../queue/calendar.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import { dayReportCsv } from '../hall/report-csv.js';
-import { deviceKindSchemas } from './device-schemas.js';
+import { loadConfigForCli } from './load-config.js';
 
 const USAGE = `usage: hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv] [--user U --password P]
   Reads the journal directly when the daemon is stopped. While the daemon runs it holds the
@@ -35,16 +35,8 @@ export async function statsCommand(args: string[]): Promise<number> {
     process.stderr.write(`hall-edge stats: --day must be YYYY-MM-DD, got "${values.day}"\n`);
     return 2;
   }
-  let config: HallConfig;
-  try {
-    config = loadConfig(values.config, { deviceKinds: deviceKindSchemas() });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigForCli(values.config);
+  if (!config) return 1;
   const model = toQueueModel(config);
   const day = values.day ?? new HallCalendar(model.clock).businessDay(Date.now());
 

@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startTestDaemon, type TestDaemon } from '../support/in-process-daemon.js';
 import { TEST_USERS } from '../support/hall-config.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The central server's side: a real Mosquitto bridging the hall's topics in from the box with
