@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GateSimulator } from '../../devices/health-gate/simulator.js';
+import { PrinterSimulator } from '../../devices/ticket-printer/simulator.js';
+import { startTestDaemon, type TestDaemon } from '../support/in-process-daemon.js';
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Operators reach devices through bridge requests (they may not publish on device topics). */
+describe('device requests through the bridge', () => {
+  let hall: TestDaemon | undefined;
+  let gate: GateSimulator | undefined;
+  let printer: PrinterSimulator | undefined;
+
+  afterEach(async () => {
+    await hall?.close();
+    await gate?.close();
+    await printer?.close();
+  });
+
+  it('holds the gate, reprints a ticket, imports appointments, and journals it all', async () => {
+    gate = await GateSimulator.tcp();
+    printer = new PrinterSimulator();
+    await printer.listenTcp(0);
+    hall = await startTestDaemon({
+      windows: 2,
+      devices: [
+        { id: 'gate-1', kind: 'health-gate', options: { modbus: { tcp: gate.address }, policy: { requireHealthCode: false } } },
+        { id: 'kiosk-1', kind: 'dispenser', options: { printer: { type: 'epson', interface: printer.url }, buttons: [] } },
+      ],
+    });
+    const r = hall.operator.requester;
+    const eventTypes: string[] = [];
+    hall.operator.client.on('message', (topic, payload) => {
+      if (topic.endsWith('/event')) eventTypes.push((JSON.parse(payload.toString()) as { type: string }).type);
+    });
+    await hall.operator.client.subscribeAsync(`${hall.base}/event`, { qos: 1 });
+
+    const held = await r.request('gate-hold', { mode: 'open' });
+    expect(held).toMatchObject({ status: 'ok', data: { gates: [{ deviceId: 'gate-1', mode: 'open' }] } });
+    await eventually(() => gate!.coil(0), 'the turnstile coil held open');
+    expect(await r.request('gate-hold', { mode: 'sideways' })).toMatchObject({ status: 'error', code: 'bad-request' });
+    expect(await r.request('gate-hold', { mode: 'auto', deviceId: 'gate-9' })).toMatchObject({ status: 'error', code: 'unknown-device' });
+
+    const issued = await r.request('issue', { serviceId: 'social-security' });
+    const number = (issued.data as { ticket: { number: string } }).ticket.number;
+    const reprinted = await r.request('reprint', { number });
+    expect(reprinted).toMatchObject({ status: 'ok', data: { deviceId: 'kiosk-1', number } });
+    await printer.waitForTickets(1);
+    expect(JSON.stringify(printer.tickets.at(-1))).toContain(number);
+    expect(await r.request('reprint', { number: 'Z999' })).toMatchObject({ status: 'error' });
+
+    const slotStart = Date.now() + 60_000;
+    const imported = await r.request('appointments-import', {
+      appointments: [
+        { serviceId: 'retirement', slotStart, slotEnd: slotStart + 1_800_000, code: 'YY-1001' },
+        { serviceId: 'retirement', slotStart, slotEnd: slotStart + 1_800_000, idNumber: '370602199001011234' },
+      ],
+    });
+    expect(imported).toMatchObject({ status: 'ok', data: { dispensers: [{ deviceId: 'kiosk-1', loaded: 2, rejected: 0 }] } });
+
+    await eventually(() => eventTypes.includes('device.gate.hold'), 'the hold journaled and on the event stream');
+    const health = await r.request('health');
+    expect((health.data as { lastSeq: number }).lastSeq).toBeGreaterThan(0);
+    const devices = await r.request('devices');
+    expect((devices.data as { devices: Array<{ id: string }> }).devices.map((d) => d.id).sort()).toEqual(['gate-1', 'kiosk-1']);
+  }, 30_000);
+});
