@@ -28,8 +28,8 @@ export function quarterChart(perQuarter) {
     const value = (maxCount * i) / 4;
     const yy = y(value, maxCount);
     root.append(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: yy, y2: yy, class: 'gridline' }));
-    root.append(svg('text', { x: PAD.left - 6, y: yy + 4, 'text-anchor': 'end', class: 'axis-label' }, Math.round(value)));
-    root.append(svg('text', { x: W - PAD.right + 6, y: yy + 4, class: 'axis-label wait' }, Math.round((maxWait * i) / 4)));
+    root.append(svg('text', { x: PAD.left - 6, y: yy + 4, 'text-anchor': 'end', class: 'axis-label' }, tick(value)));
+    root.append(svg('text', { x: W - PAD.right + 6, y: yy + 4, class: 'axis-label wait' }, tick((maxWait * i) / 4)));
   }
   const points = [];
   quarters.forEach((q, i) => {
@@ -52,6 +52,10 @@ function trimIdle(quarters) {
   let last = quarters.length - 1;
   while (last > first && !busy(quarters[last])) last--;
   return quarters.slice(first, last + 1);
+}
+
+function tick(value) {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
 function niceMax(value) {

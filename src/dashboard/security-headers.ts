@@ -11,6 +11,8 @@ export function securityHeaders(wsPort: number | undefined): Record<string, stri
       "script-src 'self'",
       "style-src 'self'",
       "img-src 'self' data: blob:",
+      // mqtt.js runs its keepalive timers in a blob: worker, so a background tab is not throttled into a timeout.
+      "worker-src blob:",
       `connect-src ${connect}`,
       "base-uri 'none'",
       "form-action 'none'",
