@@ -21,6 +21,10 @@ const STATS_PUBLISH_INTERVAL_MS = 1000;
 export class MqttApi {
   private readonly extra = new Map<string, ExtraRequestHandler>();
   private statsTimer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+  private dirtyAll = false;
+  private readonly dirtyWindows = new Set<string>();
+  private readonly dirtyServices = new Set<string>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -43,12 +47,13 @@ export class MqttApi {
   async start(): Promise<void> {
     this.unsubscribe = this.hall.bus.on('event', (event) => {
       this.bridge.publishEvent(event);
+      // The state documents are rebuilt off the call-next path: a burst of events costs one
+      // rebuild per document, after the displays and pads have had their frames.
       const { windows, services, all } = affectedBy(this.hall, event);
-      if (all) this.publishAllState();
-      else {
-        for (const windowId of windows) this.publishWindow(windowId);
-        for (const serviceId of services) this.publishQueue(serviceId);
-      }
+      this.dirtyAll ||= all;
+      for (const windowId of windows) this.dirtyWindows.add(windowId);
+      for (const serviceId of services) this.dirtyServices.add(serviceId);
+      this.scheduleStateFlush();
       this.scheduleStats();
     });
     await this.bridge.start({ request: (command, payload, caller) => this.handle(command, payload, caller) });
@@ -60,6 +65,22 @@ export class MqttApi {
     this.unsubscribe?.();
     if (this.statsTimer) clearTimeout(this.statsTimer);
     this.statsTimer = undefined;
+  }
+
+  private scheduleStateFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.dirtyAll) this.publishAllState();
+      else {
+        for (const windowId of this.dirtyWindows) this.publishWindow(windowId);
+        for (const serviceId of this.dirtyServices) this.publishQueue(serviceId);
+      }
+      this.dirtyAll = false;
+      this.dirtyWindows.clear();
+      this.dirtyServices.clear();
+    });
   }
 
   publishAllState(): void {

@@ -1,6 +1,6 @@
 import type { QueuePolicy, WindowDef } from './model.js';
 import type { Ticket, WindowState } from './ticket.js';
-import type { WaitingLines } from './waiting-lines.js';
+import type { LineEntry, WaitingLines } from './waiting-lines.js';
 
 export interface CallPolicyInput {
   window: WindowDef;
@@ -27,55 +27,59 @@ export const windowLine = (windowId: string): string => `w:${windowId}`;
 export function selectNext(input: CallPolicyInput): Ticket | undefined {
   const { window, windowState, policy, lines, tickets, now } = input;
   const earlyMs = policy.appointmentEarlyMinutes * 60_000;
-  const callable = (ticket: Ticket): boolean => !ticket.appointment || ticket.appointment.slotStart - earlyMs <= now;
+  const due = (entry: LineEntry): boolean => {
+    if (!entry.appointment) return true;
+    const appointment = tickets.get(entry.number)?.appointment;
+    return appointment !== undefined && appointment.slotStart - earlyMs <= now;
+  };
+  const skillKeys = window.skills.map((skill) => serviceLine(skill.serviceId));
+  const directKey = windowLine(window.id);
 
-  const skillLines = window.skills.map((skill) => lines.line(serviceLine(skill.serviceId)));
-  const direct = lines.line(windowLine(window.id));
-
-  // 1. Appointments due now.
+  // 1. Appointments due now (lines without appointment tickets are skipped unread).
   let appointment: Ticket | undefined;
-  for (const line of [direct, ...skillLines]) {
-    for (const entry of line) {
-      const ticket = tickets.get(entry.number);
-      if (!ticket?.appointment || !callable(ticket)) continue;
-      if (
-        !appointment ||
-        ticket.appointment.slotStart < appointment.appointment!.slotStart ||
-        (ticket.appointment.slotStart === appointment.appointment!.slotStart && ticket.order < appointment.order)
-      ) {
-        appointment = ticket;
-      }
+  for (const key of [directKey, ...skillKeys]) {
+    if (lines.appointments(key) === 0) continue;
+    for (const entry of lines.line(key)) {
+      if (!entry.appointment || !due(entry)) continue;
+      const ticket = tickets.get(entry.number)!;
+      const slot = ticket.appointment!.slotStart;
+      const best = appointment?.appointment?.slotStart;
+      if (best === undefined || slot < best || (slot === best && ticket.order < appointment!.order)) appointment = ticket;
     }
   }
   if (appointment) return appointment;
 
   // 2. Named-window transfers.
-  for (const entry of direct) {
-    const ticket = tickets.get(entry.number);
-    if (ticket && callable(ticket)) return ticket;
-  }
+  const direct = firstIn(lines.line(directKey), due);
+  if (direct) return tickets.get(direct.number);
 
   // 3. Priority tickets.
   const jumpsPriority = window.priorityWindow || policy.priorityServedBy === 'all-windows';
   let normalOnly = false;
   if (jumpsPriority) {
-    const oldestPriority = oldestAcross(skillLines, tickets, (t) => t.priority && callable(t));
+    let oldestPriority: LineEntry | undefined;
+    for (const key of skillKeys) {
+      if (lines.priorities(key) === 0) continue;
+      const entry = firstIn(lines.line(key), (e) => e.priority && due(e));
+      if (entry && (!oldestPriority || entry.order < oldestPriority.order)) oldestPriority = entry;
+    }
     if (oldestPriority) {
       const guardApplies = !window.priorityWindow && policy.priorityGuard > 0 && windowState.priorityStreak >= policy.priorityGuard;
-      const normalWaiting = guardApplies && oldestAcross(skillLines, tickets, (t) => !t.priority && callable(t)) !== undefined;
-      if (!normalWaiting) return oldestPriority;
+      const normalWaiting = guardApplies && skillKeys.some((key) => firstIn(lines.line(key), (e) => !e.priority && due(e)) !== undefined);
+      if (!normalWaiting) return tickets.get(oldestPriority.number);
       normalOnly = true;
     }
   }
 
   // 4. The window's services.
-  const eligible = (ticket: Ticket): boolean => callable(ticket) && (!normalOnly || !ticket.priority);
+  const eligible = (entry: LineEntry): boolean => due(entry) && (!normalOnly || !entry.priority);
   if (window.skillMode === 'weighted') {
     let best: Ticket | undefined;
     let bestScore = -Infinity;
     window.skills.forEach((skill, index) => {
-      const ticket = firstIn(skillLines[index]!, tickets, eligible);
-      if (!ticket) return;
+      const entry = firstIn(lines.line(skillKeys[index]!), eligible);
+      if (!entry) return;
+      const ticket = tickets.get(entry.number)!;
       const score = (now - ticket.issuedAt + 1) * skill.weight;
       if (score > bestScore) {
         best = ticket;
@@ -84,34 +88,14 @@ export function selectNext(input: CallPolicyInput): Ticket | undefined {
     });
     return best;
   }
-  for (const line of skillLines) {
-    const ticket = firstIn(line, tickets, eligible);
-    if (ticket) return ticket;
+  for (const key of skillKeys) {
+    const entry = firstIn(lines.line(key), eligible);
+    if (entry) return tickets.get(entry.number);
   }
   return undefined;
 }
 
-function firstIn(
-  line: ReadonlyArray<{ number: string }>,
-  tickets: ReadonlyMap<string, Ticket>,
-  accept: (ticket: Ticket) => boolean,
-): Ticket | undefined {
-  for (const entry of line) {
-    const ticket = tickets.get(entry.number);
-    if (ticket && accept(ticket)) return ticket;
-  }
+function firstIn(line: ReadonlyArray<LineEntry>, accept: (entry: LineEntry) => boolean): LineEntry | undefined {
+  for (const entry of line) if (accept(entry)) return entry;
   return undefined;
-}
-
-function oldestAcross(
-  lines: ReadonlyArray<ReadonlyArray<{ number: string }>>,
-  tickets: ReadonlyMap<string, Ticket>,
-  accept: (ticket: Ticket) => boolean,
-): Ticket | undefined {
-  let oldest: Ticket | undefined;
-  for (const line of lines) {
-    const ticket = firstIn(line, tickets, accept);
-    if (ticket && (!oldest || ticket.order < oldest.order)) oldest = ticket;
-  }
-  return oldest;
 }

@@ -528,7 +528,7 @@ export class QueueEngine {
   private enqueue(ticket: Ticket): void {
     if (ticket.state !== 'waiting') return;
     const key = ticket.targetWindowId ? windowLine(ticket.targetWindowId) : serviceLine(ticket.serviceId);
-    this.lines.insert(key, ticket.number, ticket.order);
+    this.lines.insert(key, { number: ticket.number, order: ticket.order, priority: ticket.priority, appointment: ticket.appointment !== undefined });
   }
 
   private dequeue(ticket: Ticket): void {

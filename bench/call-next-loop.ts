@@ -1,0 +1,249 @@
+/**
+ * The call-next loop end to end, 32 windows: a staff key press written into a pad line's PTY →
+ * the queue decides and journals → (t1) the window's LED display frame read off the BX-5K bus by
+ * the simulated controller, and (t2) `ticket.called` received by an MQTT subscriber over TCP.
+ * The same run measures the floor (bare PTY trips, one fsynced commit, one broker publish to the
+ * same subscriber), so "our processing" = end-to-end − floor.
+ *
+ *   npm run build && node dist/bench/call-next-loop.js
+ *   HALL_EDGE_LOG_LEVEL=debug ...   (the daemon logs to /dev/null at info by default, as in production cost)
+ *
+ * PTYs have no baud rate: the RS-485 wire time (14 bytes at 19200 ≈ 7.3 ms, a ~60-byte BX-5K
+ * frame at 57600 ≈ 10.4 ms) is not in these figures and comes on top on real hardware.
+ */
+import { createWriteStream } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { createLogger } from '../src/platform/logger.js';
+import type { SequencedEvent } from '../src/queue/events.js';
+import { encodePadFrame } from '../devices/counter-pad/codec.js';
+import { dynamicAreaFrame } from '../devices/led-bx5k/codec.js';
+import { issueTickets, LED_BAUD, loginAll, startHallRig, type HallRig } from './call-next-rig.js';
+import { journalCommit, ptyOneWay } from './floor.js';
+import { figures, formatFigures, roundMs, type Figures } from './stats.js';
+
+export interface CallNextBenchOptions {
+  /** Sequential presses, one window after another (each waits for the previous loop to close). */
+  presses?: number;
+  /** Rounds in which all 32 pads press at once. */
+  burstRounds?: number;
+  floorSamples?: number;
+}
+
+interface LoopFigures {
+  led: Figures;
+  mqtt: Figures;
+  both: Figures;
+}
+
+interface Difference {
+  p50: number;
+  p99: number;
+}
+
+export interface CallNextBenchResult {
+  bench: 'call-next-loop';
+  windows: number;
+  padLines: number;
+  ledBaud: number;
+  note: string;
+  sequential: LoopFigures & { ack: Figures };
+  burst: LoopFigures & { rounds: number; roundMax: Figures };
+  floor: {
+    ptyPadFrame: Figures & { bytes: number };
+    ptyLedFrame: Figures & { bytes: number };
+    journalCommit: Figures;
+    mqttPublish: Figures;
+    /** Sum of the components' percentiles (an upper bound of the floor's percentile). */
+    ledPath: Difference;
+    mqttPath: Difference;
+  };
+  /** Sequential end-to-end minus floor, at p50/p99. */
+  processing: { led: Difference; mqtt: Difference; both: Difference };
+  targetP99Ms: number;
+  meetsTarget: boolean;
+  mismatches: number;
+}
+
+interface Pending {
+  windowId: string;
+  address: number;
+  t0: number;
+  ledAt?: number;
+  ledNumber?: string;
+  mqttAt?: number;
+  mqttNumber?: string;
+  done: () => void;
+}
+
+const TARGET_P99_MS = 2;
+const WARMUP = 32;
+
+export async function run(options: CallNextBenchOptions = {}): Promise<CallNextBenchResult> {
+  const presses = options.presses ?? 640;
+  const burstRounds = options.burstRounds ?? 8;
+  const floorSamples = options.floorSamples ?? 300;
+
+  // Production logs at info to journald; /dev/null keeps that cost in the loop without the noise.
+  const log = createLogger({ level: process.env.HALL_EDGE_LOG_LEVEL ?? 'info', destination: createWriteStream('/dev/null') });
+  const pending = new Map<string, Pending>();
+  const byAddress = new Map<number, Pending>();
+  const pings = new Map<number, (at: number) => void>();
+  let mismatches = 0;
+
+  const settle = (p: Pending) => {
+    if (p.ledAt === undefined || p.mqttAt === undefined) return;
+    if (p.ledNumber !== p.mqttNumber) mismatches += 1;
+    pending.delete(p.windowId);
+    byAddress.delete(p.address);
+    p.done();
+  };
+
+  const onEvent = (event: SequencedEvent | { type: 'bench.ping'; id: number }, at: number) => {
+    if (event.type === 'bench.ping') return pings.get(event.id)?.(at);
+    if (event.type !== 'ticket.called') return;
+    const p = pending.get(event.windowId);
+    if (!p || p.mqttAt !== undefined) return;
+    p.mqttAt = at;
+    p.mqttNumber = event.number;
+    settle(p);
+  };
+
+  const rig: HallRig = await startHallRig({ windows: 32, log, onEvent: onEvent as (event: SequencedEvent, at: number) => void });
+  try {
+    rig.led.on('updated', (address, text) => {
+      const at = performance.now();
+      const p = byAddress.get(address);
+      if (!p || p.ledAt !== undefined) return;
+      const match = /^(\S+) 请到\d+号窗口$/.exec(text);
+      if (!match) return;
+      p.ledAt = at;
+      p.ledNumber = match[1];
+      settle(p);
+    });
+
+    await loginAll(rig);
+    issueTickets(rig, WARMUP + presses + burstRounds * 32 + 32);
+
+    const press = (windowId: string, t0: number): { loop: Promise<Pending>; ack: Promise<number> } => {
+      const { sim, address } = rig.padOf(windowId);
+      let entry!: Pending;
+      const loop = new Promise<Pending>((resolve) => {
+        entry = { windowId, address: rig.ledAddressOf(windowId), t0, done: () => resolve(entry) };
+      });
+      pending.set(windowId, entry);
+      byAddress.set(entry.address, entry);
+      const ack = sim.press(address, 'NEXT').then((result) => {
+        if (!result.ok) throw new Error(`NEXT at ${windowId} refused: ${result.text ?? 'no ACK'}`);
+        return performance.now() - t0;
+      });
+      return { loop, ack };
+    };
+    const timedOut = (what: string) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`call-next bench: ${what} did not complete in 10 s`)), 10_000).unref());
+
+    // Sequential: one loop at a time, windows in turn (the first round warms the JIT up).
+    const seq = { led: [] as number[], mqtt: [] as number[], both: [] as number[], ack: [] as number[] };
+    for (let i = 0; i < WARMUP + presses; i++) {
+      const windowId = rig.windowIds[i % rig.windowIds.length]!;
+      const { loop, ack } = press(windowId, performance.now());
+      const [p, ackMs] = await Promise.race([Promise.all([loop, ack]), timedOut(`press ${i} at ${windowId}`)]);
+      if (i < WARMUP) continue;
+      seq.led.push(p.ledAt! - p.t0);
+      seq.mqtt.push(p.mqttAt! - p.t0);
+      seq.both.push(Math.max(p.ledAt!, p.mqttAt!) - p.t0);
+      seq.ack.push(ackMs);
+    }
+
+    // Bursts: every pad presses in the same instant; t0 is that instant for all 32.
+    const burst = { led: [] as number[], mqtt: [] as number[], both: [] as number[], roundMax: [] as number[] };
+    for (let round = 0; round < burstRounds; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const t0 = performance.now();
+      const started = rig.windowIds.map((windowId) => press(windowId, t0));
+      const loops = await Promise.race([Promise.all(started.map((s) => Promise.all([s.loop, s.ack]))), timedOut(`burst ${round}`)]);
+      for (const [p] of loops) {
+        burst.led.push(p.ledAt! - t0);
+        burst.mqtt.push(p.mqttAt! - t0);
+        burst.both.push(Math.max(p.ledAt!, p.mqttAt!) - t0);
+      }
+      burst.roundMax.push(Math.max(...loops.map(([p]) => Math.max(p.ledAt!, p.mqttAt!) - t0)));
+    }
+
+    // The floor, on the same box in the same run.
+    const padFrame = encodePadFrame(1, 3, { verb: 'NEXT' });
+    const ledFrame = dynamicAreaFrame(7, [{ areaId: 0, x: 0, y: 0, width: 16, height: 32, text: '\\FO000\\C1A023 请到7号窗口' }]);
+    const ptyPad = await ptyOneWay(padFrame, floorSamples, 19200);
+    const ptyLed = await ptyOneWay(ledFrame, floorSamples, LED_BAUD);
+    const journal = journalCommit(floorSamples);
+    const mqttTimes: number[] = [];
+    for (let id = 0; id < floorSamples; id++) {
+      const received = new Promise<number>((resolve) => pings.set(id, resolve));
+      const t0 = performance.now();
+      await rig.daemon.broker.publish(`${rig.baseTopic}/event`, JSON.stringify({ type: 'bench.ping', id }), { qos: 1, retain: false });
+      mqttTimes.push((await Promise.race([received, timedOut(`MQTT ping ${id}`)])) - t0);
+      pings.delete(id);
+    }
+    const mqttFloor = figures(mqttTimes);
+
+    const sum = (...parts: Figures[]): Difference => ({
+      p50: roundMs(parts.reduce((s, f) => s + f.p50, 0)),
+      p99: roundMs(parts.reduce((s, f) => s + f.p99, 0)),
+    });
+    const ledPath = sum(ptyPad, journal, ptyLed);
+    const mqttPath = sum(ptyPad, journal, mqttFloor);
+    const bothPath = { p50: Math.max(ledPath.p50, mqttPath.p50), p99: Math.max(ledPath.p99, mqttPath.p99) };
+    const minus = (f: Figures, floor: Difference): Difference => ({ p50: roundMs(f.p50 - floor.p50), p99: roundMs(f.p99 - floor.p99) });
+
+    const sequential = { led: figures(seq.led), mqtt: figures(seq.mqtt), both: figures(seq.both), ack: figures(seq.ack) };
+    const processing = { led: minus(sequential.led, ledPath), mqtt: minus(sequential.mqtt, mqttPath), both: minus(sequential.both, bothPath) };
+    return {
+      bench: 'call-next-loop',
+      windows: rig.windowIds.length,
+      padLines: rig.lines.length,
+      ledBaud: LED_BAUD,
+      note: 'PTYs carry no baud-rate delay: real RS-485 wire time comes on top of every figure',
+      sequential,
+      burst: { rounds: burstRounds, led: figures(burst.led), mqtt: figures(burst.mqtt), both: figures(burst.both), roundMax: figures(burst.roundMax) },
+      floor: {
+        ptyPadFrame: { ...ptyPad, bytes: padFrame.length },
+        ptyLedFrame: { ...ptyLed, bytes: ledFrame.length },
+        journalCommit: journal,
+        mqttPublish: mqttFloor,
+        ledPath,
+        mqttPath,
+      },
+      processing,
+      targetP99Ms: TARGET_P99_MS,
+      meetsTarget: processing.both.p99 < TARGET_P99_MS,
+      mismatches,
+    };
+  } finally {
+    await rig.close();
+  }
+}
+
+export function describe(r: CallNextBenchResult): string[] {
+  const d = (x: Difference) => `p50 ${x.p50} ms, p99 ${x.p99} ms`;
+  return [
+    `call-next loop, ${r.windows} windows (${r.padLines} pad lines, LED bus at ${r.ledBaud} baud); ${r.note}`,
+    `  sequential presses, key → LED frame:    ${formatFigures(r.sequential.led)}`,
+    `  sequential presses, key → MQTT event:   ${formatFigures(r.sequential.mqtt)}`,
+    `  sequential presses, key → both:         ${formatFigures(r.sequential.both)}`,
+    `  sequential presses, key → pad's ACK:    ${formatFigures(r.sequential.ack)}`,
+    `  all 32 at once (${r.burst.rounds} rounds), → LED:  ${formatFigures(r.burst.led)}`,
+    `  all 32 at once, → MQTT:                 ${formatFigures(r.burst.mqtt)}`,
+    `  all 32 at once, → both:                 ${formatFigures(r.burst.both)}; whole round ${formatFigures(r.burst.roundMax)}`,
+    `  floor: PTY ${r.floor.ptyPadFrame.bytes}-byte pad frame ${formatFigures(r.floor.ptyPadFrame)}`,
+    `  floor: PTY ${r.floor.ptyLedFrame.bytes}-byte BX-5K frame ${formatFigures(r.floor.ptyLedFrame)}`,
+    `  floor: journal commit (fsync) ${formatFigures(r.floor.journalCommit)}`,
+    `  floor: broker publish → TCP subscriber ${formatFigures(r.floor.mqttPublish)}`,
+    `  floor sums: LED path ${d(r.floor.ledPath)}; MQTT path ${d(r.floor.mqttPath)}`,
+    `  our processing (end-to-end − floor): LED ${d(r.processing.led)}; MQTT ${d(r.processing.mqtt)}; both ${d(r.processing.both)}`,
+    `  target: < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
+  ];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await run();
+  for (const line of describe(result)) console.log(line);
+  console.log(JSON.stringify(result));
+}

@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { stringify } from 'yaml';
+import { parseConfig, type HallConfig } from '../src/config/load.js';
+import { deviceKindSchemas } from '../src/cli/device-schemas.js';
+import { startDaemon, type RunningDaemon } from '../src/hall/daemon.js';
+import type { DeviceConfigEntry } from '../src/hall/device-manager.js';
+import { silentLogger, type Logger } from '../src/platform/logger.js';
+import { openPtyPair, type PtyPair } from '../src/platform/pty-pair.js';
+import type { SequencedEvent } from '../src/queue/events.js';
+import { CounterPadSimulator } from '../devices/counter-pad/simulator.js';
+import { Bx5kSimulator } from '../devices/led-bx5k/simulator.js';
+import { testHallConfig, TEST_USERS } from '../test/support/hall-config.js';
+
+/**
+ * A whole hall on one box, wired at the wire: the real daemon in-process, staff keypads on PTY
+ * lines (16 pads a line), every window's LED display plus the hall display on one BX-5K bus at
+ * 57600 baud, and an MQTT observer on the `event` topic over TCP. Shared by the call-next
+ * benchmark and the 32-windows system test, so both measure and check the same hall.
+ */
+
+export const PADS_PER_LINE = 16;
+export const HALL_DISPLAY_ADDRESS = 100;
+export const LED_BAUD = 57600;
+
+export interface PadLine {
+  sim: CounterPadSimulator;
+  pty: PtyPair;
+  /** Window id for each pad address on this line. */
+  windows: Map<number, string>;
+}
+
+export interface HallRigOptions {
+  windows?: number;
+  log?: Logger;
+  /** Called on every `event` message the observer receives, with performance.now() at receipt. */
+  onEvent?: (event: SequencedEvent, receivedAt: number) => void;
+}
+
+export interface HallRig {
+  daemon: RunningDaemon;
+  config: HallConfig;
+  lines: PadLine[];
+  led: Bx5kSimulator;
+  /** The LED bus's PTY; replaced by replugLed(). */
+  ledPty: PtyPair;
+  observer: MqttClient;
+  mqttUrl: string;
+  baseTopic: string;
+  windowIds: string[];
+  padOf(windowId: string): { sim: CounterPadSimulator; address: number };
+  /** LED address of a window's display (its window number). */
+  ledAddressOf(windowId: string): number;
+  /** Pulls the LED bus's adapter out: the socat pair dies, both ends see the line go. */
+  unplugLed(): Promise<void>;
+  /** A new PTY pair at the same paths, as when the USB-RS485 adapter comes back. */
+  replugLed(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHallRig(options: HallRigOptions = {}): Promise<HallRig> {
+  const windowCount = options.windows ?? 32;
+  const log = options.log ?? silentLogger();
+  const stateDir = mkdtempSync(join(tmpdir(), 'hall-rig-'));
+  const closers: Array<() => Promise<void> | void> = [() => rmSync(stateDir, { recursive: true, force: true })];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log.warn({ err }, 'hall rig part did not close cleanly');
+      }
+    }
+  };
+
+  try {
+    const windowIds = Array.from({ length: windowCount }, (_, i) => `w${String(i + 1).padStart(2, '0')}`);
+    const entries: DeviceConfigEntry[] = [];
+    const lines: PadLine[] = [];
+    for (let start = 0; start < windowCount; start += PADS_PER_LINE) {
+      const pty = await openPtyPair();
+      closers.push(() => pty.close());
+      const onLine = windowIds.slice(start, start + PADS_PER_LINE);
+      const windows = new Map(onLine.map((id, i) => [i + 1, id] as const));
+      entries.push({
+        id: `pads-${lines.length + 1}`,
+        kind: 'counter-pad',
+        // A rating prompt that outlives the run: its timeouts would be traffic nobody measures.
+        options: { port: pty.a, pads: onLine.map((window, i) => ({ address: i + 1, window })), rateTimeoutSeconds: 999 },
+      });
+      const sim = new CounterPadSimulator({ path: pty.b, addresses: [...windows.keys()], heartbeatMs: 10_000, log });
+      closers.push(() => sim.stop());
+      lines.push({ sim, pty, windows });
+    }
+
+    let ledPty = await openPtyPair();
+    const ledDir = dirname(ledPty.a);
+    closers.push(() => ledPty.close());
+    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: LED_BAUD, addresses: [...windowIds.map((_, i) => i + 1), HALL_DISPLAY_ADDRESS], log });
+    await led.start();
+    closers.push(() => led.stop());
+    entries.push({
+      id: 'led-bus-1',
+      kind: 'led-bx5k',
+      options: {
+        port: ledPty.a,
+        baudRate: LED_BAUD,
+        displays: [
+          ...windowIds.map((window, i) => ({ address: i + 1, window, role: 'window', width: 128, height: 32 })),
+          { address: HALL_DISPLAY_ADDRESS, role: 'hall', width: 384, height: 192 },
+        ],
+      },
+    });
+
+    const raw = { ...testHallConfig({ windows: windowCount, devices: entries, ws: false }), stateDir };
+    const config = parseConfig(stringify(raw), undefined, { deviceKinds: deviceKindSchemas() });
+    const daemon = await startDaemon({ config, log });
+    closers.push(() => daemon.stop());
+
+    for (const line of lines) await line.sim.start();
+
+    const mqttUrl = `mqtt://127.0.0.1:${daemon.ports.tcp}`;
+    const baseTopic = `hall/${config.hall.id}`;
+    const observer = await mqtt.connectAsync(mqttUrl, { username: TEST_USERS.observer.username, password: TEST_USERS.observer.password, reconnectPeriod: 0 });
+    closers.push(() => observer.endAsync(true));
+    observer.on('message', (topic, payload) => {
+      if (topic !== `${baseTopic}/event`) return;
+      const receivedAt = performance.now();
+      try {
+        options.onEvent?.(JSON.parse(payload.toString('utf8')) as SequencedEvent, receivedAt);
+      } catch (err) {
+        log.warn({ err, topic }, 'hall rig: event message could not be handled');
+      }
+    });
+    await observer.subscribeAsync(`${baseTopic}/event`, { qos: 1 });
+
+    const padIndex = new Map<string, { sim: CounterPadSimulator; address: number }>();
+    for (const line of lines) for (const [address, windowId] of line.windows) padIndex.set(windowId, { sim: line.sim, address });
+
+    return {
+      daemon,
+      config,
+      lines,
+      led,
+      get ledPty() {
+        return ledPty;
+      },
+      observer,
+      mqttUrl,
+      baseTopic,
+      windowIds,
+      padOf: (windowId) => {
+        const pad = padIndex.get(windowId);
+        if (!pad) throw new Error(`no pad for window ${windowId}`);
+        return pad;
+      },
+      ledAddressOf: (windowId) => {
+        const index = windowIds.indexOf(windowId);
+        if (index < 0) throw new Error(`no LED display for window ${windowId}`);
+        return index + 1;
+      },
+      unplugLed: () => ledPty.close(),
+      replugLed: async () => {
+        ledPty = await openPtyPair(ledDir);
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** Logs every window in through its own pad, each with a distinct staff id. */
+export async function loginAll(rig: HallRig): Promise<void> {
+  const results = await Promise.all(
+    rig.windowIds.map(async (windowId) => {
+      const { sim, address } = rig.padOf(windowId);
+      return { windowId, result: await sim.press(address, { verb: 'LOGIN', staffId: `staff-${windowId}` }) };
+    }),
+  );
+  const refused = results.filter((r) => !r.result.ok);
+  if (refused.length > 0) throw new Error(`login refused at ${refused.map((r) => `${r.windowId} (${r.result.text ?? 'no ACK'})`).join(', ')}`);
+}
+
+/** Issues `count` tickets straight into the hall, spread over its services. */
+export function issueTickets(rig: HallRig, count: number): string[] {
+  const services = rig.config.services.map((s) => s.id);
+  const numbers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const result = rig.daemon.hall.execute({ type: 'issue', serviceId: services[i % services.length]!, channel: 'kiosk' });
+    if (!result.ok || !result.ticket) throw new Error(`could not issue a ticket: ${result.ok ? 'no ticket' : result.message}`);
+    numbers.push(result.ticket.number);
+  }
+  return numbers;
+}

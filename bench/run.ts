@@ -1,0 +1,25 @@
+/**
+ * Every benchmark, one after another (they would disturb each other in parallel): human-readable
+ * figures as each finishes, then one JSON line `{"bench": {...}}` for scripts and CI to keep.
+ *
+ *   npm run build && npm run bench
+ *   HALL_EDGE_BENCH_DIR=/var/lib/hall-edge/tmp npm run bench   (journal bench on the box's real storage)
+ */
+import { run as journalBench } from './journal-bench.js';
+import { describe as describeEngine, run as engineBench } from './engine-bench.js';
+import { describe as describeLoop, run as callNextBench } from './call-next-loop.js';
+
+const started = Date.now();
+
+const engine = engineBench();
+for (const line of describeEngine(engine)) console.log(line);
+
+const journal = journalBench();
+console.log(`journal: append, 1 event per fsynced transaction: p50 ${journal.appendP50Ms} ms, p99 ${journal.appendP99Ms} ms, max ${journal.appendMaxMs} ms (${journal.appendSamples} samples, in ${journal.dir})`);
+console.log(`journal: restart replay of ${journal.todayEvents} events (${journal.pastDays} past days in a ${journal.fileMB} MB file): ${journal.replayMs} ms — target < 1000 ms`);
+
+const loop = await callNextBench();
+for (const line of describeLoop(loop)) console.log(line);
+
+console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
+console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop } }));
