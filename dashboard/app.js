@@ -1,6 +1,6 @@
 import { HallSession } from './session.js';
 import { applyStaticLabels, currentLang, nameOf, setLang, t } from './i18n.js';
-import { alarmKey, renderAlarms, renderDevices, renderEvents, renderFigures, renderQueues, renderWindows, serviceName, tickTimers, windowName } from './views.js';
+import { renderAlarms, renderDevices, renderEvents, renderFigures, renderQueues, renderWindows, serviceName, tickTimers, windowName } from './views.js';
 import { clockTime, h, replaceChildren } from './dom.js';
 
 const MAX_EVENTS = 50;
@@ -13,22 +13,7 @@ let showLastResult = () => {};
 let state = freshState();
 
 function freshState() {
-  return { info: null, bridge: null, windows: {}, queues: {}, stats: null, deviceState: {}, availability: {}, alarms: [], events: [], acked: loadAcked() };
-}
-
-// Acknowledging is local to this browser: the hall has no acknowledge request, and an alarm
-// stays active on the box until the device clears it.
-function loadAcked() {
-  try {
-    return new Set(JSON.parse(localStorage.getItem('hall-edge.acked') ?? '[]'));
-  } catch {
-    return new Set();
-  }
-}
-
-function saveAcked() {
-  const active = new Set(state.alarms.map(alarmKey));
-  localStorage.setItem('hall-edge.acked', JSON.stringify([...state.acked].filter((key) => active.has(key))));
+  return { info: null, bridge: null, windows: {}, queues: {}, stats: null, deviceState: {}, availability: {}, alarms: [], events: [] };
 }
 
 async function boot() {
@@ -164,7 +149,6 @@ function onMessage(topic, data) {
     renderFigures($('tab-figures'), state);
   } else if (topic === 'alarms') {
     state.alarms = Array.isArray(data?.alarms) ? data.alarms : [];
-    saveAcked();
     renderAlarmViews();
   } else if (head === 'device' && id) {
     if (sub === 'availability') state.availability[id] = data;
@@ -174,13 +158,11 @@ function onMessage(topic, data) {
 }
 
 function renderAlarmViews() {
-  renderAlarms($('alarms'), state, (alarm) => {
-    state.acked.add(alarmKey(alarm));
-    saveAcked();
-    renderAlarmViews();
-  });
+  // Acknowledging is the hall's `alarm-ack` request: journaled, and every dashboard sees it
+  // through the retained `alarms` document. The alarm stays until the device clears it.
+  renderAlarms($('alarms'), state, (alarm) => act('alarm-ack', { deviceId: alarm.deviceId, code: alarm.code }));
   renderDevices($('devices').tBodies[0], state);
-  const open = state.alarms.filter((a) => !state.acked.has(alarmKey(a))).length;
+  const open = state.alarms.filter((a) => !a.acknowledgedBy).length;
   $('alarm-count').hidden = open === 0;
   $('alarm-count').textContent = `${t('alarms')} ${open}`;
 }

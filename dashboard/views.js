@@ -117,16 +117,12 @@ function summarize(data, max) {
     .join(' ');
 }
 
-export function alarmKey(alarm) {
-  return `${alarm.deviceId}|${alarm.code}|${alarm.since}`;
-}
-
 export function renderAlarms(list, state, acknowledge) {
   if (state.alarms.length === 0) return replaceChildren(list, h('li', { class: 'muted' }, t('noAlarms')));
   replaceChildren(
     list,
     state.alarms.map((alarm) => {
-      const acked = state.acked.has(alarmKey(alarm));
+      const acked = Boolean(alarm.acknowledgedBy);
       return h(
         'li',
         { class: `alarm severity-${alarm.severity}${acked ? ' acked' : ''}`, dataset: { device: alarm.deviceId, code: alarm.code } },
@@ -134,7 +130,7 @@ export function renderAlarms(list, state, acknowledge) {
         h('b', {}, alarm.deviceId),
         h('span', { class: 'alarm-msg' }, alarm.message),
         h('time', {}, clockTime(alarm.since)),
-        acked ? h('span', { class: 'muted' }, t('acknowledged')) : h('button', { type: 'button', onclick: () => acknowledge(alarm) }, t('acknowledge')),
+        acked ? h('span', { class: 'muted' }, `${t('acknowledged')} · ${alarm.acknowledgedBy}`) : h('button', { type: 'button', onclick: () => acknowledge(alarm) }, t('acknowledge')),
       );
     }),
   );

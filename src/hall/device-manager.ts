@@ -15,8 +15,11 @@ interface DeviceRecord {
   kind: string;
   window?: string;
   online: boolean;
-  alarms: Map<string, DeviceAlarm & { since: number }>;
+  alarms: Map<string, ActiveAlarm>;
 }
+
+/** An alarm while it lasts; an operator's acknowledgement stays until the device clears it. */
+type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
 
 /**
  * Builds the configured device drivers and gives each its DeviceContext: the only door a
@@ -88,7 +91,24 @@ export class DeviceManager {
     }));
   }
 
-  activeAlarms(): Array<DeviceAlarm & { deviceId: string; since: number }> {
+  /**
+   * An operator has seen the alarm: journaled, and shown to every dashboard. It stays active
+   * (the device has not recovered); a new fault with another message raises it again.
+   */
+  acknowledgeAlarm(deviceId: string, code: string, by: string): ActiveAlarm | undefined {
+    const alarm = this.devices.get(deviceId)?.alarms.get(code);
+    if (!alarm) return undefined;
+    if (alarm.acknowledgedBy === undefined) {
+      alarm.acknowledgedBy = by;
+      alarm.acknowledgedAt = this.hall.now();
+      this.hall.record({ type: 'device.alarm.acknowledged', deviceId, data: { code, by } });
+      this.log.info({ device: deviceId, alarm: code, user: by }, 'alarm acknowledged');
+      this.publishAlarms();
+    }
+    return alarm;
+  }
+
+  activeAlarms(): Array<ActiveAlarm & { deviceId: string }> {
     return [...this.devices.entries()].flatMap(([deviceId, record]) => [...record.alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
   }
 

@@ -30,6 +30,13 @@ export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): vo
     return { gates: results };
   });
 
+  api.addRequest('alarm-ack', (payload, caller) => {
+    const { deviceId, code } = parse(z.strictObject({ deviceId: z.string().min(1), code: z.string().min(1) }), payload);
+    const alarm = devices.acknowledgeAlarm(deviceId, code, caller.username);
+    if (!alarm) throw new RequestError('unknown-alarm', `no active alarm "${code}" on device "${deviceId}"`);
+    return { deviceId, ...alarm };
+  });
+
   api.addRequest('reprint', async (payload) => {
     const { deviceId, number } = parse(z.strictObject({ deviceId: z.string().optional(), number: z.string().min(1) }), payload);
     const [target] = byKind<DispenserDriver>('dispenser', deviceId);

@@ -67,6 +67,20 @@ describe('device requests through the bridge', () => {
     await eventually(() => eventTypes.includes('device.gate.hold'), 'the hold journaled and on the event stream');
     const health = await r.request('health');
     expect((health.data as { lastSeq: number }).lastSeq).toBeGreaterThan(0);
+    // An alarm acknowledged by an operator: journaled and shown to everyone, still active.
+    printer.setFaults({ paperOut: true });
+    type Alarm = { deviceId: string; code: string; acknowledgedBy?: string };
+    const alarms = async () => ((await r.request('devices')).data as { alarms: Alarm[] }).alarms;
+    const deadline = Date.now() + 10_000;
+    while (!(await alarms()).some((a) => a.deviceId === 'kiosk-1' && a.code === 'printer-fault')) {
+      if (Date.now() > deadline) throw new Error('no printer-fault alarm');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await r.request('alarm-ack', { deviceId: 'kiosk-1', code: 'printer-fault' })).toMatchObject({ status: 'ok', data: { acknowledgedBy: 'op' } });
+    expect((await alarms()).find((a) => a.code === 'printer-fault')).toMatchObject({ acknowledgedBy: 'op' });
+    await eventually(() => eventTypes.includes('device.alarm.acknowledged'), 'the acknowledgement journaled');
+    expect(await r.request('alarm-ack', { deviceId: 'kiosk-1', code: 'no-such-alarm' })).toMatchObject({ status: 'error', code: 'unknown-alarm' });
+
     const devices = await r.request('devices');
     expect((devices.data as { devices: Array<{ id: string }> }).devices.map((d) => d.id).sort()).toEqual(['gate-1', 'kiosk-1']);
   }, 30_000);
