@@ -23,12 +23,15 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# Reinstall when package-lock.json changed since the last install.
-stamp=node_modules/.hall-edge-lock
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-  cp package-lock.json "$stamp"
+# Install when package.json or package-lock.json changed since the last install.
+# `npm install` rather than `npm ci`: npm 11 refuses `npm ci` on a lock file that lists
+# optional platform packages (rollup's) without entries, which it writes itself; `npm install`
+# installs the same locked versions.
+stamp=node_modules/.hall-edge-installed
+if [ ! -f "$stamp" ] || ! cat package.json package-lock.json | cmp -s - "$stamp"; then
+  echo "setup: npm install"
+  npm install --no-audit --no-fund --loglevel=error
+  cat package.json package-lock.json > "$stamp"
 fi
 
 echo "setup: building"
