@@ -13,11 +13,13 @@
  */
 import { createWriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import mqtt from 'mqtt';
 import { createLogger } from '../src/platform/logger.js';
+import { TEST_USERS } from '../test/support/hall-config.js';
 import type { SequencedEvent } from '../src/queue/events.js';
 import { encodePadFrame } from '../devices/counter-pad/codec.js';
 import { dynamicAreaFrame } from '../devices/led-bx5k/codec.js';
-import { issueTickets, LED_BAUD, loginAll, startHallRig, type HallRig } from './call-next-rig.js';
+import { issueTicketsOverMqtt, LED_BAUD, loginAll, startHallRig, type HallRig } from './call-next-rig.js';
 import { journalCommit, ptyOneWay } from './floor.js';
 import { figures, formatFigures, roundMs, type Figures } from './stats.js';
 
@@ -27,6 +29,8 @@ export interface CallNextBenchOptions {
   /** Rounds in which all 32 pads press at once. */
   burstRounds?: number;
   floorSamples?: number;
+  /** The daemon in its own process (the default, as on a real box) or in the bench's process. */
+  separateProcess?: boolean;
 }
 
 interface LoopFigures {
@@ -42,6 +46,7 @@ interface Difference {
 
 export interface CallNextBenchResult {
   bench: 'call-next-loop';
+  daemon: 'separate process' | 'in the bench process';
   windows: number;
   padLines: number;
   ledBaud: number;
@@ -98,8 +103,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     p.done();
   };
 
-  const onEvent = (event: SequencedEvent | { type: 'bench.ping'; id: number }, at: number) => {
-    if (event.type === 'bench.ping') return pings.get(event.id)?.(at);
+  const onEvent = (event: SequencedEvent, at: number) => {
     if (event.type !== 'ticket.called') return;
     const p = pending.get(event.windowId);
     if (!p || p.mqttAt !== undefined) return;
@@ -108,7 +112,8 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     settle(p);
   };
 
-  const rig: HallRig = await startHallRig({ windows: 32, log, onEvent: onEvent as (event: SequencedEvent, at: number) => void });
+  const separateProcess = options.separateProcess ?? true;
+  const rig: HallRig = await startHallRig({ windows: 32, log, separateProcess, onEvent });
   try {
     rig.led.on('updated', (address, text) => {
       const at = performance.now();
@@ -122,7 +127,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     });
 
     await loginAll(rig);
-    issueTickets(rig, WARMUP + presses + burstRounds * 32 + 32);
+    await issueTicketsOverMqtt(rig, WARMUP + presses + burstRounds * 32 + 32);
 
     const press = (windowId: string, t0: number): { loop: Promise<Pending>; ack: Promise<number> } => {
       const { sim, address } = rig.padOf(windowId);
@@ -174,13 +179,27 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     const ptyPad = await ptyOneWay(padFrame, floorSamples, 19200);
     const ptyLed = await ptyOneWay(ledFrame, floorSamples, LED_BAUD);
     const journal = journalCommit(floorSamples);
+    // One message through the same broker to the same subscriber: a device client publishes on
+    // its own topic (the only kind of publish a client may make that the observer can receive).
+    const pingTopic = `${rig.baseTopic}/device/${TEST_USERS.device.deviceId}/bench-ping`;
+    const pinger = await mqtt.connectAsync(rig.mqttUrl, { username: TEST_USERS.device.username, password: TEST_USERS.device.password, reconnectPeriod: 0 });
+    rig.observer.on('message', (topic, payload) => {
+      if (topic !== pingTopic) return;
+      const at = performance.now();
+      pings.get((JSON.parse(payload.toString()) as { id: number }).id)?.(at);
+    });
+    await rig.observer.subscribeAsync(pingTopic, { qos: 1 });
     const mqttTimes: number[] = [];
-    for (let id = 0; id < floorSamples; id++) {
-      const received = new Promise<number>((resolve) => pings.set(id, resolve));
-      const t0 = performance.now();
-      await rig.daemon.broker.publish(`${rig.baseTopic}/event`, JSON.stringify({ type: 'bench.ping', id }), { qos: 1, retain: false });
-      mqttTimes.push((await Promise.race([received, timedOut(`MQTT ping ${id}`)])) - t0);
-      pings.delete(id);
+    try {
+      for (let id = 0; id < floorSamples; id++) {
+        const received = new Promise<number>((resolve) => pings.set(id, resolve));
+        const t0 = performance.now();
+        pinger.publish(pingTopic, JSON.stringify({ id }), { qos: 1 });
+        mqttTimes.push((await Promise.race([received, timedOut(`MQTT ping ${id}`)])) - t0);
+        pings.delete(id);
+      }
+    } finally {
+      await pinger.endAsync(true);
     }
     const mqttFloor = figures(mqttTimes);
 
@@ -197,6 +216,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     const processing = { led: minus(sequential.led, ledPath), mqtt: minus(sequential.mqtt, mqttPath), both: minus(sequential.both, bothPath) };
     return {
       bench: 'call-next-loop',
+      daemon: separateProcess ? 'separate process' : 'in the bench process',
       windows: rig.windowIds.length,
       padLines: rig.lines.length,
       ledBaud: LED_BAUD,
@@ -224,7 +244,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
 export function describe(r: CallNextBenchResult): string[] {
   const d = (x: Difference) => `p50 ${x.p50} ms, p99 ${x.p99} ms`;
   return [
-    `call-next loop, ${r.windows} windows (${r.padLines} pad lines, LED bus at ${r.ledBaud} baud); ${r.note}`,
+    `call-next loop, ${r.windows} windows (${r.padLines} pad lines, LED bus at ${r.ledBaud} baud), daemon ${r.daemon}; ${r.note}`,
     `  sequential presses, key → LED frame:    ${formatFigures(r.sequential.led)}`,
     `  sequential presses, key → MQTT event:   ${formatFigures(r.sequential.mqtt)}`,
     `  sequential presses, key → both:         ${formatFigures(r.sequential.both)}`,

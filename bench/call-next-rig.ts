@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -13,6 +13,8 @@ import type { SequencedEvent } from '../src/queue/events.js';
 import { CounterPadSimulator } from '../devices/counter-pad/simulator.js';
 import { Bx5kSimulator } from '../devices/led-bx5k/simulator.js';
 import { testHallConfig, TEST_USERS } from '../test/support/hall-config.js';
+import { Requester, startDaemonProcess } from '../test/support/daemon-process.js';
+import { freePort } from '../test/support/ports.js';
 
 /**
  * A whole hall on one box, wired at the wire: the real daemon in-process, staff keypads on PTY
@@ -37,16 +39,25 @@ export interface HallRigOptions {
   log?: Logger;
   /** Called on every `event` message the observer receives, with performance.now() at receipt. */
   onEvent?: (event: SequencedEvent, receivedAt: number) => void;
+  /**
+   * Run the daemon as its own process (`hall-edge run`, logging JSON at info as in production)
+   * instead of in this one: the simulated hardware then does not share the daemon's event loop,
+   * as real keypads and displays do not.
+   */
+  separateProcess?: boolean;
 }
 
 export interface HallRig {
-  daemon: RunningDaemon;
+  /** The in-process daemon; undefined when it runs as a separate process. */
+  daemon: RunningDaemon | undefined;
   config: HallConfig;
   lines: PadLine[];
   led: Bx5kSimulator;
   /** The LED bus's PTY; replaced by replugLed(). */
   ledPty: PtyPair;
   observer: MqttClient;
+  /** An operator client for requests. */
+  operator: Requester;
   mqttUrl: string;
   baseTopic: string;
   windowIds: string[];
@@ -114,14 +125,36 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       },
     });
 
-    const raw = { ...testHallConfig({ windows: windowCount, devices: entries, ws: false }), stateDir };
+    const tcpPort = options.separateProcess ? await freePort() : 0;
+    const raw = {
+      ...testHallConfig({ windows: windowCount, devices: entries, ws: false, extra: { mqtt: { tcp: { host: '127.0.0.1', port: tcpPort } } } }),
+      stateDir,
+    };
     const config = parseConfig(stringify(raw), undefined, { deviceKinds: deviceKindSchemas() });
-    const daemon = await startDaemon({ config, log });
-    closers.push(() => daemon.stop());
+    let daemon: RunningDaemon | undefined;
+    let port: number;
+    if (options.separateProcess) {
+      const file = join(stateDir, 'hall.yaml');
+      writeFileSync(file, stringify(raw));
+      const child = await startDaemonProcess(file, stateDir);
+      // Only the start-up lines are kept: the daemon logs every event, and a long run must not grow this process.
+      child.proc.stdout!.removeAllListeners('data');
+      child.proc.stdout!.resume();
+      closers.push(async () => {
+        child.proc.kill('SIGTERM');
+        await child.exited;
+      });
+      port = child.ports.tcpPort;
+    } else {
+      const inProcess = await startDaemon({ config, log });
+      closers.push(() => inProcess.stop());
+      daemon = inProcess;
+      port = inProcess.ports.tcp;
+    }
 
     for (const line of lines) await line.sim.start();
 
-    const mqttUrl = `mqtt://127.0.0.1:${daemon.ports.tcp}`;
+    const mqttUrl = `mqtt://127.0.0.1:${port}`;
     const baseTopic = `hall/${config.hall.id}`;
     const observer = await mqtt.connectAsync(mqttUrl, { username: TEST_USERS.observer.username, password: TEST_USERS.observer.password, reconnectPeriod: 0 });
     closers.push(() => observer.endAsync(true));
@@ -135,6 +168,10 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       }
     });
     await observer.subscribeAsync(`${baseTopic}/event`, { qos: 1 });
+    const operatorClient = await mqtt.connectAsync(mqttUrl, { username: TEST_USERS.operator.username, password: TEST_USERS.operator.password, reconnectPeriod: 0 });
+    closers.push(() => operatorClient.endAsync(true));
+    const operator = new Requester(operatorClient, baseTopic);
+    await operator.ready();
 
     const padIndex = new Map<string, { sim: CounterPadSimulator; address: number }>();
     for (const line of lines) for (const [address, windowId] of line.windows) padIndex.set(windowId, { sim: line.sim, address });
@@ -148,6 +185,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
         return ledPty;
       },
       observer,
+      operator,
       mqttUrl,
       baseTopic,
       windowIds,
@@ -185,14 +223,28 @@ export async function loginAll(rig: HallRig): Promise<void> {
   if (refused.length > 0) throw new Error(`login refused at ${refused.map((r) => `${r.windowId} (${r.result.text ?? 'no ACK'})`).join(', ')}`);
 }
 
-/** Issues `count` tickets straight into the hall, spread over its services. */
+/** Issues `count` tickets straight into the in-process hall, spread over its services. */
 export function issueTickets(rig: HallRig, count: number): string[] {
+  if (!rig.daemon) throw new Error('issueTickets needs the in-process daemon; use issueTicketsOverMqtt');
   const services = rig.config.services.map((s) => s.id);
   const numbers: string[] = [];
   for (let i = 0; i < count; i++) {
     const result = rig.daemon.hall.execute({ type: 'issue', serviceId: services[i % services.length]!, channel: 'kiosk' });
     if (!result.ok || !result.ticket) throw new Error(`could not issue a ticket: ${result.ok ? 'no ticket' : result.message}`);
     numbers.push(result.ticket.number);
+  }
+  return numbers;
+}
+
+/** Issues `count` tickets through the MQTT API, as kiosks and operators do. */
+export async function issueTicketsOverMqtt(rig: HallRig, count: number): Promise<string[]> {
+  const services = rig.config.services.map((s) => s.id);
+  const numbers: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await rig.operator.request('issue', { serviceId: services[i % services.length]!, channel: 'kiosk' });
+    const ticket = (response.data as { ticket?: { number: string } } | undefined)?.ticket;
+    if (response.status !== 'ok' || !ticket) throw new Error(`could not issue a ticket: ${response.error ?? 'no ticket'}`);
+    numbers.push(ticket.number);
   }
   return numbers;
 }

@@ -28,7 +28,9 @@ function checkHours(config: HallConfig, report: Report): void {
   if (open !== undefined && close !== undefined && open >= close) {
     report(['hall', 'openingHours'], `opens at ${openingHours.open} but closes at ${openingHours.close}: open must be before close`);
   }
-  if (open !== undefined && dayStart !== undefined && open < dayStart) {
+  // 00:00-24:00 is a hall open around the clock: the business day may start at any hour.
+  const allDay = open === 0 && close === 24 * 60;
+  if (open !== undefined && dayStart !== undefined && open < dayStart && !allDay) {
     report(['hall', 'openingHours', 'open'], `opens at ${openingHours.open}, before the business day starts (hall.dayStartsAt ${dayStartsAt})`);
   }
   firstDuplicates(openDays, (day) => day).forEach(({ index, value }) => report(['hall', 'openDays', index], `"${value}" is listed twice`));

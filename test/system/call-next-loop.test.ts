@@ -85,10 +85,10 @@ describe('the call-next loop with 32 windows, through real PTYs, broker and jour
     const calledTickets = tickets.filter((t) => t.state === 'called');
     expect(calledTickets.map((t) => t.number).sort()).toEqual([...ackNumbers].sort());
     expect(tickets.filter((t) => t.state === 'waiting')).toHaveLength(8);
-    for (const windowId of hall.windowIds) expect(hall.daemon.hall.engine.windowState(windowId)?.current).toBe(acked.get(windowId)!.text);
+    for (const windowId of hall.windowIds) expect(hall.daemon!.hall.engine.windowState(windowId)?.current).toBe(acked.get(windowId)!.text);
 
     // And on disk: stop the daemon (it holds the journal exclusively) and read today's events back.
-    await hall.daemon.stop();
+    await hall.daemon!.stop();
     const journal = Journal.open(join(hall.config.stateDir, 'journal.db'), silentLogger());
     try {
       const day = journal.currentDay()!;

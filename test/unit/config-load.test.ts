@@ -159,3 +159,15 @@ describe('clock times', () => {
     for (const bad of ['12:00-12:00', '13:00-12:00', '24:00-24:00', '08:30', '08:30-12:00-13:00']) expect(parseTimeRange(bad)).toBeUndefined();
   });
 });
+
+describe('a hall open around the clock', () => {
+  it('accepts any hour for the start of the business day (tests and the demo rely on it)', async () => {
+    const { testHallConfig } = await import('../support/hall-config.js');
+    const { stringify } = await import('yaml');
+    for (let hour = 0; hour < 24; hour++) {
+      const raw = testHallConfig();
+      (raw.hall as { dayStartsAt: string }).dayStartsAt = `${String(hour).padStart(2, '0')}:00`;
+      expect(() => parseConfig(stringify(raw), '/tmp/hall.yaml'), `dayStartsAt ${hour}:00`).not.toThrow();
+    }
+  });
+});
