@@ -64,6 +64,8 @@ export interface CallNextBenchResult {
   };
   /** Sequential end-to-end minus floor, at p50/p99. */
   processing: { led: Difference; mqtt: Difference; both: Difference };
+  /** Measured by the daemon itself over the sequential presses (`health` request). */
+  inDaemon: { callNextExecute: Figures; journalCommit: Figures };
   targetP99Ms: number;
   meetsTarget: boolean;
   mismatches: number;
@@ -158,6 +160,14 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
       seq.ack.push(ackMs);
     }
 
+    // The daemon's own account of the sequential presses (its `health` request): the time inside
+    // `execute` (journal commit, queue, every listener) and the journal commit alone.
+    const health = await rig.operator.request('health');
+    type Summary = { count: number; p50: number; p99: number; max: number };
+    const latency = (health.data as { latency: { executeMs: Record<string, Summary>; journalCommitMs: Summary } }).latency;
+    const asFigures = (f: { count: number; p50: number; p99: number; max: number }): Figures => ({ samples: f.count, p50: f.p50, p99: f.p99, max: f.max });
+    const inDaemon = { callNextExecute: asFigures(latency.executeMs['call-next']!), journalCommit: asFigures(latency.journalCommitMs) };
+
     // Bursts: every pad presses in the same instant; t0 is that instant for all 32.
     const burst = { led: [] as number[], mqtt: [] as number[], both: [] as number[], roundMax: [] as number[] };
     for (let round = 0; round < burstRounds; round++) {
@@ -232,6 +242,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
         mqttPath,
       },
       processing,
+      inDaemon,
       targetP99Ms: TARGET_P99_MS,
       meetsTarget: processing.both.p99 < TARGET_P99_MS,
       mismatches,
@@ -258,6 +269,7 @@ export function describe(r: CallNextBenchResult): string[] {
     `  floor: broker publish → TCP subscriber ${formatFigures(r.floor.mqttPublish)}`,
     `  floor sums: LED path ${d(r.floor.ledPath)}; MQTT path ${d(r.floor.mqttPath)}`,
     `  our processing (end-to-end − floor): LED ${d(r.processing.led)}; MQTT ${d(r.processing.mqtt)}; both ${d(r.processing.both)}`,
+    `  inside the daemon: call-next execute p50 ${r.inDaemon.callNextExecute.p50} ms, p99 ${r.inDaemon.callNextExecute.p99} ms, of which journal commit p50 ${r.inDaemon.journalCommit.p50} ms, p99 ${r.inDaemon.journalCommit.p99} ms`,
     `  target: < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
   ];
 }

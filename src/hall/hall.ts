@@ -1,5 +1,6 @@
 import type { Logger } from '../platform/logger.js';
 import { EventBus } from '../platform/event-bus.js';
+import { LatencyWindow } from '../platform/latency-window.js';
 import { QueueEngine } from '../queue/engine.js';
 import { QueueError, type QueueCommand } from '../queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../queue/events.js';
@@ -36,6 +37,9 @@ export class Hall {
   private readonly clock: () => number;
   private commandsRun = 0;
   private commandsRefused = 0;
+  /** Time inside `execute` per command type (journal, state, and every listener), ms. */
+  private readonly executeLatency = new Map<string, LatencyWindow>();
+  private readonly commitLatency = new LatencyWindow();
 
   constructor(options: HallOptions) {
     this.engine = new QueueEngine(options.model);
@@ -73,6 +77,17 @@ export class Hall {
 
   /** Runs one queue command: journal, state, then the bus. Never throws for a refusal. */
   execute(command: QueueCommand): CommandResult {
+    const started = performance.now();
+    try {
+      return this.executeTimed(command);
+    } finally {
+      let window = this.executeLatency.get(command.type);
+      if (!window) this.executeLatency.set(command.type, (window = new LatencyWindow(256)));
+      window.record(performance.now() - started);
+    }
+  }
+
+  private executeTimed(command: QueueCommand): CommandResult {
     const now = this.clock();
     const committed: SequencedEvent[] = [];
     try {
@@ -115,10 +130,20 @@ export class Hall {
     return { commandsRun: this.commandsRun, commandsRefused: this.commandsRefused, listenerFailures: this.bus.listenerFailures };
   }
 
+  /** Where a command's time goes on this box: the whole `execute`, and the journal commit in it. */
+  latency(): { executeMs: Record<string, ReturnType<LatencyWindow['summary']>>; journalCommitMs: ReturnType<LatencyWindow['summary']> } {
+    return {
+      executeMs: Object.fromEntries([...this.executeLatency].map(([type, window]) => [type, window.summary()])),
+      journalCommitMs: this.commitLatency.summary(),
+    };
+  }
+
   // ---------------------------------------------------------------- internals
 
   private commit(events: HallEvent[]): SequencedEvent[] {
+    const started = performance.now();
     const sequenced = this.journal.append(events);
+    this.commitLatency.record(performance.now() - started);
     for (const event of sequenced) {
       if (event.type === 'day.started') this.closeOutStatsDay(event.at);
       this.stats.apply(event);

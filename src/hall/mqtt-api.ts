@@ -46,7 +46,9 @@ export class MqttApi {
 
   async start(): Promise<void> {
     this.unsubscribe = this.hall.bus.on('event', (event) => {
-      this.bridge.publishEvent(event);
+      // Serialised and sent once every listener has run, so the drivers put their frames on the
+      // serial lines first (the longer path); microtasks keep the events in seq order.
+      queueMicrotask(() => this.bridge.publishEvent(event));
       // The state documents are rebuilt off the call-next path: a burst of events costs one
       // rebuild per document, after the displays and pads have had their frames.
       const { windows, services, all } = affectedBy(this.hall, event);
@@ -143,7 +145,7 @@ export class MqttApi {
       case 'info':
         return this.info();
       case 'health':
-        return { ...this.hall.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq() };
+        return { ...this.hall.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
       default: {
         const handler = this.extra.get(command);
         if (!handler) throw new RequestError('unknown-command', `unknown command "${command}" (known: ${this.requestNames().join(', ')})`);
