@@ -14,6 +14,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v gpiomon >/dev/null || need+=(gpiod)
 if [ "${HALL_EDGE_SKIP_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null || need+=(chromium)
+  # A CJK font, so the dashboard's Chinese labels render in browser tests and screenshots.
+  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
