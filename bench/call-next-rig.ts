@@ -12,6 +12,7 @@ import { openPtyPair, type PtyPair } from '../src/platform/pty-pair.js';
 import type { SequencedEvent } from '../src/queue/events.js';
 import { CounterPadSimulator } from '../devices/counter-pad/simulator.js';
 import { Bx5kSimulator } from '../devices/led-bx5k/simulator.js';
+import { HALL_LED_BAUD, hallBusAddresses, hallBusDisplays } from '../devices/led-bx5k/hall-bus.js';
 import { testHallConfig, TEST_USERS } from '../test/support/hall-config.js';
 import { Requester, startDaemonProcess } from '../test/support/daemon-process.js';
 import { freePort } from '../test/support/ports.js';
@@ -24,8 +25,8 @@ import { freePort } from '../test/support/ports.js';
  */
 
 export const PADS_PER_LINE = 16;
-export const HALL_DISPLAY_ADDRESS = 100;
-export const LED_BAUD = 57600;
+export { HALL_DISPLAY_ADDRESS } from '../devices/led-bx5k/hall-bus.js';
+export const LED_BAUD = HALL_LED_BAUD;
 
 export interface PadLine {
   sim: CounterPadSimulator;
@@ -109,7 +110,8 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     let ledPty = await openPtyPair();
     const ledDir = dirname(ledPty.a);
     closers.push(() => ledPty.close());
-    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: LED_BAUD, addresses: [...windowIds.map((_, i) => i + 1), HALL_DISPLAY_ADDRESS], log });
+    const windowsOnBus = windowIds.map((id, i) => ({ id, number: i + 1 }));
+    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: LED_BAUD, addresses: hallBusAddresses(windowsOnBus), log });
     await led.start();
     closers.push(() => led.stop());
     entries.push({
@@ -118,10 +120,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       options: {
         port: ledPty.a,
         baudRate: LED_BAUD,
-        displays: [
-          ...windowIds.map((window, i) => ({ address: i + 1, window, role: 'window', width: 128, height: 32 })),
-          { address: HALL_DISPLAY_ADDRESS, role: 'hall', width: 384, height: 192 },
-        ],
+        displays: hallBusDisplays(windowsOnBus),
       },
     });
 

@@ -7,6 +7,7 @@ import type { HallConfig } from '../config/schema.js';
 import type { DeviceConfigEntry } from '../hall/device-manager.js';
 import type { RunningDaemon } from '../hall/daemon.js';
 import { Bx5kSimulator } from '../../devices/led-bx5k/simulator.js';
+import { HALL_DISPLAY_ADDRESS, HALL_LED_BAUD, hallBusAddresses, hallBusDisplays } from '../../devices/led-bx5k/hall-bus.js';
 import { CounterPadSimulator } from '../../devices/counter-pad/simulator.js';
 import { startAutopilot, type Autopilot } from '../../devices/counter-pad/autopilot.js';
 import { startGateSimulators, type GateSimulators } from '../../devices/health-gate/simulator.js';
@@ -72,9 +73,7 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
     // LED window displays and the main hall display: one BX-5K bus.
     const ledPty = await openPtyPair();
     closers.push(() => ledPty.close());
-    const HALL_DISPLAY_ADDRESS = 100;
-    const ledAddresses = [...windows.map((w) => w.number), HALL_DISPLAY_ADDRESS];
-    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: 57600, addresses: ledAddresses, log: log.child({ sim: 'led-bx5k' }) });
+    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: HALL_LED_BAUD, addresses: hallBusAddresses(windows), log: log.child({ sim: 'led-bx5k' }) });
     await led.start();
     closers.push(() => led.stop());
     entries.push({
@@ -82,11 +81,8 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
       kind: 'led-bx5k',
       options: {
         port: ledPty.a,
-        baudRate: 57600,
-        displays: [
-          ...windows.map((w) => ({ address: w.number, window: w.id, role: 'window', width: 128, height: 32 })),
-          { address: HALL_DISPLAY_ADDRESS, role: 'hall', width: 384, height: 192 },
-        ],
+        baudRate: HALL_LED_BAUD,
+        displays: hallBusDisplays(windows),
       },
     });
     let lastHallText = '';

@@ -1,0 +1,18 @@
+/**
+ * The usual wiring of a hall's LED bus: one display per window, addressed by the window's
+ * number, and the main hall display at its own address. Used by the demo hall and the bench so
+ * both drive the same layout.
+ */
+export const HALL_DISPLAY_ADDRESS = 100;
+export const HALL_LED_BAUD = 57600;
+
+export function hallBusDisplays(windows: ReadonlyArray<{ id: string; number: number }>): Array<Record<string, unknown>> {
+  return [
+    ...windows.map((w) => ({ address: w.number, window: w.id, role: 'window', width: 128, height: 32 })),
+    { address: HALL_DISPLAY_ADDRESS, role: 'hall', width: 384, height: 192 },
+  ];
+}
+
+export function hallBusAddresses(windows: ReadonlyArray<{ number: number }>): number[] {
+  return [...windows.map((w) => w.number), HALL_DISPLAY_ADDRESS];
+}
