@@ -91,21 +91,31 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { day: stats.day, filename: `hall-${config.hall.id}-${stats.day}.csv`, csv: dayReportCsv(stats, { services, windows }) };
   });
 
-  devices.create(config.devices ?? []);
-  registerDeviceRequests(api, devices);
-
-  await api.start();
-  await devices.startAll();
-  const dashboard = config.dashboard
-    ? await startDashboardServer({
-        host: config.dashboard.host,
-        port: config.dashboard.port,
-        hallId: config.hall.id,
-        hallName: config.hall.name,
-        ws: broker.ports.wsPort !== undefined ? { port: broker.ports.wsPort, path: config.mqtt.ws?.path ?? '/mqtt' } : undefined,
-        log: log.child({ component: 'dashboard' }),
-      })
-    : undefined;
+  let dashboard: Awaited<ReturnType<typeof startDashboardServer>> | undefined;
+  try {
+    devices.create(config.devices ?? []);
+    registerDeviceRequests(api, devices);
+    await api.start();
+    await devices.startAll();
+    dashboard = config.dashboard
+      ? await startDashboardServer({
+          host: config.dashboard.host,
+          port: config.dashboard.port,
+          hallId: config.hall.id,
+          hallName: config.hall.name,
+          ws: broker.ports.wsPort !== undefined ? { port: broker.ports.wsPort, path: config.mqtt.ws?.path ?? '/mqtt' } : undefined,
+          log: log.child({ component: 'dashboard' }),
+        })
+      : undefined;
+  } catch (err) {
+    // A half-started daemon must not linger with open ports and serial lines: undo, then fail.
+    await devices.stopAll();
+    await api.stop();
+    await bridge.stop();
+    await broker.close();
+    journal.close();
+    throw err;
+  }
   devices.publishAlarms();
   const publishInfo = () => bridge.publishInfo({ ...api.info(), name: config.hall.name, version: VERSION, devices: devices.summary() });
   publishInfo();
@@ -135,7 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await devices.stopAll();
         await api.stop();
         await bridge.stop();
-        await broker!.close();
+        await broker.close();
         journal.close();
         log.info('hall-edge stopped');
       })()),

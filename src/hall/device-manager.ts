@@ -101,7 +101,7 @@ export class DeviceManager {
     if (alarm.acknowledgedBy === undefined) {
       alarm.acknowledgedBy = by;
       alarm.acknowledgedAt = this.hall.now();
-      this.hall.record({ type: 'device.alarm.acknowledged', deviceId, data: { code, by } });
+      this.journalQuietly({ type: 'device.alarm.acknowledged', deviceId, data: { code, by } });
       this.log.info({ device: deviceId, alarm: code, user: by }, 'alarm acknowledged');
       this.publishAlarms();
     }
@@ -130,13 +130,13 @@ export class DeviceManager {
         if (record.alarms.get(alarm.code)?.message === alarm.message) return;
         record.alarms.set(alarm.code, { ...alarm, since: hall.now() });
         log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
-        hall.record({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
+        this.journalQuietly({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
         this.publishAlarms();
       },
       clearAlarm: (code) => {
         if (!record.alarms.delete(code)) return;
         log.info({ alarm: code }, 'alarm cleared');
-        hall.record({ type: 'device.alarm.cleared', deviceId, data: { code } });
+        this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
         this.publishAlarms();
       },
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
@@ -151,6 +151,18 @@ export class DeviceManager {
     }
     record.online = online;
     this.bridge.publishRetained(`device/${deviceId}/availability`, { state: online ? 'online' : 'offline', reason: reason ?? null, at: this.hall.now() });
+  }
+
+  /**
+   * Alarms are journaled for the record, but a journal that cannot be written (a full or failing
+   * disk) must not stop the alarm itself from reaching the operators: that is when they need it.
+   */
+  private journalQuietly(event: Parameters<Hall['record']>[0]): void {
+    try {
+      this.hall.record(event);
+    } catch (err) {
+      this.log.error({ err, device: event.deviceId, event: event.type }, 'could not journal a device alarm event');
+    }
   }
 
   /** Retained `alarms`: every active alarm in the hall, for the dashboard to acknowledge. */
