@@ -10,8 +10,18 @@ export interface DeviceConfigEntry {
   options?: unknown;
 }
 
+/**
+ * A busy bus (32 pads, 33 displays) changes its state many times a second; dashboards need it a
+ * few times a second. The first change after a quiet spell goes out at once, later ones are
+ * folded into one trailing publish of the latest state.
+ */
+const STATE_PUBLISH_INTERVAL_MS = 250;
+
 interface DeviceRecord {
   driver: DeviceDriver;
+  statePublishedAt?: number;
+  pendingState?: Record<string, unknown>;
+  stateTimer?: NodeJS.Timeout;
   kind: string;
   window?: string;
   online: boolean;
@@ -64,6 +74,7 @@ export class DeviceManager {
   async stopAll(): Promise<void> {
     await Promise.all(
       [...this.devices.entries()].map(async ([id, record]) => {
+        if (record.stateTimer) clearTimeout(record.stateTimer);
         try {
           await record.driver.stop();
         } catch (err) {
@@ -125,7 +136,7 @@ export class DeviceManager {
       submit: async (command) => hall.execute(command),
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
-      publishState: (state) => bridge.publishRetained(`device/${deviceId}`, { ...state, updatedAt: hall.now() }),
+      publishState: (state) => this.publishStateThrottled(deviceId, record, state),
       raiseAlarm: (alarm) => {
         if (record.alarms.get(alarm.code)?.message === alarm.message) return;
         record.alarms.set(alarm.code, { ...alarm, since: hall.now() });
@@ -142,6 +153,24 @@ export class DeviceManager {
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
     };
+  }
+
+  private publishStateThrottled(deviceId: string, record: DeviceRecord, state: Record<string, unknown>): void {
+    record.pendingState = state;
+    if (record.stateTimer) return;
+    const flush = () => {
+      record.stateTimer = undefined;
+      if (!record.pendingState) return;
+      this.bridge.publishRetained(`device/${deviceId}`, { ...record.pendingState, updatedAt: this.hall.now() });
+      record.pendingState = undefined;
+      record.statePublishedAt = Date.now();
+    };
+    const since = Date.now() - (record.statePublishedAt ?? 0);
+    if (since >= STATE_PUBLISH_INTERVAL_MS) flush();
+    else {
+      record.stateTimer = setTimeout(flush, STATE_PUBLISH_INTERVAL_MS - since);
+      record.stateTimer.unref();
+    }
   }
 
   private publishAvailability(deviceId: string, record: DeviceRecord, online: boolean, reason?: string): void {
