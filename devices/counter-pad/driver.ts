@@ -73,6 +73,8 @@ export class CounterPadDriver implements DeviceDriver {
   private echoes = 0;
   private writeChain: Promise<void> = Promise.resolve();
   private waitingDirty = false;
+  private readonly refreshSoon = new Set<PadRecord>();
+  private refreshScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
   private started = false;
@@ -431,7 +433,19 @@ export class CounterPadDriver implements DeviceDriver {
       const pad = this.byWindow.get(event.toWindowId);
       if (pad) this.sendToPad(pad, { verb: 'BEEP', count: 2 });
     }
-    for (const pad of touched) this.refreshPad(pad);
+    // Display updates wait until the event's other listeners (the LED frame of the called
+    // window above all) have run, and several events of one command (finished + called) give
+    // one update: the ACK already told the staff member the result.
+    for (const pad of touched) this.refreshSoon.add(pad);
+    if (touched.size > 0 && !this.refreshScheduled) {
+      this.refreshScheduled = true;
+      setImmediate(() => {
+        this.refreshScheduled = false;
+        const pads = [...this.refreshSoon];
+        this.refreshSoon.clear();
+        if (this.started) for (const pad of pads) this.refreshPad(pad);
+      });
+    }
     // Anything else may change waiting counts: coalesced (see refreshWaitingCounts).
     this.waitingDirty = true;
   }
