@@ -3,5 +3,5 @@
 # Usage: ./scripts/demo.sh [hall-edge demo options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+HALL_EDGE_SKIP_BROWSER=1 ./scripts/setup.sh   # the demo needs no browser
 exec node dist/src/cli/main.js demo "$@"
