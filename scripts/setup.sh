@@ -23,6 +23,12 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  # The tests start their own Mosquitto on a free port; Debian's package would otherwise start
+  # a system broker on 1883, the port the demo hall's embedded broker uses.
+  if [[ " ${need[*]} " == *" mosquitto "* ]] && command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+    echo "setup: stopping and disabling the mosquitto service this setup just installed (it would hold port 1883)"
+    $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  fi
 fi
 
 # Install when package.json or package-lock.json changed since the last install.
