@@ -35,6 +35,7 @@ interface DemoOptions {
 const PADS_PER_LINE = 16;
 const DISPENSERS = ['kiosk-1', 'kiosk-2'];
 const VOICE_ID = 'voice-1';
+const MAX_WAITING_IN_DEMO = 80;
 
 /**
  * The demo hall's hardware, simulated at the wire: keypads and evaluator pads on PTY lines with
@@ -166,6 +167,9 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
           visitors = await mqtt.connectAsync(url, { username: kiosk.username, password: kiosk.password, reconnectPeriod: 1000 });
           const services = config.services.map((s) => s.id);
           visitorTimer = setInterval(() => {
+            // A busy hall, not an overflowing one: visitors stop coming while 80 are waiting.
+            const waiting = services.reduce((sum, id) => sum + daemon.hall.view.waiting(id).length, 0);
+            if (waiting >= MAX_WAITING_IN_DEMO) return;
             const serviceId = services[Math.floor(Math.random() ** 1.6 * services.length)]!;
             void visitors?.publishAsync(`hall/${config.hall.id}/device/${DISPENSERS[0]}/issue`, JSON.stringify({ serviceId, priority: Math.random() < 0.05 })).catch(() => undefined);
           }, Math.max(200, 4000 / speed));
