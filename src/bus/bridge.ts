@@ -1,6 +1,6 @@
 import type { SequencedEvent } from '../queue/events.js';
 import type { Logger } from '../platform/logger.js';
-import type { InProcessMessage, RunningBroker } from './broker.js';
+import { REFUSED_REQUEST_PREFIX, type InProcessMessage, type RunningBroker } from './broker.js';
 import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
 import { isTopicLevel, type Role } from './users.js';
 
@@ -82,7 +82,12 @@ export class MqttBridge {
   async start(handlers: BridgeHandlers): Promise<void> {
     if (this.handlers) throw new Error('MqttBridge.start() called twice');
     this.handlers = handlers;
-    this.unsubscribeRequests = await this.broker.subscribe(`${this.requestPrefix}+`, (message) => this.onRequest(message));
+    const unsubscribeRequests = await this.broker.subscribe(`${this.requestPrefix}+`, (message) => this.onRequest(message));
+    const unsubscribeRefused = await this.broker.subscribe(`${REFUSED_REQUEST_PREFIX}${this.requestPrefix}+`, (message) => this.onRefusedRequest(message));
+    this.unsubscribeRequests = async () => {
+      await unsubscribeRequests();
+      await unsubscribeRefused();
+    };
     await this.enqueue('bridge/state', JSON.stringify({ state: 'online' }), { retain: true, qos: 1 });
     this.log.info({ base: this.base }, 'mqtt bridge online');
   }
@@ -222,6 +227,19 @@ export class MqttBridge {
       }
       this.respond(command, parsed.transaction, response, who.username);
     });
+  }
+
+  /** A request the ACL refused (the sender's role may not make requests): answered, not executed. */
+  private onRefusedRequest(message: InProcessMessage): void {
+    if (this.stopped) return;
+    const command = message.topic.slice(REFUSED_REQUEST_PREFIX.length + this.requestPrefix.length);
+    const parsed = parseRequest(message.payload);
+    const who = message.publisher;
+    const forbidden = new RequestError(
+      'forbidden',
+      `${who ? `user "${who.username}" (role ${who.role})` : 'this user'} may not send requests: they need the operator or admin role`,
+    );
+    this.respond(command, parsed.transaction, errorResponse(parsed.transaction, forbidden), who?.username);
   }
 
   private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {

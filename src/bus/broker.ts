@@ -22,6 +22,12 @@ export interface BrokerCounters {
   subscribeRefused: number;
 }
 
+/**
+ * Where a refused request is set aside for the bridge to answer. `$` topics are not matched by
+ * `#`, and the ACL lets only admins subscribe outside the hall's base topic.
+ */
+export const REFUSED_REQUEST_PREFIX = '$hall-edge/refused/';
+
 export interface InProcessMessage {
   topic: string;
   payload: Buffer;
@@ -53,6 +59,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   if (!isTopicLevel(settings.hallId)) throw new Error(`hallId "${settings.hallId}" must be one MQTT topic level (no '/', '+', '#')`);
   const authenticator = new Authenticator(settings.users);
   const hallId = settings.hallId;
+  const requestPrefix = `hall/${hallId}/bridge/request/`;
   const counters: BrokerCounters = { authRefused: 0, publishRefused: 0, subscribeRefused: 0 };
   // The ACL asks per client object, so a client-id takeover can never lend one user's rights to another.
   const principals = new WeakMap<Client, Principal>();
@@ -95,6 +102,14 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       }
       counters.publishRefused++;
       log.warn({ username: principal?.username ?? null, topic: packet.topic, reason: decision.reason, remote: client ? remoteOf(client) : null }, 'mqtt publish refused');
+      if (principal && !packet.retain && packet.topic.startsWith(requestPrefix)) {
+        // A request from a role that may not send any (an observer's dashboard, a device): MQTT
+        // 3.1.1 can only refuse a publish by disconnecting, so the request is set aside for the
+        // bridge instead, which answers it with a readable `forbidden` and the client stays.
+        packet.topic = `${REFUSED_REQUEST_PREFIX}${packet.topic}`;
+        done(null);
+        return;
+      }
       done(new Error(`publish to ${packet.topic} refused: ${decision.reason}`));
     },
     authorizeSubscribe(client, subscription, done) {

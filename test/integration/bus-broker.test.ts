@@ -247,8 +247,6 @@ describe('ACL with real clients', () => {
   });
 
   const refusedPublishes: Array<[Username, string, boolean]> = [
-    ['obs', `${BASE}/bridge/request/call-next`, false],
-    ['kiosk-1', `${BASE}/bridge/request/call-next`, false],
     ['kiosk-1', `${BASE}/device/kiosk-2/key`, false],
     ['kiosk-1', `${BASE}/device/kiosk-1/availability`, true],
     ['kiosk-1', `${BASE}/device/kiosk-1`, true],
@@ -282,6 +280,33 @@ describe('ACL with real clients', () => {
       const refusal = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'mqtt publish refused');
       expect(refusal).toMatchObject({ username, topic });
 
+    });
+  }
+
+  // A request from a role that may not make requests is set aside for the bridge to answer
+  // (`forbidden`) instead of costing the client its connection.
+  for (const username of ['obs', 'kiosk-1'] as const) {
+    it(`${username} publishing a request is not delivered, is logged, and the client stays connected`, async () => {
+      const { log, lines } = captureLog();
+      const broker = await start({}, log);
+      const watcher = await connect(tcpUrl(broker), 'root');
+      const seen = collect(watcher);
+      await watcher.subscribeAsync(['#'], { qos: 1 });
+      const setAside: string[] = [];
+      await broker.subscribe(`$hall-edge/refused/${BASE}/bridge/request/+`, (message) => {
+        setAside.push(message.publisher?.username ?? '?');
+      });
+
+      const offender = await connect(tcpUrl(broker), username);
+      await offender.publishAsync(`${BASE}/bridge/request/call-next`, '{"forged":true}', { qos: 1 });
+      const sentinel = nextMessage(watcher, `${BASE}/device/kiosk-1/sentinel`);
+      await watcher.publishAsync(`${BASE}/device/kiosk-1/sentinel`, 'after', { qos: 1 });
+      await sentinel;
+      expect(seen.filter((s) => s.includes('forged'))).toEqual([]);
+      expect(setAside).toEqual([username]);
+      expect(offender.connected).toBe(true);
+      expect(broker.counters().publishRefused).toBe(1);
+      expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'mqtt publish refused')).toMatchObject({ username });
     });
   }
 

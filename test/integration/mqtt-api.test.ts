@@ -130,13 +130,23 @@ describe('MQTT API of the running daemon', () => {
     expect(stats.payload.day).toEqual(expect.any(String));
   });
 
-  it('refuses requests from observers and devices, and anonymous clients', async () => {
-    const observer = await hall.connectAs('observer');
-    const requester = new Requester(observer, hall.base);
-    await requester.ready();
-    // A refused publish disconnects the client (aedes); the request is never executed.
-    observer.publish(`${hall.base}/bridge/request/issue`, JSON.stringify({ transaction: 'x', serviceId: 'social-security' }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+  it('answers requests from observers and devices with forbidden, executes nothing, and refuses anonymous clients', async () => {
+    for (const user of ['observer', 'device'] as const) {
+      const client = await hall.connectAs(user);
+      const requester = new Requester(client, hall.base);
+      if (user === 'observer') await requester.ready();
+      else {
+        // A device may not subscribe to responses; it still gets no ticket, and keeps its connection.
+        client.publish(`${hall.base}/bridge/request/issue`, JSON.stringify({ transaction: 'x', serviceId: 'social-security' }), { qos: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(client.connected).toBe(true);
+        continue;
+      }
+      const answer = await requester.request('issue', { serviceId: 'social-security' });
+      expect(answer).toMatchObject({ status: 'error', code: 'forbidden' });
+      expect(answer.error).toMatch(/\(role observer\) may not send requests/);
+      expect(client.connected).toBe(true);
+    }
     const tickets = await hall.operator.requester.request('tickets');
     expect((tickets.data as { tickets: unknown[] }).tickets).toHaveLength(0);
     await expect(import('../support/daemon-process.js').then(({ connect }) => connect(`mqtt://127.0.0.1:${hall.daemon.ports.tcp}`, '', ''))).rejects.toThrow();
