@@ -1,7 +1,7 @@
 import { HallCalendar, formatMinutes } from './calendar.js';
 import { selectNext, serviceLine, windowLine } from './call-policy.js';
 import { QueueError, type QueueCommand } from './commands.js';
-import type { HallEvent } from './events.js';
+import { RATING_LABELS, type HallEvent } from './events.js';
 import type { QueueModel, ServiceDef, WindowDef } from './model.js';
 import { FINAL_STATES, type Ticket, type WindowState } from './ticket.js';
 import { WaitingLines } from './waiting-lines.js';
@@ -290,7 +290,7 @@ export class QueueEngine {
     }
     const timedOut = command.timedOut === true;
     if (!timedOut && (command.rating === undefined || ![1, 2, 3, 4, 5].includes(command.rating))) {
-      throw new QueueError('bad-request', 'rating must be 1 (非常不满意) to 5 (非常满意), or timedOut');
+      throw new QueueError('bad-request', `rating must be 1 (${RATING_LABELS[1].zh}) to 5 (${RATING_LABELS[5].zh}), or timedOut`);
     }
     return {
       type: 'ticket.rated',
@@ -457,10 +457,6 @@ export class QueueEngine {
 
   currentDay(): string | undefined {
     return this.day;
-  }
-
-  isClosedForDay(): boolean {
-    return this.closedForDay;
   }
 
   ticket(number: string): Ticket | undefined {
