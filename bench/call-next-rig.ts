@@ -12,7 +12,7 @@ import { openPtyPair, type PtyPair } from '../src/platform/pty-pair.js';
 import type { SequencedEvent } from '../src/queue/events.js';
 import { CounterPadSimulator } from '../devices/counter-pad/simulator.js';
 import { Bx5kSimulator } from '../devices/led-bx5k/simulator.js';
-import { HALL_LED_BAUD, hallBusAddresses, hallBusDisplays } from '../devices/led-bx5k/hall-bus.js';
+import { HALL_LED_BAUD, hallBusAddresses, hallBusDevice } from '../devices/led-bx5k/hall-bus.js';
 import { testHallConfig, TEST_USERS } from '../test/support/hall-config.js';
 import { Requester, startDaemonProcess } from '../test/support/daemon-process.js';
 import { freePort } from '../test/support/ports.js';
@@ -114,15 +114,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     const led = new Bx5kSimulator({ path: ledPty.b, baudRate: LED_BAUD, addresses: hallBusAddresses(windowsOnBus), log });
     await led.start();
     closers.push(() => led.stop());
-    entries.push({
-      id: 'led-bus-1',
-      kind: 'led-bx5k',
-      options: {
-        port: ledPty.a,
-        baudRate: LED_BAUD,
-        displays: hallBusDisplays(windowsOnBus),
-      },
-    });
+    entries.push(hallBusDevice('led-bus-1', ledPty.a, windowsOnBus));
 
     const tcpPort = options.separateProcess ? await freePort() : 0;
     const raw = {

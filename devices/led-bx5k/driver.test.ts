@@ -116,8 +116,10 @@ describe('led-bx5k driver against the simulator over a real PTY', () => {
     call(r, 'A030', 'w1', 1);
     await eventually(() => r.sim.textOf(W1) === 'A030 请到1号窗口', 'text after busy');
     expect(seen).toBe(2); // one busy answer, then taken
-    const state = r.ctx.states.at(-1) as { displays: Record<string, { errors: number }> };
-    expect(state.displays[W1]?.errors).toBe(1);
+    // The display shows the text before the driver has its reply and publishes its state.
+    const errorsOf = () => (r.ctx.states.at(-1) as { displays: Record<string, { errors: number }> }).displays[W1]?.errors;
+    await eventually(() => errorsOf() === 1, 'the busy answer counted in the published state');
+    expect(errorsOf()).toBe(1);
   });
 
   it('resends after a reply with a bad CRC', async () => {

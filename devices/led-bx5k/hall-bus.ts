@@ -16,3 +16,8 @@ export function hallBusDisplays(windows: ReadonlyArray<{ id: string; number: num
 export function hallBusAddresses(windows: ReadonlyArray<{ number: number }>): number[] {
   return [...windows.map((w) => w.number), HALL_DISPLAY_ADDRESS];
 }
+
+/** A `led-bx5k` device entry for that layout on one bus. */
+export function hallBusDevice(id: string, port: string, windows: ReadonlyArray<{ id: string; number: number }>): { id: string; kind: 'led-bx5k'; options: Record<string, unknown> } {
+  return { id, kind: 'led-bx5k', options: { port, baudRate: HALL_LED_BAUD, displays: hallBusDisplays(windows) } };
+}

@@ -1,9 +1,10 @@
-import type { DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/hall/device-api.js';
-import { EventBus } from '../../src/platform/event-bus.js';
+import type { DeviceContext, HallView } from '../../src/hall/device-api.js';
 import { silentLogger, type Logger } from '../../src/platform/logger.js';
 import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
 import type { QueueModel } from '../../src/queue/model.js';
 import type { Ticket, WindowState } from '../../src/queue/ticket.js';
+import { RecordingDeviceContext } from '../../test/support/recording-context.js';
+import { eventually as poll } from '../../test/support/eventually.js';
 
 /**
  * Test doubles for the LED driver's tests: a HallView over data the test sets directly, and a
@@ -47,19 +48,16 @@ export class FixedHall implements HallView {
 /** A hall event without the fields the journal stamps (distributes over the union). */
 export type HallEventInput = HallEvent extends infer E ? (E extends HallEvent ? Omit<E, 'at' | 'day'> : never) : never;
 
-export class RecordingContext implements DeviceContext {
-  readonly bus = new EventBus<HallBusEvents>();
-  readonly availability: Array<{ online: boolean; reason?: string }> = [];
-  readonly states: Array<Record<string, unknown>> = [];
-  readonly alarms: DeviceAlarm[] = [];
-  readonly clearedAlarms: string[] = [];
+export class RecordingContext extends RecordingDeviceContext implements DeviceContext {
   private seq = 0;
 
   constructor(
     readonly hall: HallView,
-    readonly deviceId = 'led-line-1',
-    readonly log: Logger = silentLogger(),
-  ) {}
+    deviceId = 'led-line-1',
+    log: Logger = silentLogger(),
+  ) {
+    super(deviceId, log);
+  }
 
   /** Publishes a hall event on the bus as the hall would after journaling it. */
   emitEvent(event: HallEventInput): void {
@@ -73,34 +71,9 @@ export class RecordingContext implements DeviceContext {
   record(): never {
     throw new Error('LED displays record no events');
   }
-  setAvailability(online: boolean, reason?: string): void {
-    this.availability.push({ online, reason });
-  }
-  publishState(state: Record<string, unknown>): void {
-    this.states.push(state);
-  }
-  raiseAlarm(alarm: DeviceAlarm): void {
-    this.alarms.push(alarm);
-  }
-  clearAlarm(code: string): void {
-    this.clearedAlarms.push(code);
-  }
-  publish(): void {}
-  subscribe(): () => void {
-    return () => undefined;
-  }
-  online(): boolean | undefined {
-    return this.availability.at(-1)?.online;
-  }
 }
 
 /** Polls until `check` returns a truthy value or the deadline passes. */
-export async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 8000): Promise<T> {
+  return poll(check, what, timeoutMs, 10);
 }

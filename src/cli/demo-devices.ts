@@ -7,7 +7,7 @@ import type { HallConfig } from '../config/schema.js';
 import type { DeviceConfigEntry } from '../hall/device-manager.js';
 import type { RunningDaemon } from '../hall/daemon.js';
 import { Bx5kSimulator } from '../../devices/led-bx5k/simulator.js';
-import { HALL_DISPLAY_ADDRESS, HALL_LED_BAUD, hallBusAddresses, hallBusDisplays } from '../../devices/led-bx5k/hall-bus.js';
+import { HALL_DISPLAY_ADDRESS, HALL_LED_BAUD, hallBusAddresses, hallBusDevice } from '../../devices/led-bx5k/hall-bus.js';
 import { CounterPadSimulator } from '../../devices/counter-pad/simulator.js';
 import { startAutopilot, type Autopilot } from '../../devices/counter-pad/autopilot.js';
 import { startGateSimulators, type GateSimulators } from '../../devices/health-gate/simulator.js';
@@ -77,15 +77,7 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
     const led = new Bx5kSimulator({ path: ledPty.b, baudRate: HALL_LED_BAUD, addresses: hallBusAddresses(windows), log: log.child({ sim: 'led-bx5k' }) });
     await led.start();
     closers.push(() => led.stop());
-    entries.push({
-      id: 'led-bus-1',
-      kind: 'led-bx5k',
-      options: {
-        port: ledPty.a,
-        baudRate: HALL_LED_BAUD,
-        displays: hallBusDisplays(windows),
-      },
-    });
+    entries.push(hallBusDevice('led-bus-1', ledPty.a, windows));
     let lastHallText = '';
     led.on('updated', (address: number, text: string) => {
       if (address === HALL_DISPLAY_ADDRESS && text !== lastHallText) {

@@ -2,14 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GateSimulator } from '../../devices/health-gate/simulator.js';
 import { PrinterSimulator } from '../../devices/ticket-printer/simulator.js';
 import { startTestDaemon, type TestDaemon } from '../support/in-process-daemon.js';
+import { eventually } from '../support/eventually.js';
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** Operators reach devices through bridge requests (they may not publish on device topics). */
 describe('device requests through the bridge', () => {
@@ -43,7 +37,7 @@ describe('device requests through the bridge', () => {
 
     const held = await r.request('gate-hold', { mode: 'open' });
     expect(held).toMatchObject({ status: 'ok', data: { gates: [{ deviceId: 'gate-1', mode: 'open' }] } });
-    await eventually(() => gate!.coil(0), 'the turnstile coil held open');
+    await eventually(() => gate!.coil(0), 'the turnstile coil held open', 5000);
     expect(await r.request('gate-hold', { mode: 'sideways' })).toMatchObject({ status: 'error', code: 'bad-request' });
     expect(await r.request('gate-hold', { mode: 'auto', deviceId: 'gate-9' })).toMatchObject({ status: 'error', code: 'unknown-device' });
 
@@ -64,7 +58,7 @@ describe('device requests through the bridge', () => {
     });
     expect(imported).toMatchObject({ status: 'ok', data: { dispensers: [{ deviceId: 'kiosk-1', loaded: 2, rejected: 0 }] } });
 
-    await eventually(() => eventTypes.includes('device.gate.hold'), 'the hold journaled and on the event stream');
+    await eventually(() => eventTypes.includes('device.gate.hold'), 'the hold journaled and on the event stream', 5000);
     const health = await r.request('health');
     expect((health.data as { lastSeq: number }).lastSeq).toBeGreaterThan(0);
     // An alarm acknowledged by an operator: journaled and shown to everyone, still active.
@@ -78,7 +72,7 @@ describe('device requests through the bridge', () => {
     }
     expect(await r.request('alarm-ack', { deviceId: 'kiosk-1', code: 'printer-fault' })).toMatchObject({ status: 'ok', data: { acknowledgedBy: 'op' } });
     expect((await alarms()).find((a) => a.code === 'printer-fault')).toMatchObject({ acknowledgedBy: 'op' });
-    await eventually(() => eventTypes.includes('device.alarm.acknowledged'), 'the acknowledgement journaled');
+    await eventually(() => eventTypes.includes('device.alarm.acknowledged'), 'the acknowledgement journaled', 5000);
     expect(await r.request('alarm-ack', { deviceId: 'kiosk-1', code: 'no-such-alarm' })).toMatchObject({ status: 'error', code: 'unknown-alarm' });
 
     const devices = await r.request('devices');

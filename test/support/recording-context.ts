@@ -1,0 +1,64 @@
+import { EventBus } from '../../src/platform/event-bus.js';
+import { silentLogger, type Logger } from '../../src/platform/logger.js';
+import type { DeviceAlarm, HallBusEvents } from '../../src/hall/device-api.js';
+
+/**
+ * The recording half of a DeviceContext for driver tests: availability, published state,
+ * alarms and device-topic traffic are kept for assertions, and `deliver` plays an MQTT message
+ * arriving on device/<id>/<subtopic>. A device kind's test context adds the hall view and what
+ * it does with `submit` and `record`.
+ */
+export class RecordingDeviceContext {
+  readonly bus = new EventBus<HallBusEvents>();
+  readonly availability: Array<{ online: boolean; reason?: string }> = [];
+  readonly states: Array<Record<string, unknown>> = [];
+  readonly alarms: DeviceAlarm[] = [];
+  readonly clearedAlarms: string[] = [];
+  readonly published: Array<{ subtopic: string; payload: unknown }> = [];
+  private readonly handlers = new Map<string, Set<(payload: unknown, topic: string) => void>>();
+
+  constructor(
+    readonly deviceId: string,
+    readonly log: Logger = silentLogger(),
+  ) {}
+
+  setAvailability(online: boolean, reason?: string): void {
+    this.availability.push({ online, reason });
+  }
+
+  publishState(state: Record<string, unknown>): void {
+    this.states.push(state);
+  }
+
+  raiseAlarm(alarm: DeviceAlarm): void {
+    this.alarms.push(alarm);
+  }
+
+  clearAlarm(code: string): void {
+    this.clearedAlarms.push(code);
+  }
+
+  publish(subtopic: string, payload: unknown): void {
+    this.published.push({ subtopic, payload });
+  }
+
+  subscribe(subtopic: string, handler: (payload: unknown, topic: string) => void): () => void {
+    const set = this.handlers.get(subtopic) ?? new Set();
+    set.add(handler);
+    this.handlers.set(subtopic, set);
+    return () => set.delete(handler);
+  }
+
+  /** An MQTT message arriving on device/<id>/<subtopic>. */
+  deliver(subtopic: string, payload: unknown): void {
+    for (const handler of this.handlers.get(subtopic) ?? []) handler(payload, `device/${this.deviceId}/${subtopic}`);
+  }
+
+  online(): boolean | undefined {
+    return this.availability.at(-1)?.online;
+  }
+
+  lastState(): Record<string, unknown> | undefined {
+    return this.states.at(-1);
+  }
+}
