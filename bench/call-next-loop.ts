@@ -13,7 +13,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import mqtt from 'mqtt';
+import { connectMqtt } from '../src/bus/client.js';
 import { createLogger } from '../src/platform/logger.js';
 import { TEST_USERS } from '../test/support/hall-config.js';
 import type { SequencedEvent } from '../src/queue/events.js';
@@ -66,6 +66,8 @@ export interface CallNextBenchResult {
   processing: { led: Difference; mqtt: Difference; both: Difference };
   /** Measured by the daemon itself over the sequential presses (`health` request). */
   inDaemon: { callNextExecute: Figures; journalCommit: Figures };
+  /** An operator's `issue` request over MQTT/TCP, one after another: publish → response received. */
+  issueRequest: Figures;
   targetP99Ms: number;
   meetsTarget: boolean;
   mismatches: number;
@@ -129,7 +131,8 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     });
 
     await loginAll(rig);
-    await issueTicketsOverMqtt(rig, WARMUP + presses + burstRounds * 32 + 32);
+    const issueTimes: number[] = [];
+    await issueTicketsOverMqtt(rig, WARMUP + presses + burstRounds * 32 + 32, issueTimes);
 
     const press = (windowId: string, t0: number): { loop: Promise<Pending>; ack: Promise<number> } => {
       const { sim, address } = rig.padOf(windowId);
@@ -192,7 +195,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     // One message through the same broker to the same subscriber: a device client publishes on
     // its own topic (the only kind of publish a client may make that the observer can receive).
     const pingTopic = `${rig.baseTopic}/device/${TEST_USERS.device.deviceId}/bench-ping`;
-    const pinger = await mqtt.connectAsync(rig.mqttUrl, { username: TEST_USERS.device.username, password: TEST_USERS.device.password, reconnectPeriod: 0 });
+    const pinger = await connectMqtt(rig.mqttUrl, { username: TEST_USERS.device.username, password: TEST_USERS.device.password, reconnectPeriod: 0 });
     rig.observer.on('message', (topic, payload) => {
       if (topic !== pingTopic) return;
       const at = performance.now();
@@ -243,6 +246,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
       },
       processing,
       inDaemon,
+      issueRequest: figures(issueTimes.slice(WARMUP)),
       targetP99Ms: TARGET_P99_MS,
       meetsTarget: processing.both.p99 < TARGET_P99_MS,
       mismatches,
@@ -270,6 +274,7 @@ export function describe(r: CallNextBenchResult): string[] {
     `  floor sums: LED path ${d(r.floor.ledPath)}; MQTT path ${d(r.floor.mqttPath)}`,
     `  our processing (end-to-end − floor): LED ${d(r.processing.led)}; MQTT ${d(r.processing.mqtt)}; both ${d(r.processing.both)}`,
     `  inside the daemon: call-next execute p50 ${r.inDaemon.callNextExecute.p50} ms, p99 ${r.inDaemon.callNextExecute.p99} ms, of which journal commit p50 ${r.inDaemon.journalCommit.p50} ms, p99 ${r.inDaemon.journalCommit.p99} ms`,
+    `  issue request over MQTT (publish → response, one after another): ${formatFigures(r.issueRequest)}`,
     `  target: < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
   ];
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '../src/bus/client.js';
 import { stringify } from 'yaml';
 import { parseConfig, type HallConfig } from '../src/config/load.js';
 import { deviceKindSchemas } from '../src/cli/device-schemas.js';
@@ -147,7 +148,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
 
     const mqttUrl = `mqtt://127.0.0.1:${port}`;
     const baseTopic = `hall/${config.hall.id}`;
-    const observer = await mqtt.connectAsync(mqttUrl, { username: TEST_USERS.observer.username, password: TEST_USERS.observer.password, reconnectPeriod: 0 });
+    const observer = await connectMqtt(mqttUrl, { username: TEST_USERS.observer.username, password: TEST_USERS.observer.password, reconnectPeriod: 0 });
     closers.push(() => observer.endAsync(true));
     observer.on('message', (topic, payload) => {
       if (topic !== `${baseTopic}/event`) return;
@@ -159,7 +160,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       }
     });
     await observer.subscribeAsync(`${baseTopic}/event`, { qos: 1 });
-    const operatorClient = await mqtt.connectAsync(mqttUrl, { username: TEST_USERS.operator.username, password: TEST_USERS.operator.password, reconnectPeriod: 0 });
+    const operatorClient = await connectMqtt(mqttUrl, { username: TEST_USERS.operator.username, password: TEST_USERS.operator.password, reconnectPeriod: 0 });
     closers.push(() => operatorClient.endAsync(true));
     const operator = new Requester(operatorClient, baseTopic);
     await operator.ready();
@@ -227,12 +228,14 @@ export function issueTickets(rig: HallRig, count: number): string[] {
   return numbers;
 }
 
-/** Issues `count` tickets through the MQTT API, as kiosks and operators do. */
-export async function issueTicketsOverMqtt(rig: HallRig, count: number): Promise<string[]> {
+/** Issues `count` tickets through the MQTT API, as kiosks and operators do; each request's round trip goes into `roundTripsMs`. */
+export async function issueTicketsOverMqtt(rig: HallRig, count: number, roundTripsMs?: number[]): Promise<string[]> {
   const services = rig.config.services.map((s) => s.id);
   const numbers: string[] = [];
   for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
     const response = await rig.operator.request('issue', { serviceId: services[i % services.length]!, channel: 'kiosk' });
+    roundTripsMs?.push(performance.now() - t0);
     const ticket = (response.data as { ticket?: { number: string } } | undefined)?.ticket;
     if (response.status !== 'ok' || !ticket) throw new Error(`could not issue a ticket: ${response.error ?? 'no ticket'}`);
     numbers.push(ticket.number);

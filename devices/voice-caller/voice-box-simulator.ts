@@ -1,4 +1,5 @@
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '../../src/bus/client.js';
 import type { Logger } from '../../src/platform/logger.js';
 import { ANNOUNCE_SUBTOPIC, announceMessageSchema, PLAYED_SUBTOPIC, type AnnounceMessage, type PlayedMessage } from './voice-box-protocol.js';
 
@@ -46,7 +47,7 @@ export class VoiceBoxSimulator {
   ) {}
 
   static async start(options: VoiceBoxSimulatorOptions): Promise<VoiceBoxSimulator> {
-    const client = await connectAsync(options.url, {
+    const client = await connectMqtt(options.url, {
       username: options.username,
       password: options.password,
       clientId: `voice-box-${options.deviceId}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,

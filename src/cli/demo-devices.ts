@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '../bus/client.js';
 import type { Logger } from '../platform/logger.js';
 import { openPtyPair } from '../platform/pty-pair.js';
 import type { HallConfig } from '../config/schema.js';
@@ -156,7 +157,7 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
         // Visitors take numbers at the kiosks' touch screens.
         const kiosk = credentials.find((c) => c.username === DISPENSERS[0]);
         if (kiosk) {
-          visitors = await mqtt.connectAsync(url, { username: kiosk.username, password: kiosk.password, reconnectPeriod: 1000 });
+          visitors = await connectMqtt(url, { username: kiosk.username, password: kiosk.password, reconnectPeriod: 1000 });
           const services = config.services.map((s) => s.id);
           visitorTimer = setInterval(() => {
             // A busy hall, not an overflowing one: visitors stop coming while 80 are waiting.

@@ -1,6 +1,6 @@
+import { connectMqtt } from '../bus/client.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { toQueueModel } from '../config/load.js';
 import type { HallConfig } from '../config/schema.js';
 import { Journal, JournalError } from '../journal/journal.js';
@@ -84,7 +84,7 @@ function readFromJournal(config: HallConfig, day: string): DayStats | undefined 
 
 async function askDaemon(config: HallConfig, day: string, username: string, password: string): Promise<DayStats | undefined> {
   const host = config.mqtt.tcp.host === '0.0.0.0' ? '127.0.0.1' : config.mqtt.tcp.host;
-  const client = await mqtt.connectAsync(`mqtt://${host}:${config.mqtt.tcp.port}`, { username, password, reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = await connectMqtt(`mqtt://${host}:${config.mqtt.tcp.port}`, { username, password, reconnectPeriod: 0, connectTimeout: 5000 });
   try {
     const base = `hall/${config.hall.id}`;
     const transaction = `stats-${process.pid}`;

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { connectMqtt } from '../../src/bus/client.js';
 import { startBroker, type BrokerSettings, type RunningBroker } from '../../src/bus/broker.js';
 import { hashPassword } from '../../src/bus/password.js';
 import type { MqttUser } from '../../src/bus/users.js';
@@ -135,6 +136,22 @@ describe('listeners', () => {
     brokers.push(tcpOnly);
     expect(tcpOnly.ports.wsPort).toBeUndefined();
     await connect(tcpUrl(tcpOnly), 'obs');
+  });
+
+  it("turns Nagle's algorithm off on both ends of a TCP connection (requests would wait for delayed ACKs)", async () => {
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    try {
+      const broker = await start();
+      const client = await connectMqtt(tcpUrl(broker), { reconnectPeriod: 0, username: 'op', password: PASSWORDS.op });
+      clients.push(client);
+      const own = client.stream as Socket;
+      const withNoDelay = noDelay.mock.calls.flatMap((args, i) => (args[0] === true ? [noDelay.mock.contexts[i] as Socket] : []));
+      expect(withNoDelay).toContain(own);
+      // The broker's end of the same connection: its remote port is the client's local port.
+      expect(withNoDelay.some((socket) => socket !== own && socket.remotePort === own.localPort)).toBe(true);
+    } finally {
+      noDelay.mockRestore();
+    }
   });
 
   it('names host:port when the port is taken, and leaves nothing listening', async () => {

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { createMqttClient } from '../../src/bus/client.js';
 
 /** The built CLI, found from the project root whether this file runs from test/ or dist/test/. */
 export const CLI = join(projectRoot(), 'dist/src/cli/main.js');
@@ -69,7 +70,7 @@ export async function startDaemonProcess(configFile: string, cwd: string, timeou
 }
 
 export async function connect(url: string, username: string, password: string): Promise<MqttClient> {
-  const client = mqtt.connect(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: `test-${Math.random().toString(16).slice(2)}` });
+  const client = createMqttClient(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, clientId: `test-${Math.random().toString(16).slice(2)}` });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
