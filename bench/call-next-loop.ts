@@ -2,8 +2,10 @@
  * The call-next loop end to end, 32 windows: a staff key press written into a pad line's PTY →
  * the queue decides and journals → (t1) the window's LED display frame read off the BX-5K bus by
  * the simulated controller, and (t2) `ticket.called` received by an MQTT subscriber over TCP.
- * The same run measures the floor (bare PTY trips, one fsynced commit, one broker publish to the
- * same subscriber), so "our processing" = end-to-end − floor.
+ * The same run measures the floor: the same trip through a "null daemon" (floor-relay.ts: a Node
+ * process that only journals one event, writes a ready-made BX-5K frame and publishes one MQTT
+ * message), so "our processing" = end-to-end − floor, at each percentile. The parts of the floor
+ * (PTY trips, one fsynced commit, one broker publish) are measured on their own too, for reference.
  *
  *   npm run build && node dist/bench/call-next-loop.js
  *   HALL_EDGE_LOG_LEVEL=debug ...   (the daemon logs to /dev/null at info by default, as in production cost)
@@ -20,7 +22,7 @@ import type { SequencedEvent } from '../src/queue/events.js';
 import { encodePadFrame } from '../devices/counter-pad/codec.js';
 import { dynamicAreaFrame } from '../devices/led-bx5k/codec.js';
 import { issueTicketsOverMqtt, LED_BAUD, loginAll, startHallRig, type HallRig } from './call-next-rig.js';
-import { journalCommit, ptyOneWay } from './floor.js';
+import { journalCommit, ptyOneWay, relayFloor, type RelayFloor } from './floor.js';
 import { figures, formatFigures, roundMs, type Figures } from './stats.js';
 
 export interface CallNextBenchOptions {
@@ -58,11 +60,10 @@ export interface CallNextBenchResult {
     ptyLedFrame: Figures & { bytes: number };
     journalCommit: Figures;
     mqttPublish: Figures;
-    /** Sum of the components' percentiles (an upper bound of the floor's percentile). */
-    ledPath: Difference;
-    mqttPath: Difference;
+    /** The whole trip through the null daemon, as many samples as sequential presses: the floor. */
+    relay: RelayFloor;
   };
-  /** Sequential end-to-end minus floor, at p50/p99. */
+  /** Sequential end-to-end minus the relay floor, at p50/p99. */
   processing: { led: Difference; mqtt: Difference; both: Difference };
   /** Measured by the daemon itself over the sequential presses (`health` request). */
   inDaemon: { callNextExecute: Figures; journalCommit: Figures };
@@ -216,17 +217,11 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     }
     const mqttFloor = figures(mqttTimes);
 
-    const sum = (...parts: Figures[]): Difference => ({
-      p50: roundMs(parts.reduce((s, f) => s + f.p50, 0)),
-      p99: roundMs(parts.reduce((s, f) => s + f.p99, 0)),
-    });
-    const ledPath = sum(ptyPad, journal, ptyLed);
-    const mqttPath = sum(ptyPad, journal, mqttFloor);
-    const bothPath = { p50: Math.max(ledPath.p50, mqttPath.p50), p99: Math.max(ledPath.p99, mqttPath.p99) };
-    const minus = (f: Figures, floor: Difference): Difference => ({ p50: roundMs(f.p50 - floor.p50), p99: roundMs(f.p99 - floor.p99) });
+    const relay = await relayFloor(padFrame, ledFrame, presses, WARMUP);
+    const minus = (f: Figures, floor: Figures): Difference => ({ p50: roundMs(f.p50 - floor.p50), p99: roundMs(f.p99 - floor.p99) });
 
     const sequential = { led: figures(seq.led), mqtt: figures(seq.mqtt), both: figures(seq.both), ack: figures(seq.ack) };
-    const processing = { led: minus(sequential.led, ledPath), mqtt: minus(sequential.mqtt, mqttPath), both: minus(sequential.both, bothPath) };
+    const processing = { led: minus(sequential.led, relay.led), mqtt: minus(sequential.mqtt, relay.mqtt), both: minus(sequential.both, relay.both) };
     return {
       bench: 'call-next-loop',
       daemon: separateProcess ? 'separate process' : 'in the bench process',
@@ -241,8 +236,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
         ptyLedFrame: { ...ptyLed, bytes: ledFrame.length },
         journalCommit: journal,
         mqttPublish: mqttFloor,
-        ledPath,
-        mqttPath,
+        relay,
       },
       processing,
       inDaemon,
@@ -267,11 +261,13 @@ export function describe(r: CallNextBenchResult): string[] {
     `  all 32 at once (${r.burst.rounds} rounds), → LED:  ${formatFigures(r.burst.led)}`,
     `  all 32 at once, → MQTT:                 ${formatFigures(r.burst.mqtt)}`,
     `  all 32 at once, → both:                 ${formatFigures(r.burst.both)}; whole round ${formatFigures(r.burst.roundMax)}`,
-    `  floor: PTY ${r.floor.ptyPadFrame.bytes}-byte pad frame ${formatFigures(r.floor.ptyPadFrame)}`,
-    `  floor: PTY ${r.floor.ptyLedFrame.bytes}-byte BX-5K frame ${formatFigures(r.floor.ptyLedFrame)}`,
-    `  floor: journal commit (fsync) ${formatFigures(r.floor.journalCommit)}`,
-    `  floor: broker publish → TCP subscriber ${formatFigures(r.floor.mqttPublish)}`,
-    `  floor sums: LED path ${d(r.floor.ledPath)}; MQTT path ${d(r.floor.mqttPath)}`,
+    `  parts of the floor, each alone: PTY ${r.floor.ptyPadFrame.bytes}-byte pad frame ${formatFigures(r.floor.ptyPadFrame)}`,
+    `    PTY ${r.floor.ptyLedFrame.bytes}-byte BX-5K frame ${formatFigures(r.floor.ptyLedFrame)}`,
+    `    journal commit (fsync) ${formatFigures(r.floor.journalCommit)}`,
+    `    broker publish → TCP subscriber ${formatFigures(r.floor.mqttPublish)}`,
+    `  floor, the same trip through a null daemon (journal + frame + publish, nothing else): → LED ${formatFigures(r.floor.relay.led)}`,
+    `  floor, null daemon → MQTT:              ${formatFigures(r.floor.relay.mqtt)}`,
+    `  floor, null daemon → both:              ${formatFigures(r.floor.relay.both)}`,
     `  our processing (end-to-end − floor): LED ${d(r.processing.led)}; MQTT ${d(r.processing.mqtt)}; both ${d(r.processing.both)}`,
     `  inside the daemon: call-next execute p50 ${r.inDaemon.callNextExecute.p50} ms, p99 ${r.inDaemon.callNextExecute.p99} ms, of which journal commit p50 ${r.inDaemon.journalCommit.p50} ms, p99 ${r.inDaemon.journalCommit.p99} ms`,
     `  issue request over MQTT (publish → response, one after another): ${formatFigures(r.issueRequest)}`,

@@ -1,7 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectMqtt } from '../src/bus/client.js';
+import { TEST_USERS } from '../test/support/hall-config.js';
+import { RELAY_TOPIC } from './floor-relay.js';
+import { createSerialPort, type SerialPort } from '../src/platform/serial/serial-port.js';
 import { Journal } from '../src/journal/journal.js';
 import { silentLogger } from '../src/platform/logger.js';
 import { openPtyPair } from '../src/platform/pty-pair.js';
@@ -15,7 +20,7 @@ import { figures, type Figures } from './stats.js';
  */
 
 async function openPort(path: string, baudRate: number): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  const port = createSerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   port.on('error', () => undefined); // a bench port closing at the end is not news
   return port;
@@ -70,5 +75,90 @@ export function journalCommit(samples: number): Figures {
   } finally {
     journal.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RelayFloor {
+  /** Pad frame written → LED frame fully read at the display's end of its PTY. */
+  led: Figures;
+  /** Pad frame written → the relay's MQTT message received. */
+  mqtt: Figures;
+  /** Pad frame written → both arrived: the floor of the loop's "both" figure. */
+  both: Figures;
+}
+
+/**
+ * The whole loop's floor in one measurement, shaped like the loop itself: a pad frame written into
+ * one PTY, a separate Node process (floor-relay.ts) that commits to a journal and answers with a
+ * BX-5K frame on a second PTY and an MQTT message through aedes, both read by this process. It pays
+ * what the loop pays (two socat relays, a second process waking twice, one fsync, one publish)
+ * and nothing of hall-edge's logic, so end-to-end minus this is what our processing adds.
+ */
+export async function relayFloor(padFrame: Buffer, ledFrame: Buffer, samples: number, warmup = 32): Promise<RelayFloor> {
+  const padPty = await openPtyPair();
+  const ledPty = await openPtyPair();
+  const stateDir = mkdtempSync(join(tmpdir(), 'floor-relay-'));
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'floor-relay.js');
+  const relay = spawn(process.execPath, [script, padPty.a, ledPty.a, stateDir, ledFrame.toString('hex')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => relay.once('exit', () => resolve()));
+  const cleanups: Array<() => Promise<void> | void> = [
+    async () => {
+      relay.kill('SIGTERM');
+      await exited;
+    },
+    () => padPty.close(),
+    () => ledPty.close(),
+    () => rmSync(stateDir, { recursive: true, force: true }),
+  ];
+  try {
+    const tcpPort = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      relay.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const newline = out.indexOf('\n');
+        if (newline >= 0) resolve((JSON.parse(out.slice(0, newline)) as { tcpPort: number }).tcpPort);
+      });
+      relay.once('exit', (code) => reject(new Error(`floor relay exited with ${code} before it was ready`)));
+    });
+    const pad = await openPort(padPty.b, 19200);
+    const led = await openPort(ledPty.b, 57600);
+    cleanups.unshift(() => closePort(pad), () => closePort(led));
+    const observer = await connectMqtt(`mqtt://127.0.0.1:${tcpPort}`, { username: TEST_USERS.observer.username, password: TEST_USERS.observer.password, reconnectPeriod: 0 });
+    cleanups.unshift(() => observer.endAsync(true));
+    await observer.subscribeAsync(RELAY_TOPIC, { qos: 1 });
+
+    let onLed: ((at: number) => void) | undefined;
+    let onMqtt: ((at: number) => void) | undefined;
+    let ledBytes = 0;
+    led.on('data', (chunk: Buffer) => {
+      ledBytes += chunk.length;
+      if (ledBytes < ledFrame.length) return;
+      ledBytes -= ledFrame.length;
+      onLed?.(performance.now());
+    });
+    observer.on('message', () => onMqtt?.(performance.now()));
+
+    const times = { led: [] as number[], mqtt: [] as number[], both: [] as number[] };
+    for (let i = 0; i < warmup + samples; i++) {
+      const ledAt = new Promise<number>((resolve) => (onLed = resolve));
+      const mqttAt = new Promise<number>((resolve) => (onMqtt = resolve));
+      const t0 = performance.now();
+      pad.write(padFrame);
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`floor relay sample ${i} did not complete in 10 s`)), 10_000).unref());
+      const [l, m] = await Promise.race([Promise.all([ledAt, mqttAt]), timeout]);
+      if (i < warmup) continue;
+      times.led.push(l - t0);
+      times.mqtt.push(m - t0);
+      times.both.push(Math.max(l, m) - t0);
+    }
+    return { led: figures(times.led), mqtt: figures(times.mqtt), both: figures(times.both) };
+  } finally {
+    for (const cleanup of cleanups) {
+      try {
+        await cleanup();
+      } catch {
+        // the next part still has to be cleaned up
+      }
+    }
   }
 }

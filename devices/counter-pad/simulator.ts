@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import type { Logger } from '../../src/platform/logger.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import { decodeLine, encodePadFrame } from './codec.js';
@@ -110,7 +110,7 @@ export class CounterPadSimulator extends EventEmitter<CounterPadSimulatorEvents>
 
   /** Opens the line and powers the pads up (each sends its first HEARTBEAT, not awaited). */
   async start(): Promise<void> {
-    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate ?? 19200, autoOpen: false });
+    const port = createSerialPort({ path: this.options.path, baudRate: this.options.baudRate ?? 19200, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     port.on('error', (err) => this.log.warn({ err }, 'counter-pad simulator port error'));
     const framer = new LineFramer();
@@ -244,7 +244,7 @@ export class CounterPadSimulator extends EventEmitter<CounterPadSimulatorEvents>
         new Promise<void>((resolve, reject) => {
           const port = this.port;
           if (!port?.isOpen) return reject(new Error('simulator line is closed'));
-          port.write(bytes, (err) => (err ? reject(err) : port.drain((drainErr) => (drainErr ? reject(drainErr) : resolve()))));
+          port.write(bytes, (err) => (err ? reject(err) : resolve()));
         }),
     );
     this.writeChain = next.catch(() => undefined);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
 import type { Channel, Ticket } from '../../src/queue/ticket.js';
@@ -374,7 +374,7 @@ export class DispenserDriver implements DeviceDriver {
   // ---------------------------------------------------------------- appointment reader
 
   private async openReader(path: string, baudRate: number): Promise<void> {
-    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    const port = createSerialPort({ path, baudRate, autoOpen: false });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from '../../src/platform/logger.js';
 
@@ -44,7 +44,7 @@ export class ScannerPort {
 
   private open(): void {
     if (this.stopped) return;
-    const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+    const port = createSerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     this.port = port;
     const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'utf8' }));
     parser.on('data', (line: string) => this.onLine(line));

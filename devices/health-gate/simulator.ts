@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import ModbusSerial, { type IServiceVector, type FCallback, type FCallbackVal } from 'modbus-serial';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { openPtyPair, type PtyPair } from '../../src/platform/pty-pair.js';
 import { DEFAULT_REGISTER_MAP, encodeStatus, encodeTemperature, type RegisterMap, type SensorStatus } from './registers.js';
 
@@ -258,7 +258,7 @@ export class ScannerSimulator {
 
   static async open(path: string, baudRate = 9600): Promise<ScannerSimulator> {
     const port = await new Promise<SerialPort>((resolve, reject) => {
-      const p: SerialPort = new SerialPort({ path, baudRate }, (error) => (error ? reject(error) : resolve(p)));
+      const p: SerialPort = createSerialPort({ path, baudRate }, (error) => (error ? reject(error) : resolve(p)));
     });
     return new ScannerSimulator(port);
   }

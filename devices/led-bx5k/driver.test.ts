@@ -106,6 +106,24 @@ describe('led-bx5k driver against the simulator over a real PTY', () => {
     await eventually(() => r.sim.textOf(W1) === '1号窗口 欢迎您', 'idle text after resume');
   });
 
+  it('gives one frame, with the new call, for a command that finishes one ticket and calls the next', async () => {
+    const r = await rig();
+    call(r, 'A023', 'w1', 1);
+    await eventually(() => r.sim.textOf(W1) === 'A023 请到1号窗口', 'first call on window 1');
+    const shown: string[] = [];
+    r.sim.on('updated', (address, text) => {
+      if (address === W1) shown.push(text);
+    });
+    // call-next at a window with a ticket: the engine publishes finished, then called, together.
+    r.hall.tickets.set('A024', { ...ticket('A024', 'ss', 'called'), windowId: 'w1' });
+    r.hall.windows.set('w1', { id: 'w1', status: 'open', current: 'A024', priorityStreak: 0 });
+    r.ctx.emitEvent({ type: 'ticket.finished', number: 'A023', windowId: 'w1' });
+    r.ctx.emitEvent({ type: 'ticket.called', number: 'A024', windowId: 'w1', reason: 'next' });
+    await eventually(() => r.sim.textOf(W1) === 'A024 请到1号窗口', 'second call on window 1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(shown).toEqual(['A024 请到1号窗口']); // no flash of the idle text in between
+  });
+
   it('retries a busy controller after a short delay until it takes the text', async () => {
     const r = await rig();
     r.sim.setFault(W1, 'busy');

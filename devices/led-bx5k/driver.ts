@@ -46,6 +46,8 @@ export class LedBx5kDriver implements DeviceDriver {
   private readonly bus: Rs485Bus<DecodedFrame>;
   private readonly displays = new Map<number, Display>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** Window displays whose text changed during the command being published (see onHallEvent). */
+  private readonly changedWindows = new Set<Display>();
   private hallTimer: NodeJS.Timeout | undefined;
   private notice: { text: string; timer: NodeJS.Timeout } | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -136,9 +138,21 @@ export class LedBx5kDriver implements DeviceDriver {
       const windowId = display.config.window!;
       const number = windowNumberOf(this.ctx.hall, windowId) ?? 0;
       const text = windowTextAfter(event, windowId, number);
-      if (text !== undefined) this.want(display, [text]);
+      if (text === undefined) continue;
+      display.wanted = [text];
+      this.changedWindows.add(display);
     }
+    // One command publishes its events in one go (call-next at a busy window: finished, then
+    // called). Sending after the last of them gives one frame with the final text; a frame per
+    // event would flash the idle text and hold the call back a whole bus exchange.
+    if (this.changedWindows.size > 0) queueMicrotask(() => this.pushChangedWindows());
     if (!event.type.startsWith('device.')) this.scheduleHallRefresh();
+  }
+
+  private pushChangedWindows(): void {
+    const displays = [...this.changedWindows];
+    this.changedWindows.clear();
+    for (const display of displays) this.pushDisplay(display);
   }
 
   private scheduleHallRefresh(): void {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 
 /** Where the printer is: `tcp://host:port`, a device file such as /dev/usb/lp0, or a serial port. */
 export type PrinterAddress = string | { serial: string; baudRate: number };
@@ -128,7 +128,7 @@ class SerialPrinterLink implements PrinterLink {
 
   private async openPort(): Promise<SerialPort> {
     if (this.port?.isOpen) return this.port;
-    const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+    const port = createSerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new Error(`cannot open printer port ${this.path}: ${err.message}`)) : resolve())));
     port.on('data', (chunk: Buffer) => this.onData(chunk));
     port.on('error', () => this.dropPort(port));

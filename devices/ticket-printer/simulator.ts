@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFile } from 'node:fs/promises';
 import net from 'node:net';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import type { Logger } from '../../src/platform/logger.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import { EscPosDecoder, ticketAsText, type DecodedTicket, type DecoderOutput } from './escpos-decoder.js';
@@ -71,7 +71,7 @@ export class PrinterSimulator extends EventEmitter<PrinterSimulatorEvents> {
 
   /** Opens the device side of a serial line (e.g. a PTY from openPtyPair). */
   async openSerial(path: string, baudRate = 9600): Promise<void> {
-    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    const port = createSerialPort({ path, baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     const decoder = new EscPosDecoder();
     port.on('data', (chunk: Buffer) => this.receive(decoder, chunk, (bytes) => port.write(bytes)));

@@ -4,6 +4,7 @@ import type { MqttBridge } from '../bus/bridge.js';
 import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
+import type { SequencedEvent } from '../queue/events.js';
 import type { Hall } from './hall.js';
 import { formatZodIssues, isQueueRequest, parseQueueRequest } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
@@ -21,6 +22,8 @@ const STATS_PUBLISH_INTERVAL_MS = 1000;
 export class MqttApi {
   private readonly extra = new Map<string, ExtraRequestHandler>();
   private statsTimer: NodeJS.Timeout | undefined;
+  /** Events of the command being published, sent together once its listeners have run. */
+  private readonly unpublished: SequencedEvent[] = [];
   private flushScheduled = false;
   private dirtyAll = false;
   private readonly dirtyWindows = new Set<string>();
@@ -46,9 +49,15 @@ export class MqttApi {
 
   async start(): Promise<void> {
     this.unsubscribe = this.hall.bus.on('event', (event) => {
-      // Serialised and sent once every listener has run, so the drivers put their frames on the
-      // serial lines first (the longer path); microtasks keep the events in seq order.
-      queueMicrotask(() => this.bridge.publishEvent(event));
+      // Sent once every listener has run, so the drivers put their frames on the serial lines
+      // first (the longer path); the events of one command go to the broker together.
+      this.unpublished.push(event);
+      if (this.unpublished.length === 1) {
+        queueMicrotask(() => {
+          const events = this.unpublished.splice(0);
+          this.bridge.publishEvents(events);
+        });
+      }
       // The state documents are rebuilt off the call-next path: a burst of events costs one
       // rebuild per document, after the displays and pads have had their frames.
       const { windows, services, all } = affectedBy(this.hall, event);

@@ -130,6 +130,24 @@ describe('MQTT API of the running daemon', () => {
     expect(stats.payload.day).toEqual(expect.any(String));
   });
 
+  it('keeps the event stream in seq order when requests arrive in a burst and commands publish several events', async () => {
+    const observer = await hall.connectAs('observer');
+    const events = collect(observer, `${hall.base}/event`);
+    await observer.subscribeAsync(`${hall.base}/event`, { qos: 1 });
+    const r = hall.operator.requester;
+    const windows = ['w01', 'w02', 'w03', 'w04'];
+    await Promise.all(windows.map((windowId) => r.request('login', { windowId, staffId: `s-${windowId}` })));
+    // Pipelined, not awaited one by one: issues, then call-next at busy windows (finished + called each).
+    const burst: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 24; i++) burst.push(r.request('issue', { serviceId: 'social-security' }));
+    for (let round = 0; round < 4; round++) for (const windowId of windows) burst.push(r.request('call-next', { windowId }));
+    await Promise.all(burst);
+    await until(() => (events.filter((e) => e.payload.type === 'ticket.called').length >= 16 ? true : undefined));
+    const seqs = events.map((e) => e.payload.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    expect(events.filter((e) => e.payload.type === 'ticket.finished').length).toBeGreaterThanOrEqual(12);
+  });
+
   it('answers requests from observers and devices with forbidden, executes nothing, and refuses anonymous clients', async () => {
     for (const user of ['observer', 'device'] as const) {
       const client = await hall.connectAs(user);

@@ -111,7 +111,7 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     return this.enqueue(key, bytes, isReply, options.timeoutMs, options.retries ?? 0, options.priority) as Promise<Frame>;
   }
 
-  /** Sends a frame that gets no reply (a broadcast, say); resolves once it has left the UART. */
+  /** Sends a frame that gets no reply (a broadcast, say); resolves once the kernel has it (with a turnaround gap, once it has left the UART). */
   async send(key: string, bytes: Buffer, options: SendOptions = {}): Promise<void> {
     await this.enqueue(key, bytes, undefined, 0, 0, options.priority);
   }
@@ -182,6 +182,8 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     const { link } = this.options;
     if (!job.isReply) {
       await link.write(job.bytes);
+      // With a turnaround gap to keep, it counts from the last byte on the wire.
+      if ((this.options.turnaroundMs ?? 0) > 0) await link.drain();
       return undefined;
     }
     const attempts = 1 + (this.devices.get(job.key).offline ? 0 : job.retries);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Transform } from 'node:stream';
 import { realpath } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
+import { createSerialPort, type SerialPort } from './serial-port.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -122,7 +122,10 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
     });
   }
 
-  /** Writes and waits until the bytes have left the UART (drain). Rejects when not open. */
+  /**
+   * Hands the bytes to the kernel's tty buffer, in order with every earlier write; resolves once
+   * they are there (not once they have left the UART: see drain()). Rejects when not open.
+   */
   write(bytes: Buffer): Promise<void> {
     const port = this.port;
     if (!this.open || !port) return Promise.reject(new SerialLinkClosedError(this.options.path));
@@ -130,9 +133,20 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
       port.write(bytes, (writeErr) => {
         if (writeErr) return reject(writeErr);
         this.counters.bytesOut += bytes.length;
-        port.drain((drainErr) => (drainErr ? reject(drainErr) : resolve()));
+        resolve();
       });
     });
+  }
+
+  /**
+   * Waits until everything written has left the UART (tcdrain). Costs a thread-pool round trip,
+   * so only callers that must know the wire is quiet (a bus turnaround after a frame that gets
+   * no reply) use it; a reply-bearing exchange knows from the reply.
+   */
+  drain(): Promise<void> {
+    const port = this.port;
+    if (!this.open || !port) return Promise.reject(new SerialLinkClosedError(this.options.path));
+    return new Promise((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
   }
 
   /** Stops reconnecting and closes the port. */
@@ -153,7 +167,7 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
     this.retryTimer = undefined;
     if (this.stopped) return;
     const { path, baudRate, dataBits = 8, stopBits = 1, parity = 'none' } = this.options;
-    const port = new SerialPort({ path, baudRate, dataBits, stopBits, parity, autoOpen: false });
+    const port = createSerialPort({ path, baudRate, dataBits, stopBits, parity, autoOpen: false });
     this.port = port;
     port.on('error', (err) => {
       // 'error' without 'close' (a failed write, say): log; a disconnect also emits 'close'.
