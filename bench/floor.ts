@@ -87,14 +87,26 @@ export interface RelayFloor {
   both: Figures;
 }
 
+export interface RelayTimes {
+  led: number[];
+  mqtt: number[];
+  both: number[];
+}
+
+export interface RelaySession {
+  /** Runs `count` trips one after another and appends their times. */
+  measure(count: number, into: RelayTimes): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * The whole loop's floor in one measurement, shaped like the loop itself: a pad frame written into
- * one PTY, a separate Node process (floor-relay.ts) that commits to a journal and answers with a
- * BX-5K frame on a second PTY and an MQTT message through aedes, both read by this process. It pays
- * what the loop pays (two socat relays, a second process waking twice, one fsync, one publish)
- * and nothing of hall-edge's logic, so end-to-end minus this is what our processing adds.
+ * The whole loop's floor, shaped like the loop itself: a pad frame written into one PTY, a
+ * separate Node process (floor-relay.ts) that commits to a journal and answers with a BX-5K frame
+ * on a second PTY and an MQTT message through aedes, both read by this process. It pays what the
+ * loop pays (socat relays, a second process waking twice, one fsync, one publish) and nothing of
+ * hall-edge's logic, so end-to-end minus this is what our processing adds.
  */
-export async function relayFloor(padFrame: Buffer, ledFrame: Buffer, samples: number, warmup = 32): Promise<RelayFloor> {
+export async function startRelayFloor(padFrame: Buffer, ledFrame: Buffer): Promise<RelaySession> {
   const padPty = await openPtyPair();
   const ledPty = await openPtyPair();
   const stateDir = mkdtempSync(join(tmpdir(), 'floor-relay-'));
@@ -110,6 +122,15 @@ export async function relayFloor(padFrame: Buffer, ledFrame: Buffer, samples: nu
     () => ledPty.close(),
     () => rmSync(stateDir, { recursive: true, force: true }),
   ];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0)) {
+      try {
+        await cleanup();
+      } catch {
+        // the next part still has to be cleaned up
+      }
+    }
+  };
   try {
     const tcpPort = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -138,27 +159,22 @@ export async function relayFloor(padFrame: Buffer, ledFrame: Buffer, samples: nu
     });
     observer.on('message', () => onMqtt?.(performance.now()));
 
-    const times = { led: [] as number[], mqtt: [] as number[], both: [] as number[] };
-    for (let i = 0; i < warmup + samples; i++) {
-      const ledAt = new Promise<number>((resolve) => (onLed = resolve));
-      const mqttAt = new Promise<number>((resolve) => (onMqtt = resolve));
-      const t0 = performance.now();
-      pad.write(padFrame);
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`floor relay sample ${i} did not complete in 10 s`)), 10_000).unref());
-      const [l, m] = await Promise.race([Promise.all([ledAt, mqttAt]), timeout]);
-      if (i < warmup) continue;
-      times.led.push(l - t0);
-      times.mqtt.push(m - t0);
-      times.both.push(Math.max(l, m) - t0);
-    }
-    return { led: figures(times.led), mqtt: figures(times.mqtt), both: figures(times.both) };
-  } finally {
-    for (const cleanup of cleanups) {
-      try {
-        await cleanup();
-      } catch {
-        // the next part still has to be cleaned up
+    const measure = async (count: number, into: RelayTimes): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        const ledAt = new Promise<number>((resolve) => (onLed = resolve));
+        const mqttAt = new Promise<number>((resolve) => (onMqtt = resolve));
+        const t0 = performance.now();
+        pad.write(padFrame);
+        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a floor relay trip did not complete in 10 s')), 10_000).unref());
+        const [l, m] = await Promise.race([Promise.all([ledAt, mqttAt]), timeout]);
+        into.led.push(l - t0);
+        into.mqtt.push(m - t0);
+        into.both.push(Math.max(l, m) - t0);
       }
-    }
+    };
+    return { measure, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }

@@ -38,6 +38,11 @@ class FakeHall {
       window: (id) => this.windows.get(id),
       ticket: (number) => this.tickets.get(number),
       waiting: (serviceId) => [...this.tickets.values()].filter((t) => t.serviceId === serviceId && t.state === 'waiting'),
+      waitingCount: (serviceId) => [...this.tickets.values()].filter((t) => t.serviceId === serviceId && t.state === 'waiting').length,
+      waitingCountForWindow: (windowId) => {
+        const services = new Set(this.model.windows.find((w) => w.id === windowId)?.skills.map((s) => s.serviceId));
+        return [...this.tickets.values()].filter((t) => t.state === 'waiting' && (t.targetWindowId === windowId || (!t.targetWindowId && services.has(t.serviceId)))).length;
+      },
       servedToday: () => 0,
       recentCalls: () => [],
       estimatedWaitMinutes: () => 0,
@@ -61,7 +66,7 @@ class FakeHall {
         throw new Error('counter pads record no device events');
       },
       setAvailability: (online, reason) => this.availability.push(reason === undefined ? { online } : { online, reason }),
-      publishState: (state) => (this.lastState = state),
+      publishState: (state) => (this.lastState = typeof state === 'function' ? state() : state),
       raiseAlarm: () => undefined,
       clearAlarm: () => undefined,
       publish: () => undefined,

@@ -496,10 +496,6 @@ export class CounterPadDriver implements DeviceDriver {
   }
 
   private publishState(): void {
-    try {
-      this.ctx.publishState(this.state() as unknown as Record<string, unknown>);
-    } catch (err) {
-      this.ctx.log.warn({ err }, 'could not publish the counter-pad state');
-    }
+    this.ctx.publishState(() => this.state() as unknown as Record<string, unknown>);
   }
 }

@@ -18,8 +18,23 @@ function isGb2312Byte(byte: number): boolean {
   return byte >= 0xa1 && byte <= 0xfe;
 }
 
-/** Encodes one character, or undefined when it is not printable ASCII or GB2312. */
+/**
+ * Characters already encoded. A hall shows a few hundred distinct characters, and every pad
+ * display and ACK goes through here; the cap keeps arbitrary operator text from growing it.
+ */
+const encoded = new Map<string, Buffer | null>();
+const MAX_CACHED_CHARS = 4096;
+
+/** Encodes one character, or undefined when it is not printable ASCII or GB2312. The buffer is shared: do not modify it. */
 function encodeChar(char: string): Buffer | undefined {
+  const cached = encoded.get(char);
+  if (cached !== undefined) return cached ?? undefined;
+  const bytes = encodeCharUncached(char);
+  if (encoded.size < MAX_CACHED_CHARS) encoded.set(char, bytes ?? null);
+  return bytes;
+}
+
+function encodeCharUncached(char: string): Buffer | undefined {
   const bytes = iconv.encode(char, 'gbk');
   if (bytes.length === 1 && isSafeAscii(bytes[0]!) && char.charCodeAt(0) === bytes[0]) return bytes;
   if (bytes.length === 2 && isGb2312Byte(bytes[0]!) && isGb2312Byte(bytes[1]!)) return bytes;

@@ -8,24 +8,11 @@ export interface PadScreen {
   led: { colour: LedColour; pattern: LedPattern };
 }
 
-/** Tickets waiting for any service the window takes: what the staff member has ahead. */
-export function waitingForWindow(view: HallView, windowId: string): number {
-  const def = view.model.windows.find((w) => w.id === windowId);
-  if (!def) return 0;
-  const seen = new Set<string>();
-  for (const skill of def.skills) {
-    for (const ticket of view.waiting(skill.serviceId)) {
-      // A ticket sent to another named window is not this window's to call.
-      if (ticket.targetWindowId === undefined || ticket.targetWindowId === windowId) seen.add(ticket.number);
-    }
-  }
-  return seen.size;
-}
-
 export function padScreen(view: HallView, windowId: string): PadScreen {
   const window = view.window(windowId);
   const def = view.model.windows.find((w) => w.id === windowId);
-  const waitingLine = `等候 ${waitingForWindow(view, windowId)} 人`;
+  // What the staff member has ahead: the window's services and the tickets sent to it by name.
+  const waitingLine = `等候 ${view.waitingCountForWindow(windowId)} 人`;
   if (!window || window.status === 'closed') {
     return { line1: '请登录', line2: def ? `${def.number}号窗口` : windowId, led: { colour: 'OFF', pattern: 'ON' } };
   }

@@ -30,6 +30,14 @@ export function windowTextFromState(hall: HallView, windowId: string): string {
   return windowTexts.idle(number);
 }
 
+/** The windows an event names: the only ones whose display text it can change (see windowTextAfter). */
+export function windowsNamedBy(event: HallEvent): string[] {
+  const named: string[] = [];
+  if ('windowId' in event && typeof event.windowId === 'string') named.push(event.windowId);
+  if ('fromWindowId' in event && typeof event.fromWindowId === 'string' && event.fromWindowId !== named[0]) named.push(event.fromWindowId);
+  return named;
+}
+
 /** The new text for one window display after an event, or undefined when the event is not about it. */
 export function windowTextAfter(event: HallEvent, windowId: string, windowNumber: number): string | undefined {
   switch (event.type) {
@@ -38,6 +46,7 @@ export function windowTextAfter(event: HallEvent, windowId: string, windowNumber
       return event.windowId === windowId ? windowTexts.call(event.number, windowNumber) : undefined;
     case 'ticket.finished':
     case 'ticket.skipped':
+    case 'ticket.voided':
       return event.windowId === windowId ? windowTexts.idle(windowNumber) : undefined;
     case 'ticket.transferred':
       return event.fromWindowId === windowId ? windowTexts.idle(windowNumber) : undefined;
@@ -59,7 +68,7 @@ export function windowTextAfter(event: HallEvent, windowId: string, windowNumber
  */
 export function hallRows(hall: HallView, recentCalls = 3, notice?: string): string[] {
   const calls = hall.recentCalls(recentCalls).map((c) => `${c.number}→${c.windowNumber}号`);
-  const waiting = hall.model.services.map((s) => `${s.name.zh}${hall.waiting(s.id).length}人`);
+  const waiting = hall.model.services.map((s) => `${s.name.zh}${hall.waitingCount(s.id)}人`);
   return [
     `\\C1叫号 ${calls.length > 0 ? calls.join(' ') : '--'}`,
     `\\C2等候 ${waiting.join(' ')}`,

@@ -15,7 +15,7 @@ import {
   type DecodedFrame,
   type DynamicArea,
 } from './codec.js';
-import { hallRows, windowNumberOf, windowTextAfter, windowTextFromState } from './display-texts.js';
+import { hallRows, windowNumberOf, windowsNamedBy, windowTextAfter, windowTextFromState } from './display-texts.js';
 import type { LedBx5kDisplayOptions, LedBx5kOptions } from './options.js';
 
 /**
@@ -46,6 +46,8 @@ export class LedBx5kDriver implements DeviceDriver {
   private readonly bus: Rs485Bus<DecodedFrame>;
   private readonly displays = new Map<number, Display>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** The window displays of each window (a window may have more than one). */
+  private readonly windowDisplays = new Map<string, Display[]>();
   /** Window displays whose text changed during the command being published (see onHallEvent). */
   private readonly changedWindows = new Set<Display>();
   private hallTimer: NodeJS.Timeout | undefined;
@@ -66,7 +68,12 @@ export class LedBx5kDriver implements DeviceDriver {
     });
     this.bus = new Rs485Bus<DecodedFrame>({ link: this.link, log: ctx.log, offlineAfter: options.offlineAfter });
     for (const config of options.displays) {
-      this.displays.set(config.address, { config, key: String(config.address), wanted: [], shown: undefined, sending: false, errors: 0, offline: false });
+      const display: Display = { config, key: String(config.address), wanted: [], shown: undefined, sending: false, errors: 0, offline: false };
+      this.displays.set(config.address, display);
+      if (config.role === 'window') {
+        const onWindow = this.windowDisplays.get(config.window!) ?? [];
+        this.windowDisplays.set(config.window!, [...onWindow, display]);
+      }
     }
   }
 
@@ -133,14 +140,16 @@ export class LedBx5kDriver implements DeviceDriver {
   }
 
   private onHallEvent(event: SequencedEvent): void {
-    for (const display of this.displays.values()) {
-      if (display.config.role !== 'window') continue;
-      const windowId = display.config.window!;
-      const number = windowNumberOf(this.ctx.hall, windowId) ?? 0;
-      const text = windowTextAfter(event, windowId, number);
+    // A window's text changes only with events that name it (windowTextAfter reads no others).
+    for (const windowId of windowsNamedBy(event)) {
+      const displays = this.windowDisplays.get(windowId);
+      if (!displays) continue;
+      const text = windowTextAfter(event, windowId, windowNumberOf(this.ctx.hall, windowId) ?? 0);
       if (text === undefined) continue;
-      display.wanted = [text];
-      this.changedWindows.add(display);
+      for (const display of displays) {
+        display.wanted = [text];
+        this.changedWindows.add(display);
+      }
     }
     // One command publishes its events in one go (call-next at a busy window: finished, then
     // called). Sending after the last of them gives one frame with the final text; a frame per
@@ -295,6 +304,6 @@ export class LedBx5kDriver implements DeviceDriver {
   }
 
   private publish(): void {
-    if (!this.stopped) this.ctx.publishState(this.snapshot());
+    if (!this.stopped) this.ctx.publishState(() => this.snapshot());
   }
 }

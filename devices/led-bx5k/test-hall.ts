@@ -31,6 +31,13 @@ export class FixedHall implements HallView {
   waiting(serviceId: string): Ticket[] {
     return this.waitingBy.get(serviceId) ?? [];
   }
+  waitingCount(serviceId: string): number {
+    return this.waiting(serviceId).length;
+  }
+  waitingCountForWindow(windowId: string): number {
+    const def = this.model.windows.find((w) => w.id === windowId);
+    return (def?.skills ?? []).reduce((sum, skill) => sum + this.waitingCount(skill.serviceId), 0);
+  }
   servedToday(): number {
     return this.served;
   }

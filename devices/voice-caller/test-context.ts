@@ -36,7 +36,7 @@ export function recordingContext(options: {
     submit: unsupported('submit'),
     record: unsupported('record'),
     setAvailability: (online, reason) => availability.push({ online, ...(reason !== undefined ? { reason } : {}) }),
-    publishState: (state) => states.push(state),
+    publishState: (state) => states.push(typeof state === 'function' ? state() : state),
     raiseAlarm: (alarm) => alarms.set(alarm.code, alarm),
     clearAlarm: (code) => alarms.delete(code),
     publish: options.publish ?? (() => {}),

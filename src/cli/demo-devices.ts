@@ -161,7 +161,7 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
           const services = config.services.map((s) => s.id);
           visitorTimer = setInterval(() => {
             // A busy hall, not an overflowing one: visitors stop coming while 80 are waiting.
-            const waiting = services.reduce((sum, id) => sum + daemon.hall.view.waiting(id).length, 0);
+            const waiting = services.reduce((sum, id) => sum + daemon.hall.view.waitingCount(id), 0);
             if (waiting >= MAX_WAITING_IN_DEMO) return;
             const serviceId = services[Math.floor(Math.random() ** 1.6 * services.length)]!;
             void visitors?.publishAsync(`hall/${config.hall.id}/device/${DISPENSERS[0]}/issue`, JSON.stringify({ serviceId, priority: Math.random() < 0.05 })).catch(() => undefined);

@@ -28,6 +28,10 @@ export interface HallView {
   ticket(number: string): Ticket | undefined;
   /** Waiting tickets per service, in call order. */
   waiting(serviceId: string): Ticket[];
+  /** How many wait for a service (cheap: no list is built). */
+  waitingCount(serviceId: string): number;
+  /** How many a window could call: its services' lines and the tickets sent to it by name. */
+  waitingCountForWindow(windowId: string): number;
   /** Today's transactions finished (办件量). */
   servedToday(): number;
   /** Latest calls, newest first. */
@@ -74,8 +78,12 @@ export interface DeviceContext {
   record(event: Omit<Extract<HallEvent, { type: `device.${string}` }>, 'at' | 'day' | 'deviceId'>): Promise<SequencedEvent>;
   /** Retained `device/<id>/availability`: "online" | "offline". */
   setAvailability(online: boolean, reason?: string): void;
-  /** Retained `device/<id>`: the device's current state as JSON. */
-  publishState(state: Record<string, unknown>): void;
+  /**
+   * Retained `device/<id>`: the device's current state as JSON. Publishing is throttled; a
+   * function is called only when the state actually goes out, so pass one when the state costs
+   * something to build (it then also reports the latest state, not the one at the call).
+   */
+  publishState(state: Record<string, unknown> | (() => Record<string, unknown>)): void;
   raiseAlarm(alarm: DeviceAlarm): void;
   clearAlarm(code: string): void;
   /** MQTT topics under `device/<id>/` for networked devices (kiosks, voice boxes). */

@@ -20,7 +20,7 @@ const STATE_PUBLISH_INTERVAL_MS = 250;
 interface DeviceRecord {
   driver: DeviceDriver;
   statePublishedAt?: number;
-  pendingState?: Record<string, unknown>;
+  pendingState?: Record<string, unknown> | (() => Record<string, unknown>);
   stateTimer?: NodeJS.Timeout;
   kind: string;
   window?: string;
@@ -155,15 +155,23 @@ export class DeviceManager {
     };
   }
 
-  private publishStateThrottled(deviceId: string, record: DeviceRecord, state: Record<string, unknown>): void {
+  private publishStateThrottled(deviceId: string, record: DeviceRecord, state: Record<string, unknown> | (() => Record<string, unknown>)): void {
     record.pendingState = state;
     if (record.stateTimer) return;
     const flush = () => {
       record.stateTimer = undefined;
-      if (!record.pendingState) return;
-      this.bridge.publishRetained(`device/${deviceId}`, { ...record.pendingState, updatedAt: this.hall.now() });
+      const pending = record.pendingState;
+      if (!pending) return;
       record.pendingState = undefined;
       record.statePublishedAt = Date.now();
+      let built: Record<string, unknown>;
+      try {
+        built = typeof pending === 'function' ? pending() : pending;
+      } catch (err) {
+        this.log.warn({ err, device: deviceId }, 'could not build the device state');
+        return;
+      }
+      this.bridge.publishRetained(`device/${deviceId}`, { ...built, updatedAt: this.hall.now() });
     };
     const since = Date.now() - (record.statePublishedAt ?? 0);
     if (since >= STATE_PUBLISH_INTERVAL_MS) flush();

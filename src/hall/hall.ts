@@ -224,6 +224,8 @@ export class Hall {
       window: (windowId: string): WindowState | undefined => hall.engine.windowState(windowId),
       ticket: (number: string): Ticket | undefined => hall.engine.ticket(number),
       waiting: (serviceId: string): Ticket[] => hall.engine.waiting(serviceId),
+      waitingCount: (serviceId: string): number => hall.engine.waitingCount(serviceId),
+      waitingCountForWindow: (windowId: string): number => hall.engine.waitingCountForWindow(windowId),
       servedToday: (): number => hall.engine.servedToday(),
       recentCalls: (limit: number) => hall.engine.recentCalls(limit),
       estimatedWaitMinutes: (serviceId: string, ahead?: number): number => hall.estimateWait(serviceId, ahead),
@@ -236,7 +238,7 @@ export class Hall {
     if (!service) return 0;
     const handling = this.stats.handling(serviceId);
     return estimateWaitMinutes({
-      ahead: ahead ?? this.engine.waiting(serviceId).length,
+      ahead: ahead ?? this.engine.waitingCount(serviceId),
       meanHandlingSeconds: handling.count >= MIN_FINISHED_FOR_DAY_MEAN ? handling.meanSeconds : undefined,
       defaultHandlingMinutes: service.averageHandlingMinutes,
       activeWindows: this.engine.activeWindowsFor(serviceId),

@@ -39,16 +39,16 @@ export function windowDocument(hall: Hall, windowId: string): Record<string, unk
 export function queueDocument(hall: Hall, serviceId: string): Record<string, unknown> | undefined {
   const service = hall.model.services.find((s) => s.id === serviceId);
   if (!service) return undefined;
-  const waiting = hall.engine.waiting(serviceId);
+  const line = hall.engine.waitingSummary(serviceId, 5);
   const now = hall.now();
-  const oldest = waiting.reduce<number | undefined>((min, t) => (min === undefined || t.issuedAt < min ? t.issuedAt : min), undefined);
+  const oldest = line.oldestIssuedAt;
   return {
     serviceId,
     prefix: service.prefix,
     name: service.name,
-    waiting: waiting.length,
-    priorityWaiting: waiting.filter((t) => t.priority).length,
-    next: waiting.slice(0, 5).map((t) => t.number),
+    waiting: line.count,
+    priorityWaiting: line.priority,
+    next: line.next,
     longestWaitSeconds: oldest === undefined ? 0 : Math.max(0, Math.round((now - oldest) / 1000)),
     issuedToday: hall.engine.issuedCount(serviceId),
     estimatedWaitMinutes: hall.estimateWait(serviceId),

@@ -28,7 +28,10 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app' } },
     });
   }
-  return pino(options);
+  // Written by libuv off the event loop rather than one blocking write per line: a call-next logs
+  // a few lines, and a synchronous write to journald's pipe would sit on the call's path. pino
+  // flushes what is buffered when the process exits.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
 
 /** A logger that drops everything: for unit tests of code that wants one. */

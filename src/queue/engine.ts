@@ -167,7 +167,10 @@ export class QueueEngine {
         if (FINAL_STATES.has(ticket.state)) throw new QueueError('bad-state', `ticket ${ticket.number} is already ${ticket.state}`);
         const reason = command.reason.trim();
         if (!reason) throw new QueueError('bad-request', 'a reason is needed to void a ticket');
-        return stamp([{ type: 'ticket.voided', at: now, number: ticket.number, reason }]);
+        // A ticket voided while at a window leaves that window free: the event says which, so
+        // its display, pad and retained document follow.
+        const atWindow = ticket.windowId && (ticket.state === 'called' || ticket.state === 'serving') ? ticket.windowId : undefined;
+        return stamp([{ type: 'ticket.voided', at: now, number: ticket.number, reason, ...(atWindow ? { windowId: atWindow } : {}) }]);
       }
       case 'pause': {
         const { def, state } = this.window(command.windowId);
@@ -478,6 +481,39 @@ export class QueueEngine {
   /** Tickets waiting in a service's line (not those sent to a named window), in line order. */
   waiting(serviceId: string): Ticket[] {
     return this.lines.line(serviceLine(serviceId)).map((entry) => this.tickets.get(entry.number)!);
+  }
+
+  /**
+   * A service's line at a glance, in one pass and without building the list: how many wait,
+   * how many of them are priority tickets, the first `firstN` numbers, and the oldest issue time.
+   */
+  waitingSummary(serviceId: string, firstN: number): { count: number; priority: number; next: string[]; oldestIssuedAt: number | undefined } {
+    const key = serviceLine(serviceId);
+    const entries = this.lines.line(key);
+    let oldestIssuedAt: number | undefined;
+    for (const entry of entries) {
+      const issuedAt = this.tickets.get(entry.number)!.issuedAt;
+      if (oldestIssuedAt === undefined || issuedAt < oldestIssuedAt) oldestIssuedAt = issuedAt;
+    }
+    return { count: entries.length, priority: this.lines.priorities(key), next: entries.slice(0, firstN).map((entry) => entry.number), oldestIssuedAt };
+  }
+
+  /** How many wait in a service's line, without building the list. */
+  waitingCount(serviceId: string): number {
+    return this.lines.size(serviceLine(serviceId));
+  }
+
+  /**
+   * How many this window could call: its services' lines (a waiting ticket is in exactly one
+   * line) plus the tickets sent to it by name.
+   */
+  waitingCountForWindow(windowId: string): number {
+    const def = this.model.windows.find((w) => w.id === windowId);
+    if (!def) return 0;
+    const services = new Set(def.skills.map((skill) => skill.serviceId));
+    let count = this.lines.size(windowLine(windowId));
+    for (const serviceId of services) count += this.lines.size(serviceLine(serviceId));
+    return count;
   }
 
   /** Tickets sent to this window by name, in line order. */

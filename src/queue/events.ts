@@ -41,7 +41,8 @@ export type HallEvent =
     })
   | (Base & { type: 'ticket.started'; number: string; windowId: string })
   | (Base & { type: 'ticket.finished'; number: string; windowId: string; staffId?: string })
-  | (Base & { type: 'ticket.voided'; number: string; reason: string })
+  /** `windowId`: the window the ticket was called to, which it leaves free (absent in journals before it was added). */
+  | (Base & { type: 'ticket.voided'; number: string; reason: string; windowId?: string })
   | (Base & { type: 'ticket.expired'; number: string })
   | (Base & {
       type: 'ticket.rated';

@@ -60,6 +60,10 @@ export class WaitingLines {
     return this.lines.get(key)?.entries ?? EMPTY;
   }
 
+  size(key: string): number {
+    return this.lines.get(key)?.entries.length ?? 0;
+  }
+
   priorities(key: string): number {
     return this.lines.get(key)?.priorities ?? 0;
   }

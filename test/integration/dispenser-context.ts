@@ -26,6 +26,8 @@ export class FakeHall {
       window: (id) => engine.windowState(id),
       ticket: (number) => engine.ticket(number),
       waiting: (serviceId) => engine.waiting(serviceId),
+      waitingCount: (serviceId) => engine.waitingCount(serviceId),
+      waitingCountForWindow: (windowId) => engine.waitingCountForWindow(windowId),
       servedToday: () => engine.servedToday(),
       recentCalls: (limit) => engine.recentCalls(limit),
       estimatedWaitMinutes: (serviceId) => engine.waiting(serviceId).length * (model.services.find((s) => s.id === serviceId)?.averageHandlingMinutes ?? 5),
@@ -87,8 +89,8 @@ export class FakeContext implements DeviceContext {
   setAvailability(online: boolean): void {
     this.availability.push(online);
   }
-  publishState(state: Record<string, unknown>): void {
-    this.states.push(state);
+  publishState(state: Record<string, unknown> | (() => Record<string, unknown>)): void {
+    this.states.push(typeof state === 'function' ? state() : state);
   }
   raiseAlarm(alarm: DeviceAlarm): void {
     if (!this.alarms.has(alarm.code)) this.alarmLog.push(`raise ${alarm.code}`);

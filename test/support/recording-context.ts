@@ -26,8 +26,8 @@ export class RecordingDeviceContext {
     this.availability.push({ online, reason });
   }
 
-  publishState(state: Record<string, unknown>): void {
-    this.states.push(state);
+  publishState(state: Record<string, unknown> | (() => Record<string, unknown>)): void {
+    this.states.push(typeof state === 'function' ? state() : state);
   }
 
   raiseAlarm(alarm: DeviceAlarm): void {

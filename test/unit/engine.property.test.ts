@@ -64,6 +64,18 @@ function checkInvariants(engine: QueueEngine, issuedNumbers: string[]) {
   for (const s of services) for (const t of engine.waiting(s)) inLines.set(t.number, (inLines.get(t.number) ?? 0) + 1);
   for (const w of windows) for (const t of engine.waitingForWindow(w)) inLines.set(t.number, (inLines.get(t.number) ?? 0) + 1);
   for (const t of tickets) expect(inLines.get(t.number) ?? 0).toBe(t.state === 'waiting' ? 1 : 0);
+  // The counts the displays and pads show agree with the lines themselves.
+  for (const s of services) {
+    const line = engine.waiting(s);
+    expect(engine.waitingCount(s)).toBe(line.length);
+    const oldest = line.length === 0 ? undefined : Math.min(...line.map((t) => t.issuedAt));
+    expect(engine.waitingSummary(s, 3)).toEqual({ count: line.length, priority: line.filter((t) => t.priority).length, next: line.slice(0, 3).map((t) => t.number), oldestIssuedAt: oldest });
+  }
+  for (const w of engine.model.windows) {
+    const lines = new Set(w.skills.map((skill) => skill.serviceId));
+    const expected = tickets.filter((t) => t.state === 'waiting' && (t.targetWindowId === w.id || (t.targetWindowId === undefined && lines.has(t.serviceId)))).length;
+    expect(engine.waitingCountForWindow(w.id)).toBe(expected);
+  }
   // Lines are in place order.
   for (const s of services) {
     const orders = engine.waiting(s).map((t) => t.order);

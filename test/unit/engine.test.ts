@@ -128,8 +128,25 @@ describe('queue engine', () => {
     h.callNext('w1'); // A001
     h.run({ type: 'transfer', number: 'A001', toWindowId: 'w3' });
     expect(h.engine.waitingForWindow('w3').map((t) => t.number)).toEqual(['A001']);
+    // What w3's staff have ahead: its own service's line and the ticket sent to it by name.
+    expect(h.engine.waitingCountForWindow('w3')).toBe(2);
+    expect(h.engine.waitingCount('ss')).toBe(0);
+    expect(h.engine.waitingCount('rt')).toBe(1);
     expect(h.callNext('w3')).toBe('A001');
     expect(h.callNext('w3')).toBe('C01');
+  });
+
+  it('voids a called ticket, frees its window and names the window in the event', () => {
+    const h = hall();
+    h.open('w1');
+    h.issue('ss');
+    h.issue('ss');
+    expect(h.callNext('w1')).toBe('A001');
+    const events = h.run({ type: 'void', number: 'A001', reason: 'duplicate print' });
+    expect(events).toEqual([expect.objectContaining({ type: 'ticket.voided', number: 'A001', windowId: 'w1' })]);
+    expect(h.engine.windowState('w1')?.current).toBeUndefined();
+    const waiting = h.run({ type: 'void', number: 'A002', reason: 'left' });
+    expect(waiting[0]).not.toHaveProperty('windowId'); // a waiting ticket frees no window
   });
 
   it('recalls up to the limit, skips no-shows and puts them back in line', () => {
