@@ -71,7 +71,6 @@ export class CounterPadDriver implements DeviceDriver {
   private readonly rejected: Partial<Record<RejectionReason | 'overflow', number>> = {};
   private unknownAddress = 0;
   private echoes = 0;
-  private writeChain: Promise<void> = Promise.resolve();
   private waitingDirty = false;
   private readonly refreshSoon = new Set<PadRecord>();
   private refreshScheduled = false;
@@ -410,10 +409,9 @@ export class CounterPadDriver implements DeviceDriver {
     this.pump(pad);
   }
 
+  /** The port's stream keeps writes in order; frames written in one turn leave in one go. */
   private write(bytes: Buffer): void {
-    this.writeChain = this.writeChain
-      .then(() => this.link.write(bytes))
-      .catch((err: unknown) => this.ctx.log.debug({ err }, 'counter-pad write failed (line down?)'));
+    this.link.write(bytes).catch((err: unknown) => this.ctx.log.debug({ err }, 'counter-pad write failed (line down?)'));
   }
 
   // ------------------------------------------------------------ hall → pad

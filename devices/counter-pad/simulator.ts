@@ -73,7 +73,6 @@ export interface SimulatorStats {
 
 export class CounterPadSimulator extends EventEmitter<CounterPadSimulatorEvents> {
   private port: SerialPort | undefined;
-  private writeChain: Promise<void> = Promise.resolve();
   private readonly pads = new Map<number, Pad>();
   private readonly log: Logger;
   private readonly counters: SimulatorStats = { framesSent: 0, resends: 0, framesHeard: 0, duplicatesFromHost: 0, rejectedLines: 0 };
@@ -238,17 +237,13 @@ export class CounterPadSimulator extends EventEmitter<CounterPadSimulatorEvents>
   }
 
   private write(bytes: Buffer): Promise<void> {
-    // One writer on the line: the simulated pads never collide with each other.
-    const next = this.writeChain.then(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const port = this.port;
-          if (!port?.isOpen) return reject(new Error('simulator line is closed'));
-          port.write(bytes, (err) => (err ? reject(err) : resolve()));
-        }),
-    );
-    this.writeChain = next.catch(() => undefined);
-    return next;
+    // One writer on the line, the port's stream, which keeps frames whole and in order: the
+    // simulated pads never collide with each other.
+    return new Promise<void>((resolve, reject) => {
+      const port = this.port;
+      if (!port?.isOpen) return reject(new Error('simulator line is closed'));
+      port.write(bytes, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   private onLine(line: RawLine): void {

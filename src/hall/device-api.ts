@@ -15,6 +15,8 @@ import type { QueueModel } from '../queue/model.js';
 /** Events inside the process. `event` fires after the event is durable in the journal. */
 export interface HallBusEvents {
   event: SequencedEvent;
+  /** All the events of one command, in seq order, after each has been emitted as `event`. */
+  committed: readonly SequencedEvent[];
   /** A call announcement wanted (ticket called or recalled): the voice caller listens. */
   announce: { number: string; windowId: string; windowNumber: number; serviceId: string; recall: boolean; at: number };
   /** Text an operator broadcast to the hall display. */

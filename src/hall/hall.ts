@@ -166,8 +166,8 @@ export class Hall {
   }
 
   private publish(events: SequencedEvent[]): void {
+    if (events.length === 0) return;
     for (const event of events) {
-      this.logEvent(event);
       this.bus.emit('event', event);
       if (event.type === 'ticket.called' || event.type === 'ticket.recalled') {
         const ticket = this.engine.ticket(event.number);
@@ -182,6 +182,9 @@ export class Hall {
         });
       }
     }
+    this.bus.emit('committed', events);
+    // The journal lines come last: nothing waits for them, while displays and subscribers do.
+    for (const event of events) this.logEvent(event);
   }
 
   /** One journal line per event an operator would want to read. */
