@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../src/bus/client.js';
 import { stringify } from 'yaml';
@@ -108,8 +108,10 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       lines.push({ sim, pty, windows });
     }
 
-    let ledPty = await openPtyPair();
-    const ledDir = dirname(ledPty.a);
+    // The LED bus's PTY lives in a directory of the rig's own, so replugLed() can reopen it at the same paths.
+    const ledDir = join(stateDir, 'led-bus');
+    mkdirSync(ledDir);
+    let ledPty = await openPtyPair(ledDir);
     closers.push(() => ledPty.close());
     const windowsOnBus = windowIds.map((id, i) => ({ id, number: i + 1 }));
     const led = new Bx5kSimulator({ path: ledPty.b, baudRate: LED_BAUD, addresses: hallBusAddresses(windowsOnBus), log });

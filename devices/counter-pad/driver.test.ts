@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,7 @@ afterEach(async () => {
 
 async function setup(overrides: Record<string, unknown> = {}, simOverrides: Partial<ConstructorParameters<typeof CounterPadSimulator>[0]> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'hall-pads-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   let pty: PtyPair = await openPtyPair(dir);
   cleanups.push(() => pty.close());
   const hall = new FakeHall();

@@ -210,9 +210,14 @@ export class CounterPadDriver implements DeviceDriver {
       })
       .then((ack) => {
         record.ack = ack;
-        this.sendAck(pad, frame.seq, ack);
-        this.refreshPad(pad);
-        this.publishState();
+        // The window's LED frame and the MQTT event (queued as the command committed) go out
+        // first: they face the waiting customers and the hall. The staff member's ACK follows a
+        // turn of the event loop later, far less than its own time on the wire.
+        setImmediate(() => {
+          this.sendAck(pad, frame.seq, ack);
+          this.refreshPad(pad);
+          this.publishState();
+        });
       });
   }
 

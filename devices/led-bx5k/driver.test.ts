@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPtyPair, type PtyPair } from '../../test/support/pty.js';
@@ -34,6 +34,7 @@ interface Rig {
 
 async function rig(): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'hall-led-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const pty = await openPtyPair(dir);
   cleanups.push(() => pty.close());
   const sim = new Bx5kSimulator({ path: pty.b, baudRate: 57600, addresses: [W1, W3, HALL] });

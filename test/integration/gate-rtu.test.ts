@@ -1,4 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { healthGateKind } from '../../devices/health-gate/kind.js';
 import { GateSimulator, ScannerSimulator } from '../../devices/health-gate/simulator.js';
 import { RecordingContext, eventually } from '../../devices/health-gate/fake-context.js';
@@ -12,6 +15,7 @@ import { openPtyPair, type PtyPair } from '../support/pty.js';
 describe('health gate over Modbus RTU on a PTY', () => {
   let bus: PtyPair;
   let scanPty: PtyPair;
+  let scanDir: string; // the scanner's PTY is reopened at the same paths, so the test owns its directory
   let gate: GateSimulator;
   let scanner: ScannerSimulator | undefined;
   let ctx: RecordingContext;
@@ -19,7 +23,8 @@ describe('health gate over Modbus RTU on a PTY', () => {
 
   beforeEach(async () => {
     bus = await openPtyPair();
-    scanPty = await openPtyPair();
+    scanDir = mkdtempSync(join(tmpdir(), 'hall-scan-'));
+    scanPty = await openPtyPair(scanDir);
     gate = await GateSimulator.serial(bus.b, { baudRate: 9600 });
     scanner = await ScannerSimulator.open(scanPty.b);
     ctx = new RecordingContext();
@@ -43,6 +48,7 @@ describe('health gate over Modbus RTU on a PTY', () => {
     await gate.close();
     await scanPty.close();
     await bus.close();
+    rmSync(scanDir, { recursive: true, force: true });
   });
 
   it('passes a healthy visitor and pulses the gate coil over RTU', async () => {
@@ -71,7 +77,7 @@ describe('health gate over Modbus RTU on a PTY', () => {
     await eventually(() => ctx.online() === false, 'offline without scanner');
     expect(ctx.alarms.map((a) => a.code)).toContain('gate.scanner-offline');
     // A new PTY at the same path: the driver reopens it by itself.
-    scanPty = await openPtyPair(scanPty.a.replace(/\/host$/, ''));
+    scanPty = await openPtyPair(scanDir);
     scanner = await ScannerSimulator.open(scanPty.b);
     await eventually(() => ctx.online() === true, 'back online with scanner', 12_000);
     expect(ctx.clearedAlarms).toContain('gate.scanner-offline');

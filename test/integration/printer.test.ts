@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/platform/logger.js';
@@ -40,6 +40,7 @@ async function tcpPair(ticketFile?: string): Promise<{ sim: PrinterSimulator; pr
 describe('ticket printer against the ESC/POS simulator', () => {
   it('prints the ticket over TCP: Chinese text, sizes, QR payload, cut', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'printer-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const { sim, printer } = await tcpPair(join(dir, 'tickets.txt'));
     await printer.print(data('A023'));
     const [ticket] = await sim.waitForTickets(1);
@@ -99,7 +100,9 @@ describe('ticket printer against the ESC/POS simulator', () => {
   });
 
   it('prints to a device file (as /dev/usb/lp0) without status', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'lp-')), 'lp0');
+    const dir = mkdtempSync(join(tmpdir(), 'lp-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'lp0');
     const printer = new TicketPrinter({ type: 'epson', address: file }, silentLogger());
     cleanups.push(() => printer.close());
     expect(printer.answers).toBe(false);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -13,6 +13,13 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** A directory for PTYs that the test closes and reopens at the same paths; removed afterwards. */
+function ownDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hall-pty-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 async function pair(dir?: string): Promise<PtyPair> {
   const p = await openPtyPair(dir);
@@ -68,7 +75,7 @@ describe('SerialLink over a real PTY pair', () => {
   });
 
   it('keeps retrying while the port is absent and opens when it appears', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hall-pty-'));
+    const dir = ownDir();
     const link = lineLink(join(dir, 'host'));
     const failures: number[] = [];
     link.on('open-failed', (_err, retryInMs) => failures.push(retryInMs));
@@ -82,7 +89,7 @@ describe('SerialLink over a real PTY pair', () => {
   });
 
   it('on unplug emits close, retries with a new port object, and reopens by itself at the same path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hall-pty-'));
+    const dir = ownDir();
     const first = await pair(dir);
     const link = lineLink(first.a);
     link.start();
@@ -108,7 +115,7 @@ describe('SerialLink over a real PTY pair', () => {
   });
 
   it('close() stops reconnecting', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hall-pty-'));
+    const dir = ownDir();
     const link = lineLink(join(dir, 'host'));
     let opened = false;
     link.on('open', () => (opened = true));

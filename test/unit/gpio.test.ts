@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PressDebouncer } from '../../src/platform/gpio/debounce.js';
@@ -51,6 +51,7 @@ describe('chardev backend with a fake gpiomon', () => {
 
   it('runs gpiomon with our arguments and reports debounced presses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpiomon-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const script = join(dir, 'gpiomon');
     const argsFile = join(dir, 'args');
     // Prints a bouncing press, a junk line, a second press, then stays alive like gpiomon.
