@@ -22,6 +22,9 @@ export interface DemoDevices {
   deviceEntries: DeviceConfigEntry[];
   afterDaemonStarted(daemon: RunningDaemon): Promise<void>;
   describe(): string[];
+  /** No more key presses or visitors: called before the daemon stops. */
+  quiesce(): void;
+  /** Closes the simulators and their lines: called once the daemon has stopped. */
   stop(): Promise<void>;
 }
 
@@ -122,9 +125,13 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
     let visitorTimer: NodeJS.Timeout | undefined;
     const autopilots: Autopilot[] = [];
     let voiceBox: VoiceBoxSimulator | undefined;
-    closers.push(async () => {
+    const quiesce = (): void => {
       if (visitorTimer) clearInterval(visitorTimer);
+      visitorTimer = undefined;
       for (const pilot of autopilots) pilot.stop();
+    };
+    closers.push(async () => {
+      quiesce();
       for (const { sim } of padSims) await sim.stop();
       await voiceBox?.stop();
       await visitors?.endAsync();
@@ -133,6 +140,7 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
     return {
       deviceEntries: entries,
       describe: () => descriptions,
+      quiesce,
       stop: async () => {
         for (const close of closers.reverse()) {
           try {

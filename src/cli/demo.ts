@@ -64,17 +64,16 @@ export async function demoCommand(args: string[]): Promise<number> {
     config = { ...config, devices: [...(config.devices ?? []), ...demoDevices.deviceEntries] };
   }
 
-  return runUntilSignal(
-    log,
-    () => startDaemon({ config, log }),
-    async (daemon) => {
+  return runUntilSignal(log, () => startDaemon({ config, log }), {
+    onStarted: async (daemon) => {
       await demoDevices?.afterDaemonStarted(daemon);
       printWelcome(config, daemon.ports, credentials, stateDir, demoDevices);
     },
-    async () => {
+    beforeStop: () => demoDevices?.quiesce(),
+    afterStopped: async () => {
       await demoDevices?.stop();
     },
-  );
+  });
 }
 
 function allDay(config: HallConfig): HallConfig {

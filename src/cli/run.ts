@@ -19,7 +19,16 @@ export async function runCommand(args: string[]): Promise<number> {
  * Runs a daemon until SIGTERM/SIGINT, then stops it cleanly (offline state published, journal
  * closed). A second signal forces the exit.
  */
-export async function runUntilSignal(log: Logger, start: () => Promise<RunningDaemon>, onStarted?: (daemon: RunningDaemon) => void | Promise<void>, onStopping?: () => Promise<void>): Promise<number> {
+export interface RunHooks {
+  onStarted?: (daemon: RunningDaemon) => void | Promise<void>;
+  /** On the signal, before the daemon stops (the demo stops its scripted staff and visitors). */
+  beforeStop?: () => void;
+  /** Once the daemon has stopped (the demo closes its simulated hardware then). */
+  afterStopped?: () => Promise<void>;
+}
+
+export async function runUntilSignal(log: Logger, start: () => Promise<RunningDaemon>, hooks: RunHooks = {}): Promise<number> {
+  const { onStarted, beforeStop, afterStopped } = hooks;
   installCrashHandlers(log);
   let daemon: RunningDaemon;
   try {
@@ -38,8 +47,12 @@ export async function runUntilSignal(log: Logger, start: () => Promise<RunningDa
       }
       signalled = true;
       log.info({ signal }, 'stopping');
-      (onStopping?.() ?? Promise.resolve())
-        .then(() => daemon.stop())
+      beforeStop?.();
+      // The daemon first, then whatever ran beside it (the demo's simulated hardware): devices
+      // vanishing under a running daemon would be logged as faults.
+      daemon
+        .stop()
+        .then(() => afterStopped?.())
         .then(
           () => resolve(0),
           (err: unknown) => {

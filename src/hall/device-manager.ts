@@ -38,6 +38,7 @@ type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; ackno
  */
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
+  private stopping = false;
 
   constructor(
     private readonly hall: Hall,
@@ -72,6 +73,7 @@ export class DeviceManager {
   }
 
   async stopAll(): Promise<void> {
+    this.stopping = true;
     await Promise.all(
       [...this.devices.entries()].map(async ([id, record]) => {
         if (record.stateTimer) clearTimeout(record.stateTimer);
@@ -184,7 +186,8 @@ export class DeviceManager {
   private publishAvailability(deviceId: string, record: DeviceRecord, online: boolean, reason?: string): void {
     if (record.online !== online) {
       if (online) this.log.info({ device: deviceId }, 'device online');
-      else this.log.warn({ device: deviceId, reason }, 'device offline');
+      // Going offline because the daemon is stopping is expected, not a fault.
+      else this.log[this.stopping ? 'info' : 'warn']({ device: deviceId, reason }, 'device offline');
     }
     record.online = online;
     this.bridge.publishRetained(`device/${deviceId}/availability`, { state: online ? 'online' : 'offline', reason: reason ?? null, at: this.hall.now() });
