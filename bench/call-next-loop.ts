@@ -70,7 +70,11 @@ export interface CallNextBenchResult {
   /** An operator's `issue` request over MQTT/TCP, one after another: publish → response received. */
   issueRequest: Figures;
   targetP99Ms: number;
-  meetsTarget: boolean;
+  /**
+   * Judged only with the daemon in its own process, as deployed; null for the in-process run,
+   * where the daemon shares its event loop with the simulated hardware.
+   */
+  meetsTarget: boolean | null;
   mismatches: number;
 }
 
@@ -267,7 +271,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
       inDaemon,
       issueRequest: figures(issueTimes.slice(WARMUP)),
       targetP99Ms: TARGET_P99_MS,
-      meetsTarget: processing.both.p99 < TARGET_P99_MS,
+      meetsTarget: separateProcess ? processing.both.p99 < TARGET_P99_MS : null,
       mismatches,
     };
   } finally {
@@ -297,7 +301,7 @@ export function describe(r: CallNextBenchResult): string[] {
     `  our processing (end-to-end − floor): LED ${d(r.processing.led)}; MQTT ${d(r.processing.mqtt)}; both ${d(r.processing.both)}`,
     `  inside the daemon: call-next execute p50 ${r.inDaemon.callNextExecute.p50} ms, p99 ${r.inDaemon.callNextExecute.p99} ms, of which journal commit p50 ${r.inDaemon.journalCommit.p50} ms, p99 ${r.inDaemon.journalCommit.p99} ms`,
     `  issue request over MQTT (publish → response, one after another): ${formatFigures(r.issueRequest)}`,
-    `  target: < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
+    `  target: < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget === null ? 'judged on the separate-process run only' : r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
   ];
 }
 
