@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
-import { ReadlineParser } from '@serialport/parser-readline';
+import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
 import type { Channel, Ticket } from '../../src/queue/ticket.js';
 import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
@@ -10,7 +10,7 @@ import { qrPayload, type TicketPrintData } from '../ticket-printer/ticket-layout
 import { PrintError, TicketPrinter } from '../ticket-printer/ticket-printer.js';
 import { AppointmentBook, type AppointmentInput } from './appointment-book.js';
 import { appointmentsRequest, issueRequest, reprintRequest, type DispenserOptions } from './options.js';
-import { parseReaderLine } from './reader-line.js';
+import { MAX_READER_LINE_BYTES, parseReaderLine } from './reader-line.js';
 import { TaskQueue } from './task-queue.js';
 
 export type IssueOutcome =
@@ -383,8 +383,12 @@ export class DispenserDriver implements DeviceDriver {
       this.ctx.raiseAlarm({ code: 'reader-offline', message: `appointment reader ${path}: ${(err as Error).message}`, severity: 'warning' });
       return;
     }
-    const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
-    parser.on('data', (line: string) => this.onReaderLine(line));
+    // Bounded: a reader that babbles without a newline must not grow memory.
+    const framer = port.pipe(new LineFramer(MAX_READER_LINE_BYTES));
+    framer.on('data', (line: RawLine) => {
+      if (line.overflow) this.rejectReaderLine(`a line longer than ${MAX_READER_LINE_BYTES} bytes`);
+      else this.onReaderLine(line.bytes.toString('latin1'));
+    });
     port.on('error', (err) => this.ctx.log.warn({ err, port: path }, 'appointment reader error'));
     port.on('close', () => {
       if (!this.stopped) this.ctx.raiseAlarm({ code: 'reader-offline', message: `appointment reader ${path} disconnected`, severity: 'warning' });
@@ -394,15 +398,16 @@ export class DispenserDriver implements DeviceDriver {
 
   private onReaderLine(line: string): void {
     const parsed = parseReaderLine(line);
-    if (!parsed.ok) {
-      this.counters.readerRejects += 1;
-      this.ctx.log.warn({ error: parsed.error }, 'appointment reader line rejected');
-      this.queue.run(() => this.printer.beep()).catch(() => {});
-      return;
-    }
+    if (!parsed.ok) return this.rejectReaderLine(parsed.error);
     // Never log the value: it may be an ID card number.
     this.ctx.log.info({ kind: parsed.input.kind }, 'appointment presented');
     this.checkIn(parsed.input.value).catch((err) => this.ctx.log.error({ err }, 'appointment check-in failed'));
+  }
+
+  private rejectReaderLine(error: string): void {
+    this.counters.readerRejects += 1;
+    this.ctx.log.warn({ error }, 'appointment reader line rejected');
+    this.queue.run(() => this.printer.beep()).catch(() => {});
   }
 
   private backend(name: GpioBackendName): GpioBackend {

@@ -18,6 +18,9 @@ export function idChecksumValid(id: string): boolean {
   return CHECK[sum % 11] === id[17];
 }
 
+/** The longest line the reader protocol has (`CODE:` and 32 characters, or `ID:` and 18), with room to spare. */
+export const MAX_READER_LINE_BYTES = 64;
+
 export function parseReaderLine(raw: string): ReaderLineResult {
   const line = raw.replace(/[\r\n]+$/, '').trim();
   if (line === '') return { ok: false, error: 'empty line' };

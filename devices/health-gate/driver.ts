@@ -4,7 +4,7 @@ import type { GpioBackend, GpioBackendName, GpioOutput } from '../../src/platfor
 import { ModbusLink, parseTcpTarget, classifyModbusError, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';
 import { applyHold, decide, soundsAlarm, type GateDecision, type GateHold, type GateInputs, type RefusalReason, type TemperatureReading } from './policy.js';
-import { createScanClassifier, type ScanClassifier, type ScanResult } from './scan-rules.js';
+import { createScanClassifier, MAX_SCAN_LENGTH, type ScanClassifier, type ScanResult } from './scan-rules.js';
 import { ScannerPort } from './scanner-port.js';
 import type { HealthGateOptions } from './options.js';
 
@@ -100,8 +100,9 @@ export class HealthGateDriver implements DeviceDriver {
       this.scanner = new ScannerPort(
         this.options.scanner.port,
         this.options.scanner.baudRate,
-        (line) => this.onScanLine(line),
+        (line, overlong) => this.onScanLine(line, overlong),
         (up, reason) => this.onScannerStatus(up, reason),
+        MAX_SCAN_LENGTH + 2,
         this.ctx.log,
       );
       this.scanner.start();
@@ -321,9 +322,10 @@ export class HealthGateDriver implements DeviceDriver {
     this.publishState();
   }
 
-  private onScanLine(line: string): void {
+  private onScanLine(line: string, overlong: boolean): void {
     if (!this.classifier) return;
-    const result = this.classifier.classify(line);
+    // Only the start of an overlong line is kept: never classify it, it could look like a good code.
+    const result: ScanResult = overlong ? { readable: false, reason: 'too-long', detail: `longer than ${MAX_SCAN_LENGTH} bytes` } : this.classifier.classify(line);
     if (!result.readable) this.ctx.log.info({ reason: result.reason, detail: result.detail }, 'health code unreadable');
     this.feed('scan', { scan: result, payload: this.options.storeScanPayload ? line.trim() : undefined });
   }

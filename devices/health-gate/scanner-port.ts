@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
-import { ReadlineParser } from '@serialport/parser-readline';
+import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import type { Logger } from '../../src/platform/logger.js';
 
 /**
@@ -18,8 +18,10 @@ export class ScannerPort {
   constructor(
     private readonly path: string,
     private readonly baudRate: number,
-    private readonly onLine: (line: string) => void,
+    /** A line from the scanner; `overlong` when it exceeded the limit and only its start is given. */
+    private readonly onLine: (line: string, overlong: boolean) => void,
     private readonly onStatus: (up: boolean, reason?: string) => void,
+    private readonly maxLineBytes: number,
     private readonly log: Logger,
   ) {}
 
@@ -46,8 +48,9 @@ export class ScannerPort {
     if (this.stopped) return;
     const port = createSerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     this.port = port;
-    const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'utf8' }));
-    parser.on('data', (line: string) => this.onLine(line));
+    // Bounded: a scanner that babbles without a newline must not grow memory.
+    const framer = port.pipe(new LineFramer(this.maxLineBytes));
+    framer.on('data', (line: RawLine) => this.onLine(line.bytes.toString('utf8'), line.overflow));
     port.on('error', (error: Error) => this.drop(port, error.message));
     port.on('close', () => this.drop(port, 'port closed'));
     port.open((error) => {

@@ -190,6 +190,7 @@ describe('dispenser', () => {
     reader.write('CODE:YY2026A\r\n');
     reader.write(`${id}\r\n`);
     reader.write('\xff\xfe garbage\r\n');
+    reader.write(`CODE:${'A'.repeat(5000)}\r\n`); // a babbling reader: refused without buffering it all
     reader.write('code:yy2026a\r\n');
     reader.write('LATER1\r\n');
     const checkins = await ctx.waitForPublished('checkin', 4);
@@ -199,7 +200,7 @@ describe('dispenser', () => {
       { ok: false, reason: 'used' },
       { ok: false, reason: 'too-early' },
     ]);
-    expect(driver.counters.readerRejects).toBe(1);
+    expect(driver.counters.readerRejects).toBe(2);
     const tickets = await sim.waitForTickets(2);
     expect(tickets[0]!.lines).toContain('预约时段 09:10-09:40');
     const ticket = hall.engine.ticket('A001')!;

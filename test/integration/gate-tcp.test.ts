@@ -94,6 +94,22 @@ describe('health gate over Modbus TCP', () => {
     expect(JSON.stringify(ctx.records)).not.toContain('张三');
   });
 
+  it('refuses an overlong scan, even one that starts like a green code, without buffering it all', async () => {
+    await startDriver();
+    gate.measure(36.5);
+    await polled();
+    // 64 KiB with no newline until the end: bounded by the line framer, never classified.
+    await scanner.sendRaw(Buffer.concat([Buffer.from('HC:G:'), Buffer.alloc(64 * 1024, 0x41), Buffer.from('\r\n')]));
+    await eventually(() => ctx.decisions().length === 1, 'a decision on the overlong scan');
+    expect(ctx.decisions()[0]).toEqual({ decision: 'refuse', reason: 'code-unreadable', temperature: 36.5 });
+    gate.measure(36.6);
+    await polled();
+    await scanner.scan('HC:G:abc');
+    await eventually(() => ctx.decisions().length === 2, 'the next scan decided');
+    expect(ctx.decisions()[1]).toEqual({ decision: 'pass', temperature: 36.6, colour: 'green' });
+    expect(gate.gateOpenings()).toBe(1);
+  });
+
   it('refuses with "timeout" when no code is shown within the scan window', async () => {
     await startDriver({ policy: { scanWindowSeconds: 0.3 } });
     gate.measure(36.5);

@@ -7,3 +7,5 @@ export type { DeviceLinkStats } from './device-counters.js';
 export { createSerialPort } from './serial-port.js';
 export type { SerialPort, SerialPortSettings } from './serial-port.js';
 export { EventLoopBinding, serialBinding } from './event-loop-binding.js';
+export { LineFramer } from './line-framer.js';
+export type { RawLine } from './line-framer.js';
