@@ -91,8 +91,13 @@ async function logIn() {
     $('login-submit').disabled = false;
   }
   session = attempt;
+  // A log-in that may only watch (an observer) gets `forbidden` for any request: ask once, and
+  // show it the hall without the controls it could not use.
+  const probe = await attempt.request('info');
+  const readOnly = probe.code === 'forbidden';
+  document.body.dataset.readonly = String(readOnly);
   $('login-pass').value = '';
-  $('whoami').textContent = username;
+  $('whoami').textContent = readOnly ? `${username} · ${t('readOnly')}` : username;
   $('whoami').hidden = false;
   $('logout').hidden = false;
   $('login-view').hidden = true;
@@ -104,6 +109,7 @@ function logOut() {
   session?.close();
   session = undefined;
   state = freshState();
+  delete document.body.dataset.readonly;
   setConnState('disconnected');
   $('app-view').hidden = true;
   $('login-view').hidden = false;

@@ -2,7 +2,7 @@
 const LABELS = {
   zh: {
     disconnected: '未连接', connecting: '连接中…', connected: '已连接', reconnecting: '重新连接中…', hallOffline: '大厅服务离线',
-    logout: '退出', loginTitle: '操作员登录', username: '用户名', password: '密码', login: '登录',
+    logout: '退出', readOnly: '只读', loginTitle: '操作员登录', username: '用户名', password: '密码', login: '登录',
     badCredentials: '用户名或密码错误', cannotReach: '无法连接到大厅服务器（{url}）：{reason}', noWs: '本大厅未开启 MQTT WebSocket，控制台无法连接',
     tabLive: '实时大厅', tabFigures: '今日统计', tabDevices: '设备与告警',
     windows: '窗口', queues: '排队', service: '业务', waiting: '等候', priority: '优先', longestWait: '最长等候', estimatedWait: '预计等候',
@@ -30,7 +30,7 @@ const LABELS = {
   },
   en: {
     disconnected: 'Disconnected', connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', hallOffline: 'Hall service offline',
-    logout: 'Log out', loginTitle: 'Operator log-in', username: 'User name', password: 'Password', login: 'Log in',
+    logout: 'Log out', readOnly: 'read-only', loginTitle: 'Operator log-in', username: 'User name', password: 'Password', login: 'Log in',
     badCredentials: 'Wrong user name or password', cannotReach: 'Cannot reach the hall server ({url}): {reason}', noWs: 'MQTT over WebSocket is off in this hall: the dashboard cannot connect',
     tabLive: 'Live hall', tabFigures: "Today's figures", tabDevices: 'Devices & alarms',
     windows: 'Windows', queues: 'Queues', service: 'Service', waiting: 'Waiting', priority: 'Priority', longestWait: 'Longest wait', estimatedWait: 'Est. wait',

@@ -130,7 +130,7 @@ export function renderAlarms(list, state, acknowledge) {
         h('b', {}, alarm.deviceId),
         h('span', { class: 'alarm-msg' }, alarm.message),
         h('time', {}, clockTime(alarm.since)),
-        acked ? h('span', { class: 'muted' }, `${t('acknowledged')} · ${alarm.acknowledgedBy}`) : h('button', { type: 'button', onclick: () => acknowledge(alarm) }, t('acknowledge')),
+        acked ? h('span', { class: 'muted' }, `${t('acknowledged')} · ${alarm.acknowledgedBy}`) : h('button', { type: 'button', class: 'alarm-ack', onclick: () => acknowledge(alarm) }, t('acknowledge')),
       );
     }),
   );

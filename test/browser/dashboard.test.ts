@@ -175,4 +175,30 @@ describe.skipIf(!haveChromium)('operator dashboard in a real browser', () => {
     expect(await page.locator('#app-view').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows an observer the hall without the controls it may not use', async () => {
+    await page.fill('#login-user', TEST_USERS.observer.username);
+    await page.fill('#login-pass', TEST_USERS.observer.password);
+    await page.click('#login-submit');
+    await expect.poll(() => page.locator('#app-view').isVisible(), POLL).toBe(true);
+    await expect.poll(() => textOf(page.locator('#whoami')), POLL).toBe(`${TEST_USERS.observer.username} · 只读`);
+    await expect.poll(() => page.locator('.window-card').count(), POLL).toBe(6);
+    await expect.poll(() => textOf(page.locator('.window-card[data-window-id="w01"] .win-staff')), POLL).toContain('zhang');
+    expect(await page.locator('.window-card[data-window-id="w01"] .win-actions').isVisible()).toBe(false);
+    expect(await page.locator('.controls-card').isVisible()).toBe(false);
+    await page.click('.tab[data-tab="figures"]');
+    await expect.poll(() => page.locator('#kpis').isVisible(), POLL).toBe(true);
+    expect(await page.locator('#report-form').isVisible()).toBe(false);
+    await page.click('.tab[data-tab="live"]');
+
+    // An operator logging in after it gets the controls back.
+    await page.click('#logout');
+    await page.fill('#login-user', TEST_USERS.operator.username);
+    await page.fill('#login-pass', TEST_USERS.operator.password);
+    await page.click('#login-submit');
+    await expect.poll(() => textOf(page.locator('#whoami')), POLL).toBe(TEST_USERS.operator.username);
+    await expect.poll(() => page.locator('.window-card[data-window-id="w01"] .win-actions').isVisible(), POLL).toBe(true);
+    expect(await page.locator('.controls-card').isVisible()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
 });
