@@ -21,6 +21,25 @@ async function cli(args: string[], input?: string): Promise<{ code: number; stdo
   });
 }
 
+/** Runs a command until its output matches (then stops it) or `timeoutMs` passes; resolves with the output. */
+function outputUntil(command: string, args: string[], pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      child.kill();
+      if (err) reject(err);
+      else resolve(out);
+    };
+    const timer = setTimeout(() => finish(new Error(`${command}: no output matching ${pattern} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (pattern.test(out)) finish();
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  });
+}
 
 describe('hall-edge command line', () => {
   const cleanup: Array<() => void | Promise<void>> = [];
@@ -101,6 +120,7 @@ describe('hall-edge command line', () => {
     });
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const deadline = Date.now() + 40_000;
     while (!out.includes('Ctrl-C stops the hall')) {
       if (Date.now() > deadline) throw new Error(`demo did not start:\n${out}`);
@@ -125,10 +145,12 @@ describe('hall-edge command line', () => {
     expect((wrong as { code: number }).code).not.toBe(0);
 
     // The simulated hall moves by itself: staff call tickets that visitors took at the kiosk.
-    const called = await run('mosquitto_sub', ['-p', String(tcp), '-u', observer.username, '-P', observer.password, '-t', 'hall/zhifu-rsj/event', '-C', '40', '-W', '25']);
-    expect(called.stdout).toMatch(/"type":"ticket.called"/);
+    const called = await outputUntil('mosquitto_sub', ['-p', String(tcp), '-u', observer.username, '-P', observer.password, '-t', 'hall/zhifu-rsj/event'], /"type":"ticket.called"/, 30_000);
+    expect(called).toMatch(/"type":"ticket.called"/);
 
     proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const stopped = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+    if (stopped === 'hung') throw new Error(`demo did not stop within 20 s of SIGTERM; its last lines:\n${out.split('\n').slice(-25).join('\n')}`);
+    expect(stopped).toBe(0);
   }, 90_000);
 });
