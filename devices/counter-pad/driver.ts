@@ -281,7 +281,8 @@ export class CounterPadDriver implements DeviceDriver {
       return { ok: false, text: refusalText(result.code) };
     }
     const ticket = result.ticket?.number ?? this.ticketOf(result);
-    log.info({ key: key.verb, ticket }, 'pad key done');
+    // The hall logs the events the key caused (ticket called, finished ...): this line adds only which key.
+    log.debug({ key: key.verb, ticket }, 'pad key done');
     return ticket ? { ok: true, text: ticket } : { ok: true };
   }
 

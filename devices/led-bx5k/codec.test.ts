@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import iconv from 'iconv-lite';
+import { encodeDisplayText } from './text.js';
 import {
   asReply,
   Bx5kDecoder,
@@ -149,5 +152,18 @@ describe('Bx5kDecoder', () => {
     const decoder = new Bx5kDecoder({ maxFrameBytes: 64 });
     const frames = decoder.push(Buffer.concat([Buffer.alloc(8, 0xa5), Buffer.alloc(1000, 0x11), ok]));
     expect(frames.map((f) => (f.kind === 'packet' ? 'packet' : f.reason))).toEqual(['too-long', 'garbage', 'packet']);
+  });
+});
+
+describe('display text encoding', () => {
+  it('encodes character by character exactly as iconv-lite encodes the whole string (GBK)', () => {
+    const hallText = fc.constantFrom(...'叫号请到窗口等候社保医保退休今日办件通知系统维护℃→ABC0123\\ '.split(''));
+    const text = fc.oneof(fc.string({ unit: hallText, maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }));
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(encodeDisplayText(s).equals(iconv.encode(s, 'gbk'))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

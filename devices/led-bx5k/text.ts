@@ -6,8 +6,27 @@ import iconv from 'iconv-lite';
  * We keep them in the string we send and strip them when a person (or a test) reads it back.
  */
 
+/**
+ * GBK bytes of each character already encoded: a hall's displays use a few hundred characters,
+ * and an iconv encoder per frame was most of what building a frame allocated. The cap keeps
+ * arbitrary broadcast text from growing it.
+ */
+const encodedChars = new Map<string, Buffer>();
+const MAX_CACHED_CHARS = 4096;
+
 export function encodeDisplayText(text: string): Buffer {
-  return iconv.encode(text, 'gbk');
+  const parts: Buffer[] = [];
+  let length = 0;
+  for (const char of text) {
+    let bytes = encodedChars.get(char);
+    if (!bytes) {
+      bytes = iconv.encode(char, 'gbk');
+      if (encodedChars.size < MAX_CACHED_CHARS) encodedChars.set(char, bytes);
+    }
+    parts.push(bytes);
+    length += bytes.length;
+  }
+  return Buffer.concat(parts, length);
 }
 
 export function decodeDisplayText(bytes: Buffer): string {

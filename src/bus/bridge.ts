@@ -283,7 +283,7 @@ export class MqttBridge {
     }
     const topic = `${this.base}/${subtopic}`;
     this.publishChain = this.publishChain
-      .then(() => Promise.all(payloads.map((payload) => this.broker.publish(topic, payload, options))).then(() => undefined))
+      .then(() => (payloads.length === 1 ? this.broker.publish(topic, payloads[0]!, options) : Promise.all(payloads.map((payload) => this.broker.publish(topic, payload, options))).then(() => undefined)))
       .catch((err: unknown) => {
         this.stats.publishFailures++;
         this.log.error({ err, topic }, 'mqtt publish failed');
