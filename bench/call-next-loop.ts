@@ -128,8 +128,15 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
   const rig: HallRig = await startHallRig({ windows: 32, log, separateProcess, onEvent });
   let relaySession: RelaySession | undefined;
   try {
+    // The frame has been read off the PTY when the simulated controller has it framed and
+    // CRC-checked ('received'); rendering its text ('updated', right after) is the simulator's
+    // own work, as a real controller's is not our CPU's.
+    const framedAt = new Map<number, number>();
+    rig.led.on('received', (address, command) => {
+      if (command === 'dynamicArea') framedAt.set(address, performance.now());
+    });
     rig.led.on('updated', (address, text) => {
-      const at = performance.now();
+      const at = framedAt.get(address) ?? performance.now();
       const p = byAddress.get(address);
       if (!p || p.ledAt !== undefined) return;
       const match = /^(\S+) 请到\d+号窗口$/.exec(text);
