@@ -6,6 +6,7 @@
  * process that only journals one event, writes a ready-made BX-5K frame and publishes one MQTT
  * message), so "our processing" = end-to-end − floor, at each percentile. The parts of the floor
  * (PTY trips, one fsynced commit, one broker publish) are measured on their own too, for reference.
+ * The sequential presses run in three rounds; the target is judged on the median round's p99.
  *
  *   npm run build && node dist/bench/call-next-loop.js
  *   HALL_EDGE_LOG_LEVEL=debug ...   (the daemon logs to /dev/null at info by default, as in production cost)
@@ -33,6 +34,11 @@ export interface CallNextBenchOptions {
   floorSamples?: number;
   /** The daemon in its own process (the default, as on a real box) or in the bench's process. */
   separateProcess?: boolean;
+  /**
+   * Repetitions of the sequential presses (each with its own floor trips). The verdict is on the
+   * median of the rounds' p99s: one p99 on a shared box moves with what else the box is doing.
+   */
+  rounds?: number;
 }
 
 interface LoopFigures {
@@ -63,8 +69,11 @@ export interface CallNextBenchResult {
     /** The whole trip through the null daemon, as many samples as sequential presses: the floor. */
     relay: RelayFloor;
   };
-  /** Sequential end-to-end minus the relay floor, at p50/p99. */
+  /** Sequential end-to-end minus the relay floor, at p50/p99, over all rounds' samples. */
   processing: { led: Difference; mqtt: Difference; both: Difference };
+  /** Each round's "both" processing at p99, and their median: what the target is judged on. */
+  roundsBothP99: number[];
+  medianRoundBothP99: number;
   /** Measured by the daemon itself over the sequential presses (`health` request). */
   inDaemon: { callNextExecute: Figures; journalCommit: Figures };
   /** An operator's `issue` request over MQTT/TCP, one after another: publish → response received. */
@@ -97,6 +106,7 @@ const BLOCKS = 8;
 export async function run(options: CallNextBenchOptions = {}): Promise<CallNextBenchResult> {
   // Enough samples that p99 is the 16th worst, not the 6th: a steadier figure on a noisy box.
   const presses = options.presses ?? 1600;
+  const rounds = options.rounds ?? 3;
   const burstRounds = options.burstRounds ?? 8;
   const floorSamples = options.floorSamples ?? 300;
 
@@ -150,6 +160,8 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     const issueTimes: number[] = [];
     // Slack: windows take different services, and one whose lines ran dry could not call.
     await issueTicketsOverMqtt(rig, Math.ceil((WARMUP + presses + burstRounds * 32) * 1.25) + 32, issueTimes);
+    // Later rounds take their tickets just before they run, so every round sees a similar queue.
+    const ticketsForRound = Math.ceil(presses * 1.25);
 
     const press = (windowId: string, t0: number): { loop: Promise<Pending>; ack: Promise<number> } => {
       const { sim, address } = rig.padOf(windowId);
@@ -176,6 +188,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     const relayTimes: RelayTimes = { led: [], mqtt: [], both: [] };
     await relaySession.measure(WARMUP, { led: [], mqtt: [], both: [] });
     const seq = { led: [] as number[], mqtt: [] as number[], both: [] as number[], ack: [] as number[] };
+    let roundBoth: number[] = [];
     let pressed = 0;
     const pressInTurn = async (count: number, record: boolean): Promise<void> => {
       for (let i = 0; i < count; i++, pressed++) {
@@ -187,20 +200,32 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
         seq.mqtt.push(p.mqttAt! - p.t0);
         seq.both.push(Math.max(p.ledAt!, p.mqttAt!) - p.t0);
         seq.ack.push(ackMs);
+        roundBoth.push(Math.max(p.ledAt!, p.mqttAt!) - p.t0);
       }
     };
     await pressInTurn(WARMUP, false);
-    for (let block = 0; block < BLOCKS; block++) {
-      const count = Math.round((presses * (block + 1)) / BLOCKS) - Math.round((presses * block) / BLOCKS);
-      // Alternate which goes first, so neither always follows the other's after-effects.
-      if (block % 2 === 0) {
-        await pressInTurn(count, true);
-        await relaySession.measure(count, relayTimes);
-      } else {
-        await relaySession.measure(count, relayTimes);
-        await pressInTurn(count, true);
+    const roundsBothP99: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      if (round > 0) await issueTicketsOverMqtt(rig, ticketsForRound, issueTimes);
+      roundBoth = [];
+      const roundRelay: RelayTimes = { led: [], mqtt: [], both: [] };
+      for (let block = 0; block < BLOCKS; block++) {
+        const count = Math.round((presses * (block + 1)) / BLOCKS) - Math.round((presses * block) / BLOCKS);
+        // Alternate which goes first, so neither always follows the other's after-effects.
+        if (block % 2 === 0) {
+          await pressInTurn(count, true);
+          await relaySession.measure(count, roundRelay);
+        } else {
+          await relaySession.measure(count, roundRelay);
+          await pressInTurn(count, true);
+        }
       }
+      roundsBothP99.push(roundMs(figures(roundBoth).p99 - figures(roundRelay.both).p99));
+      relayTimes.led.push(...roundRelay.led);
+      relayTimes.mqtt.push(...roundRelay.mqtt);
+      relayTimes.both.push(...roundRelay.both);
     }
+    const medianRoundBothP99 = [...roundsBothP99].sort((a, b) => a - b)[Math.floor(roundsBothP99.length / 2)]!;
 
     // The daemon's own account of the sequential presses (its `health` request): the time inside
     // `execute` (journal commit, queue, every listener) and the journal commit alone.
@@ -278,7 +303,9 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
       inDaemon,
       issueRequest: figures(issueTimes.slice(WARMUP)),
       targetP99Ms: TARGET_P99_MS,
-      meetsTarget: separateProcess ? processing.both.p99 < TARGET_P99_MS : null,
+      roundsBothP99,
+      medianRoundBothP99,
+      meetsTarget: separateProcess ? medianRoundBothP99 < TARGET_P99_MS : null,
       mismatches,
     };
   } finally {
@@ -308,7 +335,8 @@ export function describe(r: CallNextBenchResult): string[] {
     `  our processing (end-to-end − floor): LED ${d(r.processing.led)}; MQTT ${d(r.processing.mqtt)}; both ${d(r.processing.both)}`,
     `  inside the daemon: call-next execute p50 ${r.inDaemon.callNextExecute.p50} ms, p99 ${r.inDaemon.callNextExecute.p99} ms, of which journal commit p50 ${r.inDaemon.journalCommit.p50} ms, p99 ${r.inDaemon.journalCommit.p99} ms`,
     `  issue request over MQTT (publish → response, one after another): ${formatFigures(r.issueRequest)}`,
-    `  target: < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget === null ? 'judged on the separate-process run only' : r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
+    `  our processing at p99 ("both") in each of ${r.roundsBothP99.length} rounds: ${r.roundsBothP99.join(', ')} ms; median ${r.medianRoundBothP99} ms`,
+    `  target: median round < ${r.targetP99Ms} ms at p99 → ${r.meetsTarget === null ? 'judged on the separate-process run only' : r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
   ];
 }
 

@@ -120,8 +120,11 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     entries.push(hallBusDevice('led-bus-1', ledPty.a, windowsOnBus));
 
     const tcpPort = options.separateProcess ? await freePort() : 0;
+    const base = testHallConfig({ windows: windowCount, devices: entries, ws: false, extra: { mqtt: { tcp: { host: '127.0.0.1', port: tcpPort } } } });
     const raw = {
-      ...testHallConfig({ windows: windowCount, devices: entries, ws: false, extra: { mqtt: { tcp: { host: '127.0.0.1', port: tcpPort } } } }),
+      ...base,
+      // Four-digit numbers (A0001), as a big hall runs: the benchmark calls thousands of tickets.
+      services: (base.services as Array<Record<string, unknown>>).map((service) => ({ ...service, digits: 4 })),
       stateDir,
     };
     const config = parseConfig(stringify(raw), undefined, { deviceKinds: deviceKindSchemas() });
