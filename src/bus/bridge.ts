@@ -96,10 +96,6 @@ export class MqttBridge {
     this.publishRetained('bridge/info', info);
   }
 
-  publishEvent(event: SequencedEvent): void {
-    this.publishEvents([event]);
-  }
-
   /**
    * The events of one command, in seq order. They are handed to the broker together rather
    * than each waiting for the one before (a call-next at a busy window publishes finished, then

@@ -150,7 +150,7 @@ describe('retained state and events', () => {
     const watcher = await connect('obs');
     const rec = recorder(watcher);
     await watcher.subscribeAsync(`${BASE}/event`, { qos: 1 });
-    for (let seq = 1; seq <= 200; seq++) bridge.publishEvent(event(seq));
+    for (let seq = 1; seq <= 200; seq++) bridge.publishEvents([event(seq)]);
     const got = await rec.waitFor(`${BASE}/event`, 200);
     expect(got.map((m) => (m.json as { seq: number }).seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(got.every((m) => m.qos === 1 && !m.retain)).toBe(true);
