@@ -10,24 +10,6 @@ import { WaitingLines } from './waiting-lines.js';
 export const RATING_WINDOW_MS = 5 * 60_000;
 const RECENT_CALLS_KEPT = 20;
 
-/**
- * Every field a ticket gets during its day, present from the start. Adding them one by one as
- * it is called, started and finished changes each ticket's hidden class on V8 and reallocates
- * its property store at every step.
- */
-const TICKET_SHAPE = {
-  appointment: undefined,
-  targetWindowId: undefined,
-  windowId: undefined,
-  staffId: undefined,
-  calledAt: undefined,
-  firstCalledAt: undefined,
-  startedAt: undefined,
-  finishedAt: undefined,
-  rating: undefined,
-  ratedAt: undefined,
-} satisfies Partial<Record<keyof Ticket, undefined>>;
-
 export interface RecentCall {
   number: string;
   windowId: string;
@@ -335,7 +317,7 @@ export class QueueEngine {
         this.closedForDay = true;
         return;
       case 'ticket.issued': {
-        const ticket: Ticket = { ...TICKET_SHAPE, ...event.ticket, items: [...event.ticket.items] };
+        const ticket: Ticket = { ...event.ticket, items: [...event.ticket.items] };
         this.day ??= event.day;
         this.tickets.set(ticket.number, ticket);
         const service = this.services.get(ticket.issuedServiceId);
