@@ -50,6 +50,7 @@ export class LedBx5kDriver implements DeviceDriver {
   private readonly windowDisplays = new Map<string, Display[]>();
   /** Window displays whose text changed during the command being published (see onHallEvent). */
   private readonly changedWindows = new Set<Display>();
+  private pushQueued = false;
   private hallTimer: NodeJS.Timeout | undefined;
   private notice: { text: string; timer: NodeJS.Timeout } | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -154,11 +155,15 @@ export class LedBx5kDriver implements DeviceDriver {
     // One command publishes its events in one go (call-next at a busy window: finished, then
     // called). Sending after the last of them gives one frame with the final text; a frame per
     // event would flash the idle text and hold the call back a whole bus exchange.
-    if (this.changedWindows.size > 0) queueMicrotask(() => this.pushChangedWindows());
+    if (this.changedWindows.size > 0 && !this.pushQueued) {
+      this.pushQueued = true;
+      queueMicrotask(() => this.pushChangedWindows());
+    }
     if (!event.type.startsWith('device.')) this.scheduleHallRefresh();
   }
 
   private pushChangedWindows(): void {
+    this.pushQueued = false;
     const displays = [...this.changedWindows];
     this.changedWindows.clear();
     for (const display of displays) this.pushDisplay(display);

@@ -52,6 +52,15 @@ function collect(port: { on(event: 'data', listener: (chunk: Buffer) => void): u
 
 const received = (chunks: Buffer[]): number => chunks.reduce((n, c) => n + c.length, 0);
 
+/** Lets the paused far end read again; the held-up write then completes and every byte arrives, in order. */
+async function expectAllAtDevice(device: SerialPort, written: Promise<void>, big: Buffer): Promise<void> {
+  const atDevice = collect(device);
+  device.resume();
+  await written;
+  await eventually(() => received(atDevice) === big.length, 'the whole write at the far end', 10_000);
+  expect(Buffer.concat(atDevice).equals(big)).toBe(true);
+}
+
 describe('event-loop serial binding over real PTYs', () => {
   it('is the binding on Linux', () => {
     expect(serialBinding()).toBe(process.platform === 'linux' ? EventLoopBinding : serialBinding());
@@ -80,11 +89,7 @@ describe('event-loop serial binding over real PTYs', () => {
     device.pause(); // the far end reads nothing for a while: the kernel buffers fill up
     const written = new Promise<void>((resolve, reject) => host.write(big, (err) => (err ? reject(err) : resolve())));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const atDevice = collect(device);
-    device.resume();
-    await written;
-    await eventually(() => received(atDevice) === big.length, 'the whole write at the far end', 10_000);
-    expect(Buffer.concat(atDevice).equals(big)).toBe(true);
+    await expectAllAtDevice(device, written, big);
   });
 
   it('a write waiting for room still completes when the same port reads meanwhile', async () => {
@@ -111,11 +116,7 @@ describe('event-loop serial binding over real PTYs', () => {
     const atHost = collect(host);
     host.resume();
     await eventually(() => received(atHost) === 5, 'the ping at the host');
-    const atDevice = collect(device);
-    device.resume();
-    await written;
-    await eventually(() => received(atDevice) === big.length, 'the whole write at the far end', 10_000);
-    expect(Buffer.concat(atDevice).equals(big)).toBe(true);
+    await expectAllAtDevice(device, written, big);
   });
 
   it('closing the port with a read pending is a plain close, not a disconnect or an error', async () => {
