@@ -13,6 +13,7 @@ import { startBroker, type BrokerSettings, type RunningBroker } from '../../src/
 import { hashPassword } from '../../src/bus/password.js';
 import type { MqttUser } from '../../src/bus/users.js';
 import { createLogger, silentLogger } from '../../src/platform/logger.js';
+import { eventually } from '../support/eventually.js';
 
 const HALL = 'test-hall';
 const BASE = `hall/${HALL}`;
@@ -362,7 +363,7 @@ describe('ACL with real clients', () => {
 
     const forger = await connect(tcpUrl(broker), 'kiosk-1', { clientId: 'forger', will: { topic: `${BASE}/bridge/state`, payload: Buffer.from('{"state":"forged"}'), qos: 1, retain: true } });
     forger.stream.destroy();
-    await vi.waitFor(() => expect(broker.counters().publishRefused).toBe(1));
+    await eventually(() => broker.counters().publishRefused === 1, 'the refused publish counted');
     const sentinel = nextMessage(watcher, `${BASE}/device/kiosk-1/sentinel`);
     await watcher.publishAsync(`${BASE}/device/kiosk-1/sentinel`, 'after', { qos: 1 });
     await sentinel;
