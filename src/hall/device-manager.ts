@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
-import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from './device-api.js';
+import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from '../device-contract/index.js';
 
 export interface DeviceConfigEntry {
   id: string;
