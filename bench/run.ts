@@ -9,11 +9,15 @@ import { run as journalBench } from './journal-bench.js';
 import { describe as describeEngine, run as engineBench } from './engine-bench.js';
 import { describe as describeLoop, run as callNextBench } from './call-next-loop.js';
 import { describe as describeUplink, run as uplinkBench } from './uplink-bench.js';
+import { describe as describeSim, run as simBench } from './sim-bench.js';
 
 const started = Date.now();
 
 const engine = engineBench();
 for (const line of describeEngine(engine)) console.log(line);
+
+const sim = simBench();
+for (const line of describeSim(sim)) console.log(line);
 
 const journal = journalBench();
 console.log(`journal: append, 1 event per fsynced transaction: p50 ${journal.appendP50Ms} ms, p99 ${journal.appendP99Ms} ms, max ${journal.appendMaxMs} ms (${journal.appendSamples} samples, in ${journal.dir})`);
@@ -30,4 +34,4 @@ const uplink = await uplinkBench();
 for (const line of describeUplink(uplink)) console.log(line);
 
 console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
-console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, uplink } }));
+console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, sim, uplink } }));

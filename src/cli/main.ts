@@ -18,6 +18,9 @@ Usage:
   hall-edge passwd [--password P]        print a scrypt hash for a user's password (reads stdin)
   hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv]
                                          a day's figures from the journal
+  hall-edge simulate --config FILE (--tickets N --profile P | --arrivals CSV | --replay-day D --journal FILE)
+                   [--windows 28..36] [--target-p90 MIN] [--csv|--json] [--svg FILE]
+                                         a what-if day on the real queue engine (simulate --help)
   hall-edge voice build-clips --out DIR  generate the default voice clip set with espeak-ng
   hall-edge --version | --help
 `;
@@ -35,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       return passwdCommand(rest);
     case 'stats':
       return statsCommand(rest);
+    case 'simulate': {
+      const { simulateCommand } = await import('./simulate.js');
+      return simulateCommand(rest);
+    }
     case 'voice': {
       const { voiceCommand } = await import('./voice.js');
       return voiceCommand(rest);
