@@ -68,6 +68,7 @@ class FakeHall {
       clearAlarm: () => undefined,
       publish: () => undefined,
       subscribe: () => () => undefined,
+      handleRequest: () => () => undefined,
     };
   }
 
