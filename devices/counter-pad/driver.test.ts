@@ -69,6 +69,7 @@ class FakeHall {
       clearAlarm: () => undefined,
       publish: () => undefined,
       subscribe: () => () => undefined,
+      handleRequest: () => () => undefined,
     };
   }
 
