@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +164,30 @@ describe('uplink to a central Mosquitto', () => {
       const seen = new Set(eventsFrom(messages).flatMap((m) => m.events.map((e) => e.seq)));
       return [...Array(lastSeq).keys()].every((i) => seen.has(i + 1));
     }, 'every seq at the central broker');
+  }, 30_000);
+
+  it('connects over TLS to a broker signed by the configured CA, and refuses one it cannot verify', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hall-edge-uplink-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ], { stdio: 'ignore' });
+    mosquitto = await Mosquitto.start({ dir: join(dir, 'central'), users: [HALL, COLLECTOR], acl: ACL, tls: { certfile: join(dir, 'cert.pem'), keyfile: join(dir, 'key.pem') } });
+    expect(mosquitto.url).toMatch(/^mqtts:/);
+    const passwordFile = join(dir, 'uplink-password');
+    writeFileSync(passwordFile, HALL.password, { mode: 0o600 });
+    const uplink = { url: mosquitto.url, username: HALL.username, passwordFile, reconnectMaxSeconds: 0.5 };
+
+    // Without the city's CA the broker's certificate cannot be verified: no connection, and health says why.
+    hall = await startTestDaemon({ windows: 2, extra: { uplink } });
+    await eventually(() => /self-signed|certificate/i.test(hall!.daemon.uplink!.health().lastError ?? ''), 'a certificate error');
+    expect(hall.daemon.uplink!.health()).toMatchObject({ connected: false, cursor: 0 });
+    await hall.close();
+
+    hall = await startTestDaemon({ windows: 2, extra: { uplink: { ...uplink, ca: join(dir, 'cert.pem') } } });
+    await eventually(() => hall!.daemon.uplink!.health().cursor === 1, 'seq 1 acknowledged over TLS');
+    expect(hall.daemon.uplink!.health().connected).toBe(true);
   }, 30_000);
 
   /** The uplink's health, as `health` reports it, once it satisfies `predicate`. */
