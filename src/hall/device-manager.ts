@@ -167,7 +167,7 @@ export class DeviceManager {
       log,
       hall: hall.view,
       bus: hall.bus,
-      submit: async (command) => hall.execute(command),
+      submit: (command) => hall.submit(command),
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),
