@@ -62,6 +62,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ws: config.mqtt.ws,
         tls: config.mqtt.tls,
         users: config.users,
+        limits: config.mqtt.limits,
       },
       log.child({ component: 'broker' }),
     );
