@@ -59,7 +59,7 @@ export interface HallRigOptions {
   wire?: { turnaroundMs?: number };
 }
 
-const WIRE_ACK_TIMEOUT_MS = 2000;
+const RIG_ACK_TIMEOUT_MS = 2000;
 
 /** The pads' line speed in the rig (the counter-pad default). */
 export const PAD_BAUD = 19200;
@@ -145,12 +145,13 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
           baudRate: PAD_BAUD,
           pads: onLine.map((window, i) => ({ address: i + 1, window })),
           rateTimeoutSeconds: 999,
-          // On a paced line 16 pads pressing at once take ~120 ms just to send their keys: ACKs
-          // wait their turn on the wire, beyond the 150 ms default meant for one exchange.
-          ...(options.wire ? { ackTimeoutMs: WIRE_ACK_TIMEOUT_MS } : {}),
+          // 16 pads pressing at once on one line: on a paced line their keys alone take ~120 ms,
+          // and on a busy box a PTY line can be as slow; ACKs wait their turn beyond the 150 ms
+          // default meant for one exchange, and a resend would be traffic nobody measures.
+          ackTimeoutMs: RIG_ACK_TIMEOUT_MS,
         },
       });
-      const sim = new CounterPadSimulator({ path: line.device, addresses: [...windows.keys()], heartbeatMs: 10_000, log, ...(options.wire ? { ackTimeoutMs: WIRE_ACK_TIMEOUT_MS } : {}) });
+      const sim = new CounterPadSimulator({ path: line.device, addresses: [...windows.keys()], heartbeatMs: 10_000, log, ackTimeoutMs: RIG_ACK_TIMEOUT_MS });
       closers.push(() => sim.stop());
       lines.push({ sim, pty, wire: line.wire, windows });
     }
