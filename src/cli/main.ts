@@ -10,7 +10,8 @@ import { demoCommand } from './demo.js';
 const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-service hall
 
 Usage:
-  hall-edge run --config FILE            run the daemon
+  hall-edge run --config FILE [--accept-journal-loss]
+                                         run the daemon
   hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N]
                                          run the demo hall: embedded broker, simulated devices
   hall-edge check-config FILE            validate a config file without starting

@@ -65,6 +65,11 @@ function resolvePaths(config: HallConfig, baseDir: string): HallConfig {
   return {
     ...config,
     stateDir: at(config.stateDir),
+    journal: {
+      ...config.journal,
+      ...(config.journal.watermarkMirror !== undefined ? { watermarkMirror: at(config.journal.watermarkMirror) } : {}),
+      backup: { ...config.journal.backup, ...(config.journal.backup.dir !== undefined ? { dir: at(config.journal.backup.dir) } : {}) },
+    },
     mqtt: {
       ...config.mqtt,
       ...(tls ? { tls: { ...tls, cert: at(tls.cert), key: at(tls.key), ...(tls.ca !== undefined ? { ca: at(tls.ca) } : {}) } } : {}),

@@ -29,15 +29,27 @@ interface DeviceRecord {
 }
 
 /** An alarm while it lasts; an operator's acknowledgement stays until the device clears it. */
-type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
+export type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
 
 /**
  * Builds the configured device drivers and gives each its DeviceContext: the only door a
  * driver has to the hall, the journal and MQTT. A driver that fails to start is logged and
  * reported offline; it does not stop the daemon or the other devices.
  */
+/**
+ * Alarms the hall raises about itself rather than a device (the journal's: a recorded loss, a
+ * damaged watermark). They are listed in `alarms` beside the devices' under their own
+ * `deviceId`, and `alarm-ack` for that id goes to the source, which may refuse (RequestError).
+ */
+export interface AlarmSource {
+  deviceId: string;
+  alarms(): ActiveAlarm[];
+  acknowledge(code: string, by: string): ActiveAlarm | undefined;
+}
+
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
+  private readonly alarmSources = new Map<string, AlarmSource>();
   private stopping = false;
 
   constructor(
@@ -109,6 +121,12 @@ export class DeviceManager {
    * (the device has not recovered); a new fault with another message raises it again.
    */
   acknowledgeAlarm(deviceId: string, code: string, by: string): ActiveAlarm | undefined {
+    const source = this.alarmSources.get(deviceId);
+    if (source) {
+      const acknowledged = source.acknowledge(code, by);
+      if (acknowledged) this.publishAlarms();
+      return acknowledged;
+    }
     const alarm = this.devices.get(deviceId)?.alarms.get(code);
     if (!alarm) return undefined;
     if (alarm.acknowledgedBy === undefined) {
@@ -122,7 +140,13 @@ export class DeviceManager {
   }
 
   activeAlarms(): Array<ActiveAlarm & { deviceId: string }> {
-    return [...this.devices.entries()].flatMap(([deviceId, record]) => [...record.alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+    const own = [...this.devices.entries()].flatMap(([deviceId, record]) => [...record.alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+    const hall = [...this.alarmSources.values()].flatMap((source) => source.alarms().map((alarm) => ({ ...alarm, deviceId: source.deviceId })));
+    return [...own, ...hall];
+  }
+
+  addAlarmSource(source: AlarmSource): void {
+    this.alarmSources.set(source.deviceId, source);
   }
 
   private context(entry: DeviceConfigEntry, record: DeviceRecord): DeviceContext {

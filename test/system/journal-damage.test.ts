@@ -1,0 +1,174 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { writeTestHall, TEST_USERS } from '../support/hall-config.js';
+import { CLI, connect, Requester, requireBuild, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { eventually } from '../support/eventually.js';
+import { Journal } from '../../src/journal/journal.js';
+import { silentLogger } from '../../src/platform/logger.js';
+
+/**
+ * The issue's table, row by row: a real daemon process acknowledges tickets, is SIGKILLed, the
+ * state directory is damaged, and the daemon is started again. Whatever the damage, the daemon
+ * either refuses with a message naming the file and the command that helps, or (when told to
+ * accept the loss) continues numbering ABOVE every number it acknowledged before — never
+ * "started normally" with numbers issued twice.
+ */
+const BASE = 'hall/test-hall';
+const TICKETS = 90;
+const SERVICES = ['social-security', 'medical-insurance', 'retirement'];
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Hall {
+  file: string;
+  dir: string;
+  state: string;
+  acknowledged: string[];
+}
+
+/** A hall whose daemon acknowledged TICKETS tickets and was then SIGKILLed. */
+async function hallKilledAfterTickets(): Promise<Hall> {
+  const hall = writeTestHall({ ws: false });
+  dirs.push(hall.dir);
+  const daemon = await startDaemonProcess(hall.file, hall.dir);
+  const acknowledged: string[] = [];
+  const client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.operator.username, TEST_USERS.operator.password);
+  try {
+    const requester = new Requester(client, BASE);
+    await requester.ready();
+    const answers = await Promise.all(Array.from({ length: TICKETS }, (_, i) => requester.request('issue', { serviceId: SERVICES[i % 3], channel: 'kiosk' }, 20_000)));
+    for (const answer of answers) {
+      expect(answer.status).toBe('ok');
+      acknowledged.push((answer.data as { ticket: { number: string } }).ticket.number);
+    }
+  } finally {
+    client.end(true);
+    daemon.proc.kill('SIGKILL');
+    await daemon.exited;
+  }
+  return { ...hall, state: join(hall.dir, 'state'), acknowledged };
+}
+
+/** `hall-edge run` that is expected to refuse: its exit code and everything it printed. */
+function runExpectingExit(hall: Hall, extra: string[] = []): Promise<{ code: number; output: string }> {
+  requireBuild();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, 'run', '--config', hall.file, ...extra], { env: { ...process.env, HALL_EDGE_LOG_JSON: '1', NOTIFY_SOCKET: '' }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
+    });
+  });
+}
+
+/** The message of the daemon's fatal "could not start" line. */
+function refusal(output: string): string {
+  for (const line of output.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string };
+      if (entry.level === 60 && entry.msg) return entry.msg;
+    } catch {
+      // not JSON
+    }
+  }
+  return output;
+}
+
+/** Starts with --accept-journal-loss and checks numbering continues above every acknowledged number. */
+async function continuesAboveWatermark(hall: Hall): Promise<void> {
+  const daemon: DaemonProcess = await startDaemonProcess(hall.file, hall.dir, 20_000, ['--accept-journal-loss']);
+  let client: MqttClient | undefined;
+  try {
+    client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.admin.username, TEST_USERS.admin.password);
+    const alarms: Array<{ deviceId: string; code: string; severity: string; message: string }> = [];
+    client.on('message', (topic, payload) => {
+      if (topic === `${BASE}/alarms`) alarms.splice(0, alarms.length, ...(JSON.parse(payload.toString()) as { alarms: typeof alarms }).alarms);
+    });
+    await client.subscribeAsync(`${BASE}/alarms`, { qos: 1 });
+    const requester = new Requester(client, BASE);
+    await requester.ready();
+    const fresh: string[] = [];
+    for (const serviceId of SERVICES) {
+      const answer = await requester.request('issue', { serviceId, channel: 'kiosk' });
+      expect(answer.status).toBe('ok');
+      fresh.push((answer.data as { ticket: { number: string } }).ticket.number);
+    }
+    for (const number of fresh) {
+      expect(hall.acknowledged).not.toContain(number);
+      const highest = Math.max(...hall.acknowledged.filter((n) => n[0] === number[0]).map((n) => Number(n.slice(1))));
+      expect(Number(number.slice(1))).toBeGreaterThan(highest);
+    }
+    // The loss is alarmed, critical, until an admin acknowledges it; an operator may not.
+    const loss = await eventually(() => alarms.find((a) => a.deviceId === 'journal' && a.code === 'journal-loss'), 'the journal-loss alarm');
+    expect(loss.severity).toBe('critical');
+    const operator = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.operator.username, TEST_USERS.operator.password);
+    try {
+      const asOperator = new Requester(operator, BASE);
+      await asOperator.ready();
+      const refused = await asOperator.request('alarm-ack', { deviceId: 'journal', code: 'journal-loss' });
+      expect(refused.status).toBe('error');
+      expect(refused.code).toBe('forbidden');
+    } finally {
+      operator.end(true);
+    }
+    const acked = await requester.request('alarm-ack', { deviceId: 'journal', code: 'journal-loss' });
+    expect(acked.status).toBe('ok');
+    await eventually(() => !alarms.some((a) => a.code === 'journal-loss'), 'the alarm to clear after the admin acknowledged it');
+  } finally {
+    client?.end(true);
+    daemon.proc.kill('SIGTERM');
+    await daemon.exited;
+  }
+  // The journal records the loss, with the lost range.
+  const journal = Journal.open(join(hall.state, 'journal.db'), silentLogger());
+  try {
+    const events = journal.readDay(journal.currentDay()!);
+    const loss = events.find((e) => e.type === 'journal.loss');
+    expect(loss).toBeDefined();
+    if (loss?.type === 'journal.loss') expect(loss.lostSeq.to).toBeGreaterThanOrEqual(loss.lostSeq.from);
+  } finally {
+    journal.close();
+  }
+}
+
+function flipBytes(file: string, offset: number, count: number): void {
+  const fd = openSync(file, 'r+');
+  const buffer = Buffer.alloc(count);
+  readSync(fd, buffer, 0, count, offset);
+  for (let i = 0; i < count; i++) buffer[i] = buffer[i]! ^ 0xff;
+  writeSync(fd, buffer, 0, count, offset);
+  closeSync(fd);
+}
+
+const journalOf = (hall: Hall) => join(hall.state, 'journal.db');
+const walOf = (hall: Hall) => `${journalOf(hall)}-wal`;
+
+describe('a journal behind its watermark after storage damage', () => {
+  const rows: Array<[string, (hall: Hall) => void]> = [
+    ['journal.db zero-length', (hall) => truncateSync(journalOf(hall), 0)],
+    ['the last 1 KB of the WAL cut', (hall) => truncateSync(walOf(hall), statSync(walOf(hall)).size - 1024)],
+    ['the WAL halved', (hall) => truncateSync(walOf(hall), Math.floor(statSync(walOf(hall)).size / 2))],
+    ['32 WAL bytes flipped', (hall) => flipBytes(walOf(hall), Math.floor(statSync(walOf(hall)).size / 2), 32)],
+    ['the WAL deleted', (hall) => unlinkSync(walOf(hall))],
+  ];
+
+  it.each(rows)('%s: refused with the lost range and the command, then continues above the watermark when accepted', async (_name, damage) => {
+    const hall = await hallKilledAfterTickets();
+    expect(existsSync(walOf(hall))).toBe(true);
+    damage(hall);
+    const refused = await runExpectingExit(hall);
+    expect(refused.code).toBe(1);
+    const message = refusal(refused.output);
+    expect(message).toContain(`journal ${journalOf(hall)} is behind its watermark ${join(hall.state, 'journal.watermark')}`);
+    expect(message).toMatch(/seq \d+(\.\.\d+)?/);
+    expect(message).toMatch(/tickets [A-C]\d{3}/);
+    expect(message).toContain(`hall-edge run --config ${hall.file} --accept-journal-loss`);
+    // Refusing twice changes nothing: the watermark is not lowered by a refused start.
+    expect(refusal((await runExpectingExit(hall)).output)).toContain('is behind its watermark');
+    await continuesAboveWatermark(hall);
+  }, 120_000);
+});
