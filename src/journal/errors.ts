@@ -65,13 +65,18 @@ export function describeOpenError(path: string, err: unknown): JournalError {
     );
   }
   if (code === 'SQLITE_NOTADB') {
-    return new JournalError('not-a-journal', path, `${path} is not a hall-edge journal (not an SQLite database: ${detail}); move it away or point stateDir elsewhere`, { cause: err });
+    return new JournalError(
+      'not-a-journal',
+      path,
+      `${path} is not a hall-edge journal (not an SQLite database: ${detail}): either its header is damaged or another file was put there. If it was the journal, \`hall-edge journal recover\` rebuilds it into a new file from the newest backup; otherwise move it away or point stateDir elsewhere`,
+      { cause: err },
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
     return new JournalError(
       'corrupt',
       path,
-      `journal ${path} is corrupt (${detail}); keep a copy for analysis, then try \`sqlite3 ${path} .recover\` or move it away to start an empty journal`,
+      `journal ${path} is damaged: a damaged page (SQLite: ${detail}). Keep the file as it is; \`hall-edge journal verify\` reports what is readable and \`hall-edge journal recover\` rebuilds it into a new file from what is readable and the newest backup (the watermark keeps numbering above what was issued)`,
       { cause: err },
     );
   }

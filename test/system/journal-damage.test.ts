@@ -32,12 +32,22 @@ interface Hall {
   acknowledged: string[];
 }
 
-/** A hall whose daemon acknowledged TICKETS tickets and was then SIGKILLed. */
-async function hallKilledAfterTickets(): Promise<Hall> {
+/**
+ * A hall whose daemon acknowledged TICKETS tickets and was then SIGKILLed. With `checkpointed`,
+ * a first daemon issued half of them and stopped cleanly (so they are in journal.db itself, not
+ * only in the WAL) before the second one issued the rest and was killed.
+ */
+async function hallKilledAfterTickets(checkpointed = false): Promise<Hall> {
   const hall = writeTestHall({ ws: false });
   dirs.push(hall.dir);
-  const daemon = await startDaemonProcess(hall.file, hall.dir);
   const acknowledged: string[] = [];
+  if (checkpointed) await issueTickets(hall, acknowledged, 'SIGTERM');
+  await issueTickets(hall, acknowledged, 'SIGKILL');
+  return { ...hall, state: join(hall.dir, 'state'), acknowledged };
+}
+
+async function issueTickets(hall: { file: string; dir: string }, acknowledged: string[], signal: NodeJS.Signals): Promise<void> {
+  const daemon = await startDaemonProcess(hall.file, hall.dir);
   const client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.operator.username, TEST_USERS.operator.password);
   try {
     const requester = new Requester(client, BASE);
@@ -49,10 +59,9 @@ async function hallKilledAfterTickets(): Promise<Hall> {
     }
   } finally {
     client.end(true);
-    daemon.proc.kill('SIGKILL');
+    daemon.proc.kill(signal);
     await daemon.exited;
   }
-  return { ...hall, state: join(hall.dir, 'state'), acknowledged };
 }
 
 /** `hall-edge run` that is expected to refuse: its exit code and everything it printed. */
@@ -170,5 +179,87 @@ describe('a journal behind its watermark after storage damage', () => {
     // Refusing twice changes nothing: the watermark is not lowered by a refused start.
     expect(refusal((await runExpectingExit(hall)).output)).toContain('is behind its watermark');
     await continuesAboveWatermark(hall);
+  }, 120_000);
+});
+
+describe('a damaged journal file', () => {
+  // Damage to pages the start-up does not read (past days) or that the WAL supersedes changes
+  // nothing the daemon needs: it then starts with every acknowledged ticket, which is the honest
+  // outcome (`hall-edge journal verify` reports such damage). Damage to what it needs refuses.
+  const rows: Array<[string, (hall: Hall) => void]> = [
+    ['the last 100 bytes of journal.db cut', (hall) => truncateSync(journalOf(hall), statSync(journalOf(hall)).size - 100)],
+    ['bytes flipped in the data pages of journal.db', (hall) => flipBytes(journalOf(hall), Math.floor(statSync(journalOf(hall)).size / 2) + 100, 64)],
+    ['the last page of journal.db cut', (hall) => truncateSync(journalOf(hall), statSync(journalOf(hall)).size - 4096)],
+    ['journal.db halved', (hall) => truncateSync(journalOf(hall), Math.floor(statSync(journalOf(hall)).size / 2))],
+    ['the header of journal.db flipped', (hall) => flipBytes(journalOf(hall), 0, 16)],
+  ];
+
+  it.each(rows)('%s: refused with a message naming the file, the problem and the command that helps — or complete', async (_name, damage) => {
+    const hall = await hallKilledAfterTickets(true);
+    damage(hall);
+    const first = await startOrRefusal(hall);
+    if (first.refused !== undefined) {
+      const message = first.refused;
+      expect(message).toContain(journalOf(hall));
+      expect(message).toMatch(/is damaged|is behind its watermark|is not a hall-edge journal/);
+      expect(message).toMatch(/hall-edge journal (verify|recover)|--accept-journal-loss/);
+      // Not a bare parser or SQLite error: the sentence starts with the file and what is wrong.
+      expect(message).toMatch(new RegExp(`^could not start: (journal )?${journalOf(hall)} is`));
+    } else {
+      expect(first.numbers).toEqual(expect.arrayContaining(hall.acknowledged));
+      for (const number of first.fresh) expect(hall.acknowledged).not.toContain(number);
+    }
+  }, 120_000);
+});
+
+/** Starts the daemon: either its refusal, or the tickets it lists and fresh numbers it issues. */
+async function startOrRefusal(hall: Hall): Promise<{ refused?: string; numbers: string[]; fresh: string[] }> {
+  let daemon: DaemonProcess;
+  try {
+    daemon = await startDaemonProcess(hall.file, hall.dir);
+  } catch (err) {
+    return { refused: refusal((err as Error).message), numbers: [], fresh: [] };
+  }
+  const client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.operator.username, TEST_USERS.operator.password);
+  try {
+    const requester = new Requester(client, BASE);
+    await requester.ready();
+    const listing = await requester.request('tickets');
+    const numbers = (listing.data as { tickets: Array<{ number: string }> }).tickets.map((t) => t.number);
+    const fresh: string[] = [];
+    for (const serviceId of SERVICES) fresh.push(((await requester.request('issue', { serviceId, channel: 'kiosk' })).data as { ticket: { number: string } }).ticket.number);
+    return { numbers, fresh };
+  } finally {
+    client.end(true);
+    daemon.proc.kill('SIGTERM');
+    await daemon.exited;
+  }
+}
+
+describe('the watermark itself damaged', () => {
+  it('is detected and reported, not trusted: rewritten from the journal, with a warning alarm', async () => {
+    const hall = await hallKilledAfterTickets();
+    const watermark = join(hall.state, 'journal.watermark');
+    writeFileSync(watermark, readFileSync(watermark).fill(0x58, 0, 8192 - 1));
+    const daemon = await startDaemonProcess(hall.file, hall.dir);
+    let client: MqttClient | undefined;
+    try {
+      const logged = daemon.lines.find((line) => line.includes('is damaged and is not trusted'));
+      expect(logged).toContain(watermark);
+      client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.operator.username, TEST_USERS.operator.password);
+      const requester = new Requester(client, BASE);
+      await requester.ready();
+      const devices = await requester.request('devices');
+      const alarms = (devices.data as { alarms: Array<{ deviceId: string; code: string; severity: string }> }).alarms;
+      expect(alarms).toContainEqual(expect.objectContaining({ deviceId: 'journal', code: 'watermark-damaged', severity: 'warning' }));
+      const next = await requester.request('issue', { serviceId: 'social-security', channel: 'kiosk' });
+      expect(hall.acknowledged).not.toContain((next.data as { ticket: { number: string } }).ticket.number);
+    } finally {
+      client?.end(true);
+      daemon.proc.kill('SIGTERM');
+      await daemon.exited;
+    }
+    // Rewritten from the journal: readable again.
+    expect(readFileSync(watermark, 'utf8')).toMatch(/^hall-edge watermark v1 /);
   }, 120_000);
 });
