@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
-import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
-import type { Channel, Ticket } from '../../src/queue/ticket.js';
+import type { CommandResult, DeviceContext, DeviceDriver, Channel, Ticket } from '../../src/device-contract/index.js';
 import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
 import { createGpioBackend } from '../../src/platform/gpio/backend.js';
 import { faultReason, type PrinterStatus } from '../ticket-printer/escpos-status.js';

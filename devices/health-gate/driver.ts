@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
+import type { DeviceContext, DeviceDriver } from '../../src/device-contract/index.js';
 import type { GpioBackend, GpioBackendName, GpioOutput } from '../../src/platform/gpio/gpio.js';
 import { ModbusLink, parseTcpTarget, classifyModbusError, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';

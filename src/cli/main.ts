@@ -12,8 +12,9 @@ const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-servic
 Usage:
   hall-edge run --config FILE [--accept-journal-loss]
                                          run the daemon
-  hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N]
-                                         run the demo hall: embedded broker, simulated devices
+  hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N] [--uplink mqtt://[user:pass@]host:port]
+                                         run the demo hall: embedded broker, simulated devices,
+                                         optionally sending its record to a central broker
   hall-edge check-config FILE            validate a config file without starting
   hall-edge passwd [--password P]        print a scrypt hash for a user's password (reads stdin)
   hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv]

@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
-import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from './device-api.js';
+import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from '../device-contract/index.js';
 
 export interface DeviceConfigEntry {
   id: string;
@@ -32,11 +32,6 @@ interface DeviceRecord {
 export type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
 
 /**
- * Builds the configured device drivers and gives each its DeviceContext: the only door a
- * driver has to the hall, the journal and MQTT. A driver that fails to start is logged and
- * reported offline; it does not stop the daemon or the other devices.
- */
-/**
  * Alarms the hall raises about itself rather than a device (the journal's: a recorded loss, a
  * damaged watermark). They are listed in `alarms` beside the devices' under their own
  * `deviceId`, and `alarm-ack` for that id goes to the source, which may refuse (RequestError).
@@ -47,9 +42,15 @@ export interface AlarmSource {
   acknowledge(code: string, by: string): ActiveAlarm | undefined;
 }
 
+/**
+ * Builds the configured device drivers and gives each its DeviceContext: the only door a
+ * driver has to the hall, the journal and MQTT. A driver that fails to start is logged and
+ * reported offline; it does not stop the daemon or the other devices.
+ */
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly alarmSources = new Map<string, AlarmSource>();
+  private readonly otherAlarmSources = new Map<string, Map<string, ActiveAlarm>>();
   private stopping = false;
 
   constructor(
@@ -127,7 +128,7 @@ export class DeviceManager {
       if (acknowledged) this.publishAlarms();
       return acknowledged;
     }
-    const alarm = this.devices.get(deviceId)?.alarms.get(code);
+    const alarm = (this.devices.get(deviceId)?.alarms ?? this.otherAlarmSources.get(deviceId))?.get(code);
     if (!alarm) return undefined;
     if (alarm.acknowledgedBy === undefined) {
       alarm.acknowledgedBy = by;
@@ -140,13 +141,45 @@ export class DeviceManager {
   }
 
   activeAlarms(): Array<ActiveAlarm & { deviceId: string }> {
-    const own = [...this.devices.entries()].flatMap(([deviceId, record]) => [...record.alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+    const sources: Array<[string, Map<string, ActiveAlarm>]> = [
+      ...[...this.devices.entries()].map(([deviceId, record]): [string, Map<string, ActiveAlarm>] => [deviceId, record.alarms]),
+      ...this.otherAlarmSources,
+    ];
+    const own = sources.flatMap(([deviceId, alarms]) => [...alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
     const hall = [...this.alarmSources.values()].flatMap((source) => source.alarms().map((alarm) => ({ ...alarm, deviceId: source.deviceId })));
     return [...own, ...hall];
   }
 
+  /** An alarm source with its own acknowledgement rules (the journal's: admin only, clears it). */
   addAlarmSource(source: AlarmSource): void {
     this.alarmSources.set(source.deviceId, source);
+  }
+
+  /**
+   * Alarms of a part of the daemon that is not a device (the uplink): the same lifecycle,
+   * journal entries and `alarms` document as a device's, under `sourceId`.
+   */
+  alarmsFor(sourceId: string): { raise(alarm: DeviceAlarm): void; clear(code: string): void } {
+    if (this.devices.has(sourceId) || this.otherAlarmSources.has(sourceId)) throw new Error(`alarm source "${sourceId}" is already defined`);
+    const alarms = new Map<string, ActiveAlarm>();
+    this.otherAlarmSources.set(sourceId, alarms);
+    const log = this.log.child({ source: sourceId });
+    return { raise: (alarm) => this.raiseAlarm(sourceId, alarms, alarm, log), clear: (code) => this.clearAlarm(sourceId, alarms, code, log) };
+  }
+
+  private raiseAlarm(deviceId: string, alarms: Map<string, ActiveAlarm>, alarm: DeviceAlarm, log: Logger): void {
+    if (alarms.get(alarm.code)?.message === alarm.message) return;
+    alarms.set(alarm.code, { ...alarm, since: this.hall.now() });
+    log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
+    this.journalQuietly({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
+    this.publishAlarms();
+  }
+
+  private clearAlarm(deviceId: string, alarms: Map<string, ActiveAlarm>, code: string, log: Logger): void {
+    if (!alarms.delete(code)) return;
+    log.info({ alarm: code }, 'alarm cleared');
+    this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
+    this.publishAlarms();
   }
 
   private context(entry: DeviceConfigEntry, record: DeviceRecord): DeviceContext {
@@ -163,19 +196,8 @@ export class DeviceManager {
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),
-      raiseAlarm: (alarm) => {
-        if (record.alarms.get(alarm.code)?.message === alarm.message) return;
-        record.alarms.set(alarm.code, { ...alarm, since: hall.now() });
-        log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
-        this.journalQuietly({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
-        this.publishAlarms();
-      },
-      clearAlarm: (code) => {
-        if (!record.alarms.delete(code)) return;
-        log.info({ alarm: code }, 'alarm cleared');
-        this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
-        this.publishAlarms();
-      },
+      raiseAlarm: (alarm) => this.raiseAlarm(deviceId, record.alarms, alarm, log),
+      clearAlarm: (code) => this.clearAlarm(deviceId, record.alarms, code, log),
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
     };

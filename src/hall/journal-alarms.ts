@@ -1,7 +1,7 @@
 import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../platform/logger.js';
-import type { DeviceAlarm } from './device-api.js';
+import type { DeviceAlarm } from '../device-contract/index.js';
 import type { ActiveAlarm, AlarmSource } from './device-manager.js';
 import type { Hall } from './hall.js';
 

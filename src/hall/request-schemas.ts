@@ -31,7 +31,8 @@ export const queueRequestSchemas = {
   pause: z.strictObject({ windowId: id, reason: z.string().max(100).optional() }),
   resume: z.strictObject({ windowId: id }),
   login: z.strictObject({ windowId: id, staffId: id }),
-  logout: z.strictObject({ windowId: id }),
+  /** `staffId`, when given, must be who is logged in there (a pad or dashboard logging out the wrong person). */
+  logout: z.strictObject({ windowId: id, staffId: id.optional() }),
   rate: z.strictObject({
     windowId: id,
     number: number.optional(),

@@ -4,7 +4,7 @@ import { QueueEngine } from '../../src/queue/engine.js';
 import { QueueError, type QueueCommand } from '../../src/queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
 import type { QueueModel } from '../../src/queue/model.js';
-import type { CommandResult, DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/hall/device-api.js';
+import type { CommandResult, DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/device-contract/index.js';
 
 /**
  * A hall for dispenser tests: the real queue engine with an in-memory "journal" (the list of

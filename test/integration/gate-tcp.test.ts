@@ -3,7 +3,7 @@ import { healthGateKind } from '../../devices/health-gate/kind.js';
 import { GateSimulator, ScannerSimulator } from '../../devices/health-gate/simulator.js';
 import { RecordingContext, eventually } from '../../devices/health-gate/fake-context.js';
 import type { HealthGateOptionsInput } from '../../devices/health-gate/options.js';
-import type { DeviceDriver } from '../../src/hall/device-api.js';
+import type { DeviceDriver } from '../../src/device-contract/index.js';
 import { openPtyPair, type PtyPair } from '../support/pty.js';
 
 /** The gate driver against a real Modbus TCP slave (modbus-serial ServerTCP) and a scanner on a socat PTY. */

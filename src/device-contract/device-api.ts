@@ -9,7 +9,8 @@ import type { QueueModel } from '../queue/model.js';
 /**
  * The contract between the hall and one device driver. A device kind is a folder under
  * devices/<kind>/ with a codec (pure), a driver (I/O) and a simulator; the hall knows drivers
- * only through this file, so a new device is a new folder plus one line in devices/registry.ts.
+ * only through this module and drivers know the hall only through it (test/unit/layering.test.ts
+ * checks both), so a new device is a new folder plus one line in devices/registry.ts.
  */
 
 /** Events inside the process. `event` fires after the event is durable in the journal. */
@@ -105,5 +106,10 @@ export interface DeviceKind<Options = unknown> {
   kind: string;
   description: string;
   options: ZodType<Options>;
+  /**
+   * A valid options object as an installer would write it (input form, defaults left out). The
+   * strictness test puts an unknown key into each of its objects and requires a refusal.
+   */
+  exampleOptions: unknown;
   create(id: string, options: Options, ctx: DeviceContext): DeviceDriver;
 }
