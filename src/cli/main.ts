@@ -6,6 +6,7 @@ import { checkConfigCommand } from './check-config.js';
 import { passwdCommand } from './passwd.js';
 import { statsCommand } from './stats.js';
 import { demoCommand } from './demo.js';
+import { journalCommand } from './journal.js';
 
 const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-service hall
 
@@ -19,6 +20,9 @@ Usage:
   hall-edge passwd [--password P]        print a scrypt hash for a user's password (reads stdin)
   hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv]
                                          a day's figures from the journal
+  hall-edge journal verify|recover|export (--config FILE | --state DIR | --file JOURNAL)
+                                         check the journal, rebuild it into a new file,
+                                         or export a day (--day YYYY-MM-DD) as JSON lines
   hall-edge voice build-clips --out DIR  generate the default voice clip set with espeak-ng
   hall-edge --version | --help
 `;
@@ -36,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return passwdCommand(rest);
     case 'stats':
       return statsCommand(rest);
+    case 'journal':
+      return journalCommand(rest);
     case 'voice': {
       const { voiceCommand } = await import('./voice.js');
       return voiceCommand(rest);
