@@ -55,13 +55,11 @@ export const issueRequest = z.strictObject({
   priority: z.boolean().optional(),
   items: z.array(z.string()).max(20).optional(),
   channel: z.enum(['kiosk', 'mobile']).optional(),
-  transaction: z.union([z.string(), z.number()]).optional(),
 });
 
 /** `device/<id>/reprint` from an operator. */
 export const reprintRequest = z.strictObject({
   number: z.string().min(1),
-  transaction: z.union([z.string(), z.number()]).optional(),
 });
 
 /** `device/<id>/appointments` from the central server: replaces today's book. */
@@ -75,5 +73,4 @@ export const appointmentsRequest = z.strictObject({
       idNumber: z.string().optional(),
     }),
   ),
-  transaction: z.union([z.string(), z.number()]).optional(),
 });

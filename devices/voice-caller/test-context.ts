@@ -41,6 +41,7 @@ export function recordingContext(options: {
     clearAlarm: (code) => alarms.delete(code),
     publish: options.publish ?? (() => {}),
     subscribe: options.subscribe ?? (() => () => {}),
+    handleRequest: () => () => {},
     states,
     availability,
     alarms,

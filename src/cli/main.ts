@@ -23,6 +23,9 @@ Usage:
   hall-edge journal verify|recover|export (--config FILE | --state DIR | --file JOURNAL)
                                          check the journal, rebuild it into a new file,
                                          or export a day (--day YYYY-MM-DD) as JSON lines
+  hall-edge simulate --config FILE (--tickets N --profile P | --arrivals CSV | --replay-day D --journal FILE)
+                   [--windows 28..36] [--target-p90 MIN] [--csv|--json] [--svg FILE]
+                                         a what-if day on the real queue engine (simulate --help)
   hall-edge voice build-clips --out DIR  generate the default voice clip set with espeak-ng
   hall-edge --version | --help
 `;
@@ -42,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
       return statsCommand(rest);
     case 'journal':
       return journalCommand(rest);
+    case 'simulate': {
+      const { simulateCommand } = await import('./simulate.js');
+      return simulateCommand(rest);
+    }
     case 'voice': {
       const { voiceCommand } = await import('./voice.js');
       return voiceCommand(rest);

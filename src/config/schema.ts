@@ -146,6 +146,16 @@ const mqtt = strictObject({
     ca: z.string().min(1).optional(),
     requireClientCert: z.boolean().optional(),
   }).optional(),
+  // Broker protection (docs/mqtt-api.md "Broker limits"); an unset field takes the broker's default.
+  limits: strictObject({
+    maxConnectBytes: z.number().int().min(512).max(65_536).optional(),
+    maxPacketBytes: z.number().int().min(4096).max(268_435_455).optional(),
+    maxOutgoingBacklogBytes: z.number().int().min(65_536).max(1_073_741_824).optional(),
+    passwordChecks: z.number().int().min(1).max(16).optional(),
+    loginBackoffMs: z.number().int().min(0).max(60_000).optional(),
+    loginBackoffMaxMs: z.number().int().min(0).max(600_000).optional(),
+    pendingLoginsPerAddress: z.number().int().min(1).max(1000).optional(),
+  }).optional(),
 });
 
 const device = strictObject({

@@ -14,6 +14,9 @@ export type {
   HallBusEvents,
   HallView,
 } from './device-api.js';
+export { RequestError } from '../bus/request-envelope.js';
+export { validatedRequest, answerDeviceRequest } from './device-requests.js';
+export type { DeviceRequestHandler, RequestCaller } from './device-requests.js';
 export type { HallEvent, SequencedEvent } from '../queue/events.js';
 export type { Channel, Ticket, WindowState } from '../queue/ticket.js';
 export type { QueueCommand } from '../queue/commands.js';

@@ -39,6 +39,8 @@ export interface RunningDaemon {
   api: MqttApi;
   devices: DeviceManager;
   broker: RunningBroker;
+  /** The link to the central broker, when the config has an `uplink:` section. */
+  uplink: Uplink | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ws: config.mqtt.ws,
         tls: config.mqtt.tls,
         users: config.users,
+        limits: config.mqtt.limits,
       },
       log.child({ component: 'broker' }),
     );
@@ -187,6 +190,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     api,
     devices,
     broker,
+    uplink,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {

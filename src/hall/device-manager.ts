@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
-import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from '../device-contract/index.js';
+import { validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind } from '../device-contract/index.js';
 
 export interface DeviceConfigEntry {
   id: string;
@@ -192,7 +192,7 @@ export class DeviceManager {
       log,
       hall: hall.view,
       bus: hall.bus,
-      submit: async (command) => hall.execute(command),
+      submit: (command) => hall.submit(command),
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),
@@ -200,6 +200,7 @@ export class DeviceManager {
       clearAlarm: (code) => this.clearAlarm(deviceId, record.alarms, code, log),
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
+      handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
     };
   }
 

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { formatZodIssues } from '../platform/zod-issues.js';
+
+export { formatZodIssues };
 import type { QueueCommand } from '../queue/commands.js';
 
 /**
@@ -54,11 +57,3 @@ export function parseQueueRequest(name: QueueRequestName, payload: Record<string
   return { command: { type: name, ...result.data } as QueueCommand };
 }
 
-export function formatZodIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}

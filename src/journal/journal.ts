@@ -37,7 +37,10 @@ export class Journal {
   private lastDay: string | undefined;
   private isOpen = true;
   private readonly appendedListeners: Array<(events: SequencedEvent[]) => void> = [];
+  /** Inside `batch`: events appended but not yet committed, announced when the batch commits. */
+  private pendingAppended: SequencedEvent[] | undefined;
   private readonly insertBatch: (rows: Array<[number, string, number, string, string]>) => void;
+  private readonly runInTransaction: (work: () => unknown) => unknown;
   private readonly stmts: {
     maxSeq: Database.Statement<[]>;
     lastDay: Database.Statement<[]>;
@@ -57,6 +60,8 @@ export class Journal {
     this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>) => {
       for (const row of rows) insert.run(...row);
     });
+    // better-sqlite3 turns a transaction function called inside another into a savepoint.
+    this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.stmts = {
       maxSeq: db.prepare<[]>('SELECT coalesce(max(seq), 0) FROM events').pluck(),
       lastDay: db.prepare<[]>('SELECT day FROM events ORDER BY seq DESC LIMIT 1').pluck(),
@@ -128,7 +133,7 @@ export class Journal {
   /**
    * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
    * event is malformed or the write fails, nothing is stored and seq does not move. Durable
-   * (fsynced) when it returns.
+   * (fsynced) when it returns — except inside `batch`, where it is durable when the batch returns.
    */
   append(events: HallEvent[]): SequencedEvent[] {
     this.ensureOpen();
@@ -150,7 +155,10 @@ export class Journal {
     }
     this.last += rows.length;
     this.lastDay = events[events.length - 1]!.day;
-    this.notifyAppended(sequenced);
+    // Inside a batch nothing is durable before the batch commits: the listeners (the watermark)
+    // must not hear of these events before then, or a crash would leave them ahead of the file.
+    if (this.pendingAppended) this.pendingAppended.push(...sequenced);
+    else this.notifyAppended(sequenced);
     return sequenced;
   }
 
@@ -214,6 +222,33 @@ export class Journal {
     this.ensureOpen();
     const result = await this.db.backup(destination, { progress: () => 256 });
     return { pages: result.totalPages };
+  }
+
+  /**
+   * Group commit: runs `work` inside ONE transaction, so every `append` it makes is fsynced
+   * together when it returns (one fsync for a whole burst of commands). Each `append` inside is a
+   * savepoint of its own, still all-or-nothing: a refused batch rolls back alone and `work` goes
+   * on. Nothing appended inside is durable until `batch` returns; if the final commit fails,
+   * nothing of it is stored, seq is re-read from the file and the error is thrown.
+   */
+  batch<T>(work: () => T): T {
+    this.ensureOpen();
+    const outer = this.pendingAppended === undefined;
+    if (outer) this.pendingAppended = [];
+    let result: T;
+    try {
+      result = this.runInTransaction(work) as T;
+    } catch (err) {
+      if (outer) this.pendingAppended = undefined;
+      this.resyncTail();
+      throw err;
+    }
+    if (outer) {
+      const committed = this.pendingAppended!;
+      this.pendingAppended = undefined;
+      if (committed.length > 0) this.notifyAppended(committed);
+    }
+    return result;
   }
 
   lastSeq(): number {

@@ -1,7 +1,8 @@
 import { EventBus } from '../../src/platform/event-bus.js';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
-import type { DeviceAlarm, HallBusEvents } from '../../src/device-contract/index.js';
+import { answerDeviceRequest, validatedRequest, type DeviceAlarm, type DeviceRequestHandler, type HallBusEvents } from '../../src/device-contract/index.js';
+import type { ZodType } from 'zod';
 
 /**
  * The recording half of a DeviceContext for driver tests: availability, published state,
@@ -68,6 +69,14 @@ export class RecordingDeviceContext {
     set.add(handler);
     this.handlers.set(subtopic, set);
     return () => set.delete(handler);
+  }
+
+  /** Device requests answer on `<subtopic>/response` in the bridge's envelope (see DeviceContext.handleRequest). */
+  handleRequest<T>(subtopic: string, schema: ZodType<T>, handler: DeviceRequestHandler<T>): () => void {
+    const handle = validatedRequest(schema, handler);
+    return this.subscribe(subtopic, (payload) => {
+      void answerDeviceRequest(payload, handle).then((response) => this.publish(`${subtopic}/response`, response));
+    });
   }
 
   /** An MQTT message arriving on device/<id>/<subtopic>. */

@@ -208,6 +208,17 @@ describe('config errors name the field and say what is wrong', () => {
     expect(problemsOf(config)).toEqual(['mqtt.ws.port: port 1883 is also used by mqtt.tcp']);
   });
 
+  it('broker limits: given ones are kept, the rest left to the broker, nonsense named', () => {
+    const config = baseConfig();
+    config.mqtt = { limits: { maxPacketBytes: 65_536, passwordChecks: 1 } };
+    expect(parseConfig(stringify(config)).mqtt.limits).toEqual({ maxPacketBytes: 65_536, passwordChecks: 1 });
+    config.mqtt = { limits: { maxPacketBytes: 10, maxPackets: 3 } };
+    const problems = problemsOf(config);
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/mqtt\.limits.*maxPackets/);
+    expect(problems.join('\n')).toMatch(/mqtt\.limits\.maxPacketBytes/);
+  });
+
   it('no users', () => {
     const config = baseConfig();
     config.users = [];
