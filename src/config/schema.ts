@@ -73,6 +73,8 @@ const queue = strictObject({
   priorityGuard: z.number().int().min(0).max(100).default(3),
   requeuePlace: z.enum(['back', 'original']).default('back'),
   appointmentEarlyMinutes: z.number().int().min(0).max(240).default(10),
+  appointmentLateGraceMinutes: z.number().int().min(0).max(1440).default(15),
+  appointmentOnTimeMinutes: z.number().int().min(0).max(240).default(5),
   enforceWindowSchedule: z.boolean().default(true),
 });
 

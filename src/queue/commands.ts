@@ -15,11 +15,13 @@ export type QueueCommand =
       appointment?: { slotStart: number; slotEnd: number; reference?: string };
     }
   | { type: 'call-next'; windowId: string }
-  | { type: 'call'; windowId: string; number: string }
+  /** `override`: call it even though the window does not take its service. */
+  | { type: 'call'; windowId: string; number: string; override?: boolean }
   | { type: 'recall'; windowId: string }
   | { type: 'skip'; windowId: string }
   | { type: 'requeue'; number: string }
-  | { type: 'transfer'; number: string; toServiceId?: string; toWindowId?: string }
+  /** `override`: send it to `toWindowId` even though that window does not take the service. */
+  | { type: 'transfer'; number: string; toServiceId?: string; toWindowId?: string; override?: boolean }
   | { type: 'start'; windowId: string }
   | { type: 'finish'; windowId: string }
   | { type: 'void'; number: string; reason: string }
