@@ -205,6 +205,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await backups.settle();
         await watermark.close();
         journal.close();
+        notifier.close();
         log.info('hall-edge stopped');
       })()),
   };
