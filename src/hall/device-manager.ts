@@ -36,6 +36,20 @@ interface DeviceRecord {
   online: boolean;
 }
 
+/** An alarm while it lasts; an operator's acknowledgement stays until the device clears it. */
+export type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
+
+/**
+ * Alarms the hall raises about itself rather than a device (the journal's: a recorded loss, a
+ * damaged watermark). They are listed in `alarms` beside the devices' under their own
+ * `deviceId`, and `alarm-ack` for that id goes to the source, which may refuse (RequestError).
+ */
+export interface AlarmSource {
+  deviceId: string;
+  alarms(): ActiveAlarm[];
+  acknowledge(code: string, by: string): ActiveAlarm | undefined;
+}
+
 /**
  * Builds the configured device drivers and gives each its DeviceContext: the only door a
  * driver has to the hall, the journal and MQTT. A driver that fails to start is logged and
@@ -43,6 +57,7 @@ interface DeviceRecord {
  */
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
+  private readonly alarmSources = new Map<string, AlarmSource>();
   private readonly otherAlarmSources = new Set<string>();
   private readonly alarms: AlarmBoard;
   private stopping = false;
@@ -58,7 +73,7 @@ export class DeviceManager {
       now: () => hall.now(),
       log,
       journal: (event) => this.journalQuietly(event),
-      publish: (alarms) => this.bridge.publishRetained('alarms', { alarms }),
+      publish: () => this.publishAlarms(),
       spec: (deviceId, code) => {
         const record = this.devices.get(deviceId);
         if (!record) return undefined;
@@ -134,13 +149,25 @@ export class DeviceManager {
    * An operator has seen the alarm: journaled, and shown to every dashboard. An active one stays
    * (the device has not recovered); one already cleared leaves the list.
    */
-  acknowledgeAlarm(deviceId: string, code: string, by: string): AlarmEntry | undefined {
+  acknowledgeAlarm(deviceId: string, code: string, by: string): ActiveAlarm | undefined {
+    const source = this.alarmSources.get(deviceId);
+    if (source) {
+      const acknowledged = source.acknowledge(code, by);
+      if (acknowledged) this.publishAlarms();
+      return acknowledged;
+    }
     return this.alarms.acknowledge(deviceId, code, by);
   }
 
-  /** What `alarms` shows: active alarms, and cleared ones not yet acknowledged or shown long enough. */
-  activeAlarms(): AlarmEntry[] {
-    return this.alarms.list();
+  /** What `alarms` shows: active alarms, cleared ones not yet acknowledged or shown long enough, and the hall's own. */
+  activeAlarms(): Array<ActiveAlarm & { deviceId: string; state?: AlarmEntry['state'] }> {
+    const hall = [...this.alarmSources.values()].flatMap((source) => source.alarms().map((alarm) => ({ ...alarm, deviceId: source.deviceId, state: 'active' as const })));
+    return [...this.alarms.list(), ...hall];
+  }
+
+  /** An alarm source with its own acknowledgement rules (the journal's: admin only, clears it). */
+  addAlarmSource(source: AlarmSource): void {
+    this.alarmSources.set(source.deviceId, source);
   }
 
   /**
@@ -148,7 +175,7 @@ export class DeviceManager {
    * journal entries and `alarms` document as a device's, under `sourceId`.
    */
   alarmsFor(sourceId: string): { raise(alarm: DeviceAlarm): void; clear(code: string): void } {
-    if (this.devices.has(sourceId) || this.otherAlarmSources.has(sourceId)) throw new Error(`alarm source "${sourceId}" is already defined`);
+    if (this.devices.has(sourceId) || this.otherAlarmSources.has(sourceId) || this.alarmSources.has(sourceId)) throw new Error(`alarm source "${sourceId}" is already defined`);
     this.otherAlarmSources.add(sourceId);
     return { raise: (alarm) => this.alarms.raise(sourceId, alarm), clear: (code) => this.alarms.clear(sourceId, code) };
   }
