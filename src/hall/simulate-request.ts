@@ -48,6 +48,9 @@ export function registerSimulateRequest(api: MqttApi, options: { model: QueueMod
     if (caller.role !== 'admin') throw new RequestError('forbidden', 'what-if simulation is for admins');
     const parsed = payloadSchema.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
+    const sources = [parsed.data.tickets !== undefined || parsed.data.profile !== undefined, parsed.data.arrivalsCsv !== undefined, parsed.data.replayDay !== undefined].filter(Boolean).length;
+    // Checked here, before a worker is started (the dashboard probes an admin's right with `{}`).
+    if (sources !== 1) throw new RequestError('bad-request', 'give exactly one source of arrivals: tickets (with profile), arrivalsCsv, or replayDay');
     if (running) throw new RequestError('busy', 'a simulation is already running: try again when it has answered');
     const { replayDay, historyDays, ...rest } = parsed.data;
     const request: SimRequest = { ...rest };
