@@ -1,5 +1,5 @@
 import type { Channel } from './ticket.js';
-import type { RatingValue } from './events.js';
+import type { HallEvent, RatingValue } from './events.js';
 
 /**
  * What may be asked of the queue. Each maps 1:1 to an MQTT request
@@ -31,7 +31,12 @@ export type QueueCommand =
   | { type: 'logout'; windowId: string; staffId?: string }
   | { type: 'rate'; windowId: string; number?: string; rating?: RatingValue; timedOut?: boolean }
   /** Housekeeping from the hall's timer: day rollover and closing time. */
-  | { type: 'tick' };
+  | { type: 'tick' }
+  /**
+   * Not an MQTT request: the daemon's start-up, after an accepted journal loss. Records the loss
+   * and raises the day's numbering above what the watermark says was issued.
+   */
+  | { type: 'record-journal-loss'; loss: Omit<Extract<HallEvent, { type: 'journal.loss' }>, 'type' | 'at' | 'day'> };
 
 export type QueueCommandType = QueueCommand['type'];
 

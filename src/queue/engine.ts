@@ -118,6 +118,8 @@ export class QueueEngine {
     switch (command.type) {
       case 'tick':
         return [];
+      case 'record-journal-loss':
+        return stamp([{ type: 'journal.loss', at: now, ...command.loss }]);
       case 'issue':
         return stamp([this.decideIssue(command, now)]);
       case 'call-next': {
@@ -323,6 +325,14 @@ export class QueueEngine {
         return;
       case 'day.closed':
         this.closedForDay = true;
+        return;
+      case 'journal.loss':
+        this.day ??= event.day;
+        if (event.day !== this.day || event.watermarkDay !== this.day) return;
+        // A floor only ever raises a counter: the next number is above every number issued.
+        for (const [serviceId, floor] of Object.entries(event.numberFloors)) {
+          if (Number.isSafeInteger(floor) && floor > 0) this.counters.set(serviceId, Math.max(this.counters.get(serviceId) ?? 0, floor));
+        }
         return;
       case 'ticket.issued': {
         const ticket: Ticket = { ...event.ticket, items: [...event.ticket.items] };
