@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
-import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
+import type { CommandResult, DeviceContext, DeviceDriver, MessageSender, RememberedRequest, RequestIdentity } from '../../src/hall/device-api.js';
+import type { SequencedEvent } from '../../src/queue/events.js';
 import type { Channel, Ticket } from '../../src/queue/ticket.js';
 import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
 import { createGpioBackend } from '../../src/platform/gpio/backend.js';
@@ -92,8 +93,8 @@ export class DispenserDriver implements DeviceDriver {
       this.inputs.push(input);
     }
     this.unsubscribers.push(
-      this.ctx.subscribe('issue', (payload) => this.onIssueRequest(payload).catch((err) => this.ctx.log.error({ err }, 'issue request failed'))),
-      this.ctx.subscribe('reprint', (payload) => this.onReprintRequest(payload).catch((err) => this.ctx.log.error({ err }, 'reprint request failed'))),
+      this.ctx.subscribe('issue', (payload, _topic, sender) => this.onIssueRequest(payload, sender).catch((err) => this.ctx.log.error({ err }, 'issue request failed'))),
+      this.ctx.subscribe('reprint', (payload, _topic, sender) => this.onReprintRequest(payload, sender).catch((err) => this.ctx.log.error({ err }, 'reprint request failed'))),
       this.ctx.subscribe('appointments', (payload) => this.onAppointments(payload)),
     );
     if (this.options.appointmentReader) await this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
@@ -124,15 +125,48 @@ export class DispenserDriver implements DeviceDriver {
     return result;
   }
 
-  /** Takes a number and prints it: the path of a button press and of an MQTT request. */
-  issue(request: { serviceId: string; channel: Channel; priority?: boolean; items?: string[] }): Promise<IssueOutcome> {
-    return this.queue.run(() => this.issueNow({ type: 'issue', ...request }));
+  /**
+   * Takes a number and prints it: the path of a button press and of an MQTT request. With
+   * `once` (an MQTT request with a transaction) it runs at most once per business day: the
+   * outcome is journaled with the ticket, and a resend gets it back without a new ticket or print.
+   */
+  issue(request: { serviceId: string; channel: Channel; priority?: boolean; items?: string[] }, once?: RequestIdentity): Promise<IssueOutcome> {
+    return this.queue.run(() => this.runOnce('issue', once, () => this.issueNow({ type: 'issue', ...request }, false, once)));
   }
 
   /** Reprints a ticket of today that is still in play (lost ticket, torn print). */
-  reprint(number: string): Promise<IssueOutcome> {
-    return this.queue.run(() => this.reprintNow(number));
+  reprint(number: string, once?: RequestIdentity): Promise<IssueOutcome> {
+    return this.queue.run(() => this.runOnce('reprint', once, () => this.reprintNow(number)));
   }
+
+  /**
+   * A resend of a request already answered today gets that answer; otherwise the request runs and
+   * its answer is kept (issue keeps it with the ticket's events; what is left to keep here is a
+   * reprint's answer or a refusal by the queue). A refusal before anything ran (printer fault)
+   * is not kept: a resend is a new try.
+   */
+  private async runOnce(request: string, once: RequestIdentity | undefined, run: () => Promise<IssueOutcome>): Promise<IssueOutcome> {
+    if (!once || !this.ctx.storedOutcome) return run();
+    const stored = this.ctx.storedOutcome(once);
+    if (stored) {
+      this.ctx.log.info({ request, transaction: once.transaction, user: once.principal }, 'resent request answered from its stored outcome, not executed again');
+      if (stored.command !== request) return { ok: false, code: 'transaction-reused', message: `transaction ${JSON.stringify(once.transaction)} was already used today for "${stored.command}"` };
+      return stored.outcome as IssueOutcome;
+    }
+    const outcome = await run();
+    const notRun = !outcome.ok && outcome.code === 'printer-fault';
+    if (!notRun && !this.journaledWith.has(outcome)) {
+      try {
+        this.ctx.rememberOutcome?.(once, request, outcome);
+      } catch (err) {
+        this.ctx.log.error({ err, request }, 'could not store the request outcome');
+      }
+    }
+    return outcome;
+  }
+
+  /** Outcomes already journaled with their events (runOnce must not write them again). */
+  private readonly journaledWith = new WeakSet<IssueOutcome>();
 
   /** An appointment code or ID number, as read by the reader. */
   checkIn(codeOrId: string): Promise<IssueOutcome> {
@@ -181,12 +215,12 @@ export class DispenserDriver implements DeviceDriver {
     return { ok: false, code: 'printer-fault', message: `the ticket printer cannot print (${this.fault}); please ask at the information desk` };
   }
 
-  private async issueNow(command: Extract<Parameters<DeviceContext['submit']>[0], { type: 'issue' }>, checked = false): Promise<IssueOutcome> {
+  private async issueNow(command: Extract<Parameters<DeviceContext['submit']>[0], { type: 'issue' }>, checked = false, once?: RequestIdentity): Promise<IssueOutcome> {
     if (!checked) {
       const refusal = await this.refusalBeforeIssue();
       if (refusal) return refusal;
     }
-    const result: CommandResult = await this.ctx.submit(command);
+    const result: CommandResult = await this.ctx.submit(command, once && { id: once, request: 'issue', answer: issuedOutcome });
     if (!result.ok) {
       this.counters.refused += 1;
       return { ok: false, code: result.code, message: result.message };
@@ -197,11 +231,13 @@ export class DispenserDriver implements DeviceDriver {
       return { ok: false, code: 'internal', message: 'the ticket was issued but cannot be printed; ask at the information desk' };
     }
     this.counters.issued += 1;
-    return this.printIssued(ticket);
+    const outcome = await this.printIssued(ticket, once);
+    if (result.outcomeStored && outcome.ok) this.journaledWith.add(outcome);
+    return outcome;
   }
 
   /** The number is journaled: from here on every way out either prints it or voids it. */
-  private async printIssued(ticket: Ticket): Promise<IssueOutcome> {
+  private async printIssued(ticket: Ticket, once?: RequestIdentity): Promise<IssueOutcome> {
     let data: TicketPrintData | undefined;
     try {
       data = this.printData(ticket, false);
@@ -215,13 +251,17 @@ export class DispenserDriver implements DeviceDriver {
       this.ctx.log.error({ ticket: ticket.number, err }, 'ticket print failed: voiding the number');
       if (data) this.failedPrints.set(ticket.number, { data, reason });
       else this.failedPrints.set(ticket.number, { data: undefined, reason });
-      const voided = await this.ctx.submit({ type: 'void', number: ticket.number, reason: `print failed: ${reason}` });
+      const failed: IssueOutcome = { ok: false, code: 'print-failed', message: `the ticket could not be printed (${reason}); number ${ticket.number} was voided`, number: ticket.number };
+      // The request's answer becomes the failure, journaled with the void that made it so.
+      const remember: RememberedRequest | undefined = once && { id: once, request: 'issue', answer: () => failed };
+      const voided = await this.ctx.submit({ type: 'void', number: ticket.number, reason: `print failed: ${reason}` }, remember);
+      if (voided.ok && voided.outcomeStored) this.journaledWith.add(failed);
       if (!voided.ok) this.ctx.log.error({ ticket: ticket.number, code: voided.code }, `could not void the unprinted ticket: ${voided.message}`);
       await this.printer.clearBuffers();
       await this.checkPrinter();
       if (!this.fault) this.enterFault(`print-failed: ${reason}`);
       else this.publishState();
-      return { ok: false, code: 'print-failed', message: `the ticket could not be printed (${reason}); number ${ticket.number} was voided`, number: ticket.number };
+      return failed;
     }
   }
 
@@ -336,28 +376,28 @@ export class DispenserDriver implements DeviceDriver {
 
   // ---------------------------------------------------------------- MQTT requests
 
-  private async onIssueRequest(payload: unknown): Promise<void> {
+  private async onIssueRequest(payload: unknown, sender?: MessageSender): Promise<void> {
     const parsed = issueRequest.safeParse(payload);
     if (!parsed.success) {
       this.counters.badRequests += 1;
       const transaction = (payload as { transaction?: unknown } | null)?.transaction;
-      this.ctx.publish('issue/response', { transaction: transaction ?? null, status: 'error', code: 'bad-request', error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      this.ctx.publish('issue/response', { transaction: transaction ?? null, status: 'error', code: 'bad-request', error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, privately(sender));
       return;
     }
     const { transaction, channel, ...request } = parsed.data;
-    const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' });
-    this.ctx.publish('issue/response', respond(transaction, outcome));
+    const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(sender, transaction));
+    this.ctx.publish('issue/response', respond(transaction, outcome), privately(sender));
   }
 
-  private async onReprintRequest(payload: unknown): Promise<void> {
+  private async onReprintRequest(payload: unknown, sender?: MessageSender): Promise<void> {
     const parsed = reprintRequest.safeParse(payload);
     if (!parsed.success) {
       this.counters.badRequests += 1;
-      this.ctx.publish('reprint/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { number, transaction? }' });
+      this.ctx.publish('reprint/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { number, transaction? }' }, privately(sender));
       return;
     }
-    const outcome = await this.reprint(parsed.data.number);
-    this.ctx.publish('reprint/response', respond(parsed.data.transaction, outcome));
+    const outcome = await this.reprint(parsed.data.number, identity(sender, parsed.data.transaction));
+    this.ctx.publish('reprint/response', respond(parsed.data.transaction, outcome), privately(sender));
   }
 
   private onAppointments(payload: unknown): void {
@@ -418,6 +458,22 @@ export class DispenserDriver implements DeviceDriver {
     }
     return backend;
   }
+}
+
+/** The answer an MQTT issue request gets, read from the events being journaled (see runOnce). */
+function issuedOutcome(events: readonly SequencedEvent[]): IssueOutcome {
+  const issued = events.find((e) => e.type === 'ticket.issued');
+  if (!issued || issued.type !== 'ticket.issued') return { ok: false, code: 'internal', message: 'the ticket was issued but cannot be printed; ask at the information desk' };
+  return { ok: true, number: issued.ticket.number, serviceId: issued.ticket.serviceId };
+}
+
+function identity(sender: MessageSender | undefined, transaction: string | number | undefined): RequestIdentity | undefined {
+  return sender && transaction !== undefined ? { principal: sender.username, transaction } : undefined;
+}
+
+/** Answers go to the asking client only (private-delivery.ts). */
+function privately(sender: MessageSender | undefined): { to: MessageSender } | undefined {
+  return sender ? { to: sender } : undefined;
 }
 
 function respond(transaction: string | number | undefined, outcome: IssueOutcome): Record<string, unknown> {

@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.js';
 import { REFUSED_REQUEST_PREFIX, type InProcessMessage, type RunningBroker } from './broker.js';
 import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
 import { isTopicLevel, type Role } from './users.js';
+import type { Recipient } from './private-delivery.js';
 
 export { RequestError } from './request-envelope.js';
 
@@ -13,7 +14,7 @@ export interface Caller {
 
 export interface BridgeHandlers {
   /** Throw RequestError(code, message) to refuse; anything else thrown becomes `internal-error`. */
-  request(command: string, payload: Record<string, unknown>, caller: Caller): Promise<unknown>;
+  request(command: string, payload: Record<string, unknown>, caller: Caller, transaction?: Transaction): Promise<unknown>;
 }
 
 export interface BridgeCounters {
@@ -29,9 +30,12 @@ export interface BridgeCounters {
 export interface BridgePublishOptions {
   retain?: boolean;
   qos?: 0 | 1;
+  /** An answer: only this client receives it (see private-delivery.ts). */
+  to?: Recipient;
 }
 
-export type DeviceMessageHandler = (payload: unknown, topic: string) => void | Promise<void>;
+/** `sender` is the network client that published the message. */
+export type DeviceMessageHandler = (payload: unknown, topic: string, sender: Recipient) => void | Promise<void>;
 
 /** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
 export type DeviceSubscription = (() => void) & { ready: Promise<void> };
@@ -123,7 +127,7 @@ export class MqttBridge {
   publish(subtopic: string, payload: unknown, options: BridgePublishOptions = {}): void {
     assertSubtopic(subtopic);
     const body = Buffer.isBuffer(payload) ? payload : serialize(payload, subtopic);
-    void this.enqueue(subtopic, body, { retain: options.retain ?? false, qos: options.qos ?? 1 });
+    void this.enqueue(subtopic, body, { retain: options.retain ?? false, qos: options.qos ?? 1, ...(options.to ? { to: options.to } : {}) });
   }
 
   /**
@@ -149,7 +153,7 @@ export class MqttBridge {
         return;
       }
       try {
-        await handler(payload, message.topic);
+        await handler(payload, message.topic, { username: message.publisher.username, ...(message.clientId !== undefined ? { clientId: message.clientId } : {}) });
       } catch (err) {
         this.log.error({ err, device: deviceId, topic: message.topic }, 'device message handler failed');
       }
@@ -205,9 +209,10 @@ export class MqttBridge {
     const command = message.topic.slice(this.requestPrefix.length);
     const parsed = parseRequest(message.payload);
     const caller = message.publisher;
+    const asker = recipientOf(message);
 
     if (!parsed.ok) {
-      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), caller?.username);
+      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), asker);
       return;
     }
     if (!caller) {
@@ -217,7 +222,7 @@ export class MqttBridge {
     }
     if (this.pendingRequests >= MAX_PENDING_REQUESTS) {
       const busy = new RequestError('busy', `more than ${MAX_PENDING_REQUESTS} requests are waiting; retry shortly`);
-      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, busy), caller.username);
+      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, busy), asker);
       return;
     }
 
@@ -226,14 +231,14 @@ export class MqttBridge {
     this.requestChain = this.requestChain.then(async () => {
       let response: ResponseEnvelope;
       try {
-        response = okResponse(parsed.transaction, await handlers.request(command, parsed.fields, who));
+        response = okResponse(parsed.transaction, await handlers.request(command, parsed.fields, who, parsed.transaction));
       } catch (err) {
         response = errorResponse(parsed.transaction, err);
         if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'request handler threw');
       } finally {
         this.pendingRequests--;
       }
-      this.respond(command, parsed.transaction, response, who.username);
+      this.respond(command, parsed.transaction, response, asker);
     });
   }
 
@@ -247,10 +252,11 @@ export class MqttBridge {
       'forbidden',
       `${who ? `user "${who.username}" (role ${who.role})` : 'this user'} may not send requests: they need the operator or admin role`,
     );
-    this.respond(command, parsed.transaction, errorResponse(parsed.transaction, forbidden), who?.username);
+    this.respond(command, parsed.transaction, errorResponse(parsed.transaction, forbidden), recipientOf(message));
   }
 
-  private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {
+  /** Answers on `bridge/response/<command>`, delivered only to the client that asked. */
+  private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, asker: Recipient | undefined): void {
     let body: string;
     try {
       body = JSON.stringify(response);
@@ -261,18 +267,20 @@ export class MqttBridge {
     if (response.status === 'ok') this.stats.requestsHandled++;
     else {
       this.stats.requestsFailed++;
-      this.log.warn({ request: command, user: username ?? null, transaction: transaction ?? null, code: response.code, error: response.error }, 'request refused');
+      this.log.warn({ request: command, user: asker?.username ?? null, transaction: transaction ?? null, code: response.code, error: response.error }, 'request refused');
     }
-    void this.enqueue(`bridge/response/${command}`, body, { qos: 1, retain: false });
+    // Without an authenticated asker (a malformed will, say) there is nobody to answer privately.
+    if (!asker) return;
+    void this.enqueue(`bridge/response/${command}`, body, { qos: 1, retain: false, to: asker });
   }
 
   /** Never rejects: failures are logged and counted, and the chain carries on. */
-  private enqueue(subtopic: string, payload: string | Buffer, options: { retain: boolean; qos: 0 | 1 }): Promise<void> {
+  private enqueue(subtopic: string, payload: string | Buffer, options: EnqueueOptions): Promise<void> {
     return this.enqueueAll(subtopic, [payload], options);
   }
 
   /** Publishes after everything enqueued before; the payloads themselves go to the broker in one go. */
-  private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: { retain: boolean; qos: 0 | 1 }): Promise<void> {
+  private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: EnqueueOptions): Promise<void> {
     if (this.stopped) {
       this.log.debug({ topic: subtopic }, 'publish after bridge stop dropped');
       return Promise.resolve();
@@ -286,6 +294,17 @@ export class MqttBridge {
       });
     return this.publishChain;
   }
+}
+
+interface EnqueueOptions {
+  retain: boolean;
+  qos: 0 | 1;
+  to?: Recipient;
+}
+
+function recipientOf(message: InProcessMessage): Recipient | undefined {
+  if (!message.publisher) return undefined;
+  return { username: message.publisher.username, ...(message.clientId !== undefined ? { clientId: message.clientId } : {}) };
 }
 
 function assertSubtopic(subtopic: string): void {

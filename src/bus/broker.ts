@@ -4,6 +4,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.js';
 import { decidePublish, decideSubscribe } from './acl.js';
 import { Authenticator } from './authenticator.js';
+import { PrivateDeliveries, type Recipient } from './private-delivery.js';
 import { openListeners, type ListenerPorts, type ListenerSettings } from './listeners.js';
 import { isTopicLevel, type MqttUser, type Principal } from './users.js';
 
@@ -34,11 +35,15 @@ export interface InProcessMessage {
   retain: boolean;
   /** The network client that published it; undefined when it was published in-process. */
   publisher?: Principal;
+  /** That client's MQTT client id (requests are queued and answered per connection). */
+  clientId?: string;
 }
 
 export interface PublishOptions {
   qos?: 0 | 1;
   retain?: boolean;
+  /** An answer: forwarded only to this client, not to every subscriber (private-delivery.ts). */
+  to?: Recipient;
 }
 
 export interface RunningBroker {
@@ -66,6 +71,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   // In-process deliveries carry only the publisher's client id: this attributes requests to a user.
   const sessions = new Map<string, { client: Client; principal: Principal }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
+  const privateDeliveries = new PrivateDeliveries();
 
   const aedes = await Aedes.createBroker({
     // Don't let one slow dashboard hold the closing daemon for the default 60 s.
@@ -112,6 +118,9 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       }
       done(new Error(`publish to ${packet.topic} refused: ${decision.reason}`));
     },
+    authorizeForward(client, packet) {
+      return privateDeliveries.mayForward(packet.payload as Buffer, client.id, principalOf(client)) ? packet : null;
+    },
     authorizeSubscribe(client, subscription, done) {
       const principal = principalOf(client);
       const decision = principal ? decideSubscribe(principal, subscription.topic, hallId) : { allowed: false as const, reason: 'unauthenticated subscriber' };
@@ -153,9 +162,11 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     hallId,
     ports: listeners.ports,
     publish(topic, payload, options = {}) {
+      let body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      if (options.to) body = privateDeliveries.mark(body, options.to);
       return new Promise((resolve, reject) => {
         aedes.publish(
-          { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+          { cmd: 'publish', topic, payload: body, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
           (err) => (err ? reject(err) : resolve()),
         );
       });
@@ -167,7 +178,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
           topic: packet.topic,
           payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
           retain: packet.retain,
-          ...(publisher ? { publisher } : {}),
+          ...(publisher ? { publisher, clientId: packet.clientId } : {}),
         };
         try {
           const result = handler(message);

@@ -5,6 +5,28 @@ import type { QueueCommand } from '../queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../queue/events.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import type { QueueModel } from '../queue/model.js';
+import type { StoredOutcome } from '../journal/request-outcomes.js';
+
+/** Who asked, under which transaction id: a request executed at most once per business day. */
+export interface RequestIdentity {
+  principal: string;
+  transaction: string | number;
+}
+
+/** Store a request's answer with the command's events, in the same journal transaction. */
+export interface RememberedRequest {
+  id: RequestIdentity;
+  /** The request's name, stored with the outcome (a resend for another command is refused). */
+  request: string;
+  /** The answer to keep, built from the command's events while they are being committed. */
+  answer(events: readonly SequencedEvent[]): unknown;
+}
+
+/** The network client that sent a message on a device topic (for private answers and resends). */
+export interface MessageSender {
+  username: string;
+  clientId?: string;
+}
 
 /**
  * The contract between the hall and one device driver. A device kind is a folder under
@@ -51,6 +73,8 @@ export interface CommandOk {
   events: SequencedEvent[];
   /** The ticket the command concerned, when there is one (issued, called ...). */
   ticket?: Ticket;
+  /** The request's answer was journaled with the events (Hall.execute with `remember`). */
+  outcomeStored?: true;
 }
 export interface CommandRefused {
   ok: false;
@@ -71,8 +95,18 @@ export interface DeviceContext {
   readonly log: Logger;
   readonly hall: HallView;
   readonly bus: EventBus<HallBusEvents>;
-  /** Run a queue command exactly as an MQTT request would (journal first, then everything else). */
-  submit(command: QueueCommand): Promise<CommandResult>;
+  /**
+   * Run a queue command exactly as an MQTT request would (journal first, then everything else).
+   * With `remember`, the request's answer is journaled with the command's events (exactly once).
+   */
+  submit(command: QueueCommand, remember?: RememberedRequest): Promise<CommandResult>;
+  /**
+   * The answer already given today to this `(user, transaction)`, if any: a resend gets it
+   * instead of a second execution. Optional: contexts without a journal (unit tests) have none.
+   */
+  storedOutcome?(id: RequestIdentity): StoredOutcome | undefined;
+  /** Keeps an answer that was not journaled with events (a refusal, a reprint). */
+  rememberOutcome?(id: RequestIdentity, request: string, outcome: unknown): void;
   /**
    * Journal and publish a hall event that is not a queue command (a gate decision, a printer
    * fault). Resolves once durable.
@@ -89,8 +123,10 @@ export interface DeviceContext {
   raiseAlarm(alarm: DeviceAlarm): void;
   clearAlarm(code: string): void;
   /** MQTT topics under `device/<id>/` for networked devices (kiosks, voice boxes). */
-  publish(subtopic: string, payload: unknown, options?: { retain?: boolean }): void;
-  subscribe(subtopic: string, handler: (payload: unknown, topic: string) => void): () => void;
+  /** `to`: deliver only to that client (an answer), not to every subscriber of the topic. */
+  publish(subtopic: string, payload: unknown, options?: { retain?: boolean; to?: MessageSender }): void;
+  /** `sender` is the network client that published (undefined for the hall's own messages). */
+  subscribe(subtopic: string, handler: (payload: unknown, topic: string, sender?: MessageSender) => void): () => void;
 }
 
 export interface DeviceDriver {

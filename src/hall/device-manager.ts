@@ -135,7 +135,9 @@ export class DeviceManager {
       log,
       hall: hall.view,
       bus: hall.bus,
-      submit: async (command) => hall.execute(command),
+      submit: async (command, remember) => hall.execute(command, remember),
+      storedOutcome: (id) => hall.storedOutcome(id),
+      rememberOutcome: (id, request, outcome) => hall.rememberOutcome(id, request, outcome),
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),
@@ -152,7 +154,7 @@ export class DeviceManager {
         this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
         this.publishAlarms();
       },
-      publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
+      publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true, ...(options?.to ? { to: options.to } : {}) }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
     };
   }

@@ -8,7 +8,9 @@ import type { QueueModel } from '../queue/model.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import { MIN_FINISHED_FOR_DAY_MEAN, StatsAccumulator, estimateWaitMinutes, type DayStats } from '../queue/stats.js';
 import type { Journal } from '../journal/journal.js';
-import type { CommandResult, HallBusEvents, HallView } from './device-api.js';
+import { RequestOutcomes, type StoredOutcome } from '../journal/request-outcomes.js';
+import { afterRequestCommitted } from '../platform/test-crash-hook.js';
+import type { CommandResult, HallBusEvents, HallView, RememberedRequest, RequestIdentity } from './device-api.js';
 
 export interface HallOptions {
   model: QueueModel;
@@ -31,6 +33,8 @@ export class Hall {
   readonly engine: QueueEngine;
   readonly bus: EventBus<HallBusEvents>;
   readonly view: HallView;
+  /** Answers of requests already executed today, kept in the journal file. */
+  readonly outcomes: RequestOutcomes;
   private stats: StatsAccumulator;
   private readonly journal: Journal;
   private readonly log: Logger;
@@ -44,6 +48,7 @@ export class Hall {
   constructor(options: HallOptions) {
     this.engine = new QueueEngine(options.model);
     this.journal = options.journal;
+    this.outcomes = options.journal.attach((db) => new RequestOutcomes(db));
     this.log = options.log;
     this.clock = options.now ?? Date.now;
     this.bus = new EventBus<HallBusEvents>(options.log);
@@ -75,11 +80,15 @@ export class Hall {
     return { day, events: events.length };
   }
 
-  /** Runs one queue command: journal, state, then the bus. Never throws for a refusal. */
-  execute(command: QueueCommand): CommandResult {
+  /**
+   * Runs one queue command: journal, state, then the bus. Never throws for a refusal. With
+   * `remember`, the request's answer is journaled in the same transaction as the command's events
+   * (`outcomeStored` then says so; a refusal or a command without events is the caller's to store).
+   */
+  execute(command: QueueCommand, remember?: RememberedRequest): CommandResult {
     const started = performance.now();
     try {
-      return this.executeTimed(command);
+      return this.executeTimed(command, remember);
     } finally {
       let window = this.executeLatency.get(command.type);
       if (!window) this.executeLatency.set(command.type, (window = new LatencyWindow(256)));
@@ -87,13 +96,21 @@ export class Hall {
     }
   }
 
-  private executeTimed(command: QueueCommand): CommandResult {
+  private executeTimed(command: QueueCommand, remember: RememberedRequest | undefined): CommandResult {
     const now = this.clock();
     const committed: SequencedEvent[] = [];
+    let outcomeStored = false;
     try {
-      this.engine.run(command, now, (events) => committed.push(...this.commit(events)));
+      this.engine.run(command, now, (events, phase) => {
+        const withOutcome = phase === 'command' ? remember : undefined;
+        committed.push(...this.commit(events, withOutcome, now));
+        if (withOutcome) {
+          outcomeStored = true;
+          afterRequestCommitted();
+        }
+      });
       this.commandsRun += 1;
-      return { ok: true, events: committed, ticket: this.ticketConcerned(command, committed) };
+      return { ok: true, events: committed, ticket: this.ticketConcerned(command, committed), ...(outcomeStored ? { outcomeStored } : {}) };
     } catch (err) {
       if (err instanceof QueueError) {
         this.commandsRefused += 1;
@@ -122,6 +139,21 @@ export class Hall {
     return this.execute({ type: 'tick' });
   }
 
+  /** The stored answer of `(principal, transaction)` today, if that request already ran. */
+  storedOutcome(id: RequestIdentity): StoredOutcome | undefined {
+    return this.outcomes.find({ ...id, day: this.requestDay() });
+  }
+
+  /** Stores an answer on its own (a refusal, a request without events): one small journal write. */
+  rememberOutcome(id: RequestIdentity, request: string, outcome: unknown): void {
+    this.outcomes.write({ ...id, day: this.requestDay() }, request, outcome, this.clock());
+  }
+
+  /** The business day a request arriving now is executed in (the engine rolls over to it first). */
+  private requestDay(): string {
+    return this.engine.calendar.businessDay(this.clock());
+  }
+
   statsToday(): DayStats {
     return this.stats.snapshot(this.clock());
   }
@@ -140,15 +172,31 @@ export class Hall {
 
   // ---------------------------------------------------------------- internals
 
-  private commit(events: HallEvent[]): SequencedEvent[] {
+  private commit(events: HallEvent[], remember?: RememberedRequest, now = this.clock()): SequencedEvent[] {
     const started = performance.now();
-    const sequenced = this.journal.append(events);
+    const storeOutcome = remember
+      ? (sequenced: readonly SequencedEvent[]) => this.outcomes.write({ ...remember.id, day: sequenced[0]!.day }, remember.request, remember.answer(sequenced), now)
+      : undefined;
+    const sequenced = this.journal.append(events, storeOutcome);
     this.commitLatency.record(performance.now() - started);
     for (const event of sequenced) {
-      if (event.type === 'day.started') this.closeOutStatsDay(event.at);
+      if (event.type === 'day.started') {
+        this.closeOutStatsDay(event.at);
+        this.pruneOutcomes(event.day);
+      }
       this.stats.apply(event);
     }
     return sequenced;
+  }
+
+  /** A transaction id is remembered for its business day only. */
+  private pruneOutcomes(today: string): void {
+    try {
+      const dropped = this.outcomes.pruneBefore(today);
+      if (dropped > 0) this.log.info({ dropped, day: today }, 'request outcomes of past days pruned');
+    } catch (err) {
+      this.log.error({ err }, 'could not prune past request outcomes (they are ignored anyway: the key holds the day)');
+    }
   }
 
   /** At rollover the finished day's statistics are compacted into the journal. */

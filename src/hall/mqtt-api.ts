@@ -5,8 +5,24 @@ import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
+import type { RequestIdentity } from './device-api.js';
+import type { StoredOutcome } from '../journal/request-outcomes.js';
+import type { SequencedEvent } from '../queue/events.js';
+import type { Ticket } from '../queue/ticket.js';
 import { formatZodIssues, isQueueRequest, parseQueueRequest } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
+
+/**
+ * Requests that only read: they change nothing, so running one twice is harmless and their
+ * (possibly large) answers are not stored for resends.
+ */
+const QUERIES: ReadonlySet<string> = new Set(['ticket', 'tickets', 'stats', 'info', 'health', 'devices', 'report']);
+
+/** What is kept of a request's answer for a resend of the same transaction. */
+type KeptOutcome =
+  | { status: 'ok'; ticket: string | null; events: Array<{ seq: number; type: string }> }
+  | { status: 'ok'; data: unknown }
+  | { status: 'error'; code: string; error: string };
 
 export type ExtraRequestHandler = (payload: Record<string, unknown>, caller: { username: string; role: string }) => Promise<unknown> | unknown;
 
@@ -26,6 +42,8 @@ export class MqttApi {
   private readonly dirtyWindows = new Set<string>();
   private readonly dirtyServices = new Set<string>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** Resends answered from a stored outcome instead of being executed again. */
+  private replayed = 0;
 
   constructor(
     private readonly hall: Hall,
@@ -59,7 +77,10 @@ export class MqttApi {
       this.scheduleStateFlush();
       this.scheduleStats();
     }));
-    await this.bridge.start({ request: (command, payload, caller) => this.handle(command, payload, caller) });
+    await this.bridge.start({
+      request: (command, payload, caller, transaction) =>
+        transaction === undefined || QUERIES.has(command) ? this.handle(command, payload, caller) : this.handleOnce(command, payload, caller, transaction),
+    });
     this.publishAllState();
     this.publishStats();
   }
@@ -118,6 +139,76 @@ export class MqttApi {
     }
   }
 
+  /** Resends answered from the journal instead of executed again (health shows it). */
+  replayedRequests(): number {
+    return this.replayed;
+  }
+
+  /**
+   * A request that changes something, sent with a transaction: executed at most once per user,
+   * transaction and business day. The answer is stored with the command's events (one journal
+   * transaction), so even a kill -9 before the answer went out leaves the resend its answer.
+   */
+  private async handleOnce(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }, transaction: string | number): Promise<unknown> {
+    const id: RequestIdentity = { principal: caller.username, transaction };
+    const stored = this.hall.storedOutcome(id);
+    if (stored) return this.replay(command, stored, id);
+    if (isQueueRequest(command)) {
+      const parsed = parseQueueRequest(command, payload);
+      // Nothing ran: a corrected resend under the same transaction may still run.
+      if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+      const result = this.hall.execute(parsed.command, { id, request: command, answer: (events) => queueOutcome(events) });
+      if (!result.ok) {
+        this.remember(id, command, { status: 'error', code: result.code, error: result.message });
+        throw new RequestError(result.code, result.message);
+      }
+      const outcome = queueOutcome(result.events);
+      if (!result.outcomeStored) this.remember(id, command, outcome);
+      // Built from the kept outcome, so the first answer and a resend's are the same.
+      return this.answerOf(outcome);
+    }
+    const handler = this.extra.get(command);
+    if (!handler) return this.handle(command, payload, caller);
+    // Device and hall requests journal their own events (if any): their answer is stored right
+    // after, in its own write — a crash in between can run such a request twice.
+    try {
+      const data = await handler(payload, caller);
+      this.remember(id, command, { status: 'ok', data: data ?? null });
+      return data;
+    } catch (err) {
+      // A malformed request ran nothing: not kept, so a corrected resend still runs.
+      if (err instanceof RequestError && err.code !== 'bad-request') this.remember(id, command, { status: 'error', code: err.code, error: err.message });
+      throw err;
+    }
+  }
+
+  private remember(id: RequestIdentity, command: string, outcome: KeptOutcome): void {
+    try {
+      this.hall.rememberOutcome(id, command, outcome);
+    } catch (err) {
+      // The request did run; its answer still goes out. Only a later resend would run it again.
+      this.log.error({ err, request: command, user: id.principal, transaction: id.transaction }, 'could not store the request outcome');
+    }
+  }
+
+  private replay(command: string, stored: StoredOutcome, id: RequestIdentity): unknown {
+    if (stored.command !== command) {
+      throw new RequestError(
+        'transaction-reused',
+        `transaction ${JSON.stringify(id.transaction)} was already used today for "${stored.command}"; send a new transaction id with every new request`,
+      );
+    }
+    this.replayed += 1;
+    this.log.info({ request: command, user: id.principal, transaction: id.transaction }, 'resent request answered from its stored outcome, not executed again');
+    return this.answerOf(stored.outcome as KeptOutcome);
+  }
+
+  private answerOf(outcome: KeptOutcome): unknown {
+    if (outcome.status === 'error') throw new RequestError(outcome.code, outcome.error);
+    if ('data' in outcome) return outcome.data;
+    return { ticket: (outcome.ticket !== null ? this.hall.engine.ticket(outcome.ticket) : undefined) ?? null, events: outcome.events };
+  }
+
   private async handle(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
     if (isQueueRequest(command)) {
       const parsed = parseQueueRequest(command, payload);
@@ -125,7 +216,7 @@ export class MqttApi {
       const result = this.hall.execute(parsed.command);
       if (!result.ok) throw new RequestError(result.code, result.message);
       this.log.debug({ request: command, user: caller.username }, 'request done');
-      return { ticket: result.ticket ?? null, events: result.events.map((e) => ({ seq: e.seq, type: e.type })) };
+      return queueAnswer(result.ticket, result.events);
     }
     switch (command) {
       case 'ticket': {
@@ -146,7 +237,7 @@ export class MqttApi {
       case 'info':
         return this.info();
       case 'health':
-        return { ...this.hall.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
+        return { ...this.hall.counters(), replayedRequests: this.replayed, day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
       default: {
         const handler = this.extra.get(command);
         if (!handler) throw new RequestError('unknown-command', `unknown command "${command}" (known: ${this.requestNames().join(', ')})`);
@@ -188,6 +279,24 @@ export class MqttApi {
 const BUILT_IN = [
   // queue commands and queries handled here; device and report requests are added by the daemon
  'issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health'];
+
+function queueAnswer(ticket: Ticket | undefined, events: readonly SequencedEvent[]): { ticket: Ticket | null; events: Array<{ seq: number; type: string }> } {
+  return { ticket: ticket ?? null, events: events.map((e) => ({ seq: e.seq, type: e.type })) };
+}
+
+/**
+ * What a queue command's answer is made of, from its events alone (it is built while they are
+ * committed, before the engine applies them): the ticket concerned and the events. A resend
+ * gets the same events and that ticket as it is now.
+ */
+function queueOutcome(events: readonly SequencedEvent[]): KeptOutcome {
+  let ticket: string | null = null;
+  for (const event of events) {
+    if (event.type === 'ticket.issued') ticket = event.ticket.number;
+    else if ('number' in event && typeof event.number === 'string') ticket = event.number;
+  }
+  return { status: 'ok', ticket, events: events.map((e) => ({ seq: e.seq, type: e.type })) };
+}
 
 function parse<T>(schema: z.ZodType<T>, payload: Record<string, unknown>): T {
   const result = schema.safeParse(payload);

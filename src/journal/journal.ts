@@ -36,7 +36,7 @@ export class Journal {
   private last: number;
   private lastDay: string | undefined;
   private isOpen = true;
-  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>) => void;
+  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => void;
   private readonly stmts: {
     maxSeq: Database.Statement<[]>;
     lastDay: Database.Statement<[]>;
@@ -53,8 +53,9 @@ export class Journal {
     private readonly log: Logger,
   ) {
     const insert = db.prepare<[number, string, number, string, string]>('INSERT INTO events (seq, day, at, type, body) VALUES (?, ?, ?, ?, ?)');
-    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>) => {
+    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => {
       for (const row of rows) insert.run(...row);
+      alsoInTransaction?.();
     });
     this.stmts = {
       maxSeq: db.prepare<[]>('SELECT coalesce(max(seq), 0) FROM events').pluck(),
@@ -127,9 +128,10 @@ export class Journal {
   /**
    * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
    * event is malformed or the write fails, nothing is stored and seq does not move. Durable
-   * (fsynced) when it returns.
+   * (fsynced) when it returns. `alsoInTransaction` writes more rows (a request's outcome, see
+   * request-outcomes.ts) in the same SQLite transaction: they commit with the events or not at all.
    */
-  append(events: HallEvent[]): SequencedEvent[] {
+  append(events: HallEvent[], alsoInTransaction?: (sequenced: readonly SequencedEvent[]) => void): SequencedEvent[] {
     this.ensureOpen();
     if (events.length === 0) return [];
     const rows: Array<[number, string, number, string, string]> = [];
@@ -141,7 +143,7 @@ export class Journal {
       sequenced.push({ ...event, seq } as SequencedEvent);
     });
     try {
-      this.insertBatch(rows);
+      this.insertBatch(rows, alsoInTransaction && (() => alsoInTransaction(sequenced)));
     } catch (err) {
       // The transaction was rolled back; re-read the tail in case the failure came after commit.
       this.resyncTail();
@@ -150,6 +152,12 @@ export class Journal {
     this.last += rows.length;
     this.lastDay = events[events.length - 1]!.day;
     return sequenced;
+  }
+
+  /** Opens a companion table (request outcomes) on the journal's own connection and file. */
+  attach<T>(open: (db: Database.Database) => T): T {
+    this.ensureOpen();
+    return open(this.db);
   }
 
   lastSeq(): number {
