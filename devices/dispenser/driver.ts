@@ -24,6 +24,11 @@ export interface DispenserDeps {
 }
 
 const FAULT_ALARM = 'printer-fault';
+/**
+ * MQTT issue/reprint requests waiting for the printer beyond which the next is answered `busy`:
+ * a kiosk that floods its topic must not grow memory, and a real one never has more than a few.
+ */
+const MAX_WAITING_REQUESTS = 16;
 const PAPER_LOW_ALARM = 'paper-near-end';
 
 /**
@@ -52,7 +57,7 @@ export class DispenserDriver implements DeviceDriver {
   private lastStatus: PrinterStatus | undefined;
   /** Numbers voided because their print failed, with what would have been printed. */
   readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
-  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0 };
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0, busy: 0 };
 
   constructor(
     readonly id: string,
@@ -385,6 +390,7 @@ export class DispenserDriver implements DeviceDriver {
       return;
     }
     const { transaction, channel, ...request } = parsed.data;
+    if (this.queue.depth >= MAX_WAITING_REQUESTS) return this.answerBusy('issue/response', transaction, sender);
     const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(sender, transaction));
     this.ctx.publish('issue/response', respond(transaction, outcome), privately(sender));
   }
@@ -396,8 +402,14 @@ export class DispenserDriver implements DeviceDriver {
       this.ctx.publish('reprint/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { number, transaction? }' }, privately(sender));
       return;
     }
+    if (this.queue.depth >= MAX_WAITING_REQUESTS) return this.answerBusy('reprint/response', parsed.data.transaction, sender);
     const outcome = await this.reprint(parsed.data.number, identity(sender, parsed.data.transaction));
     this.ctx.publish('reprint/response', respond(parsed.data.transaction, outcome), privately(sender));
+  }
+
+  private answerBusy(topic: string, transaction: string | number | undefined, sender: MessageSender | undefined): void {
+    this.counters.busy += 1;
+    this.ctx.publish(topic, { transaction: transaction ?? null, status: 'error', code: 'busy', error: `the dispenser has ${this.queue.depth} requests waiting for its printer; retry shortly` }, privately(sender));
   }
 
   private onAppointments(payload: unknown): void {

@@ -4,6 +4,7 @@ import { REFUSED_REQUEST_PREFIX, type InProcessMessage, type RunningBroker } fro
 import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
 import { isTopicLevel, type Role } from './users.js';
 import type { Recipient } from './private-delivery.js';
+import { DEFAULT_LIMITS, FairRequestScheduler, type SchedulerLimits } from './request-scheduler.js';
 
 export { RequestError } from './request-envelope.js';
 
@@ -25,6 +26,8 @@ export interface BridgeCounters {
   devicePayloadsRejected: number;
   /** In-process publishes the broker could not take. */
   publishFailures: number;
+  /** Requests answered `busy` at arrival (a connection over its queue, rate or big-query bound). */
+  requestsBusy: number;
 }
 
 export interface BridgePublishOptions {
@@ -40,8 +43,6 @@ export type DeviceMessageHandler = (payload: unknown, topic: string, sender: Rec
 /** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
 export type DeviceSubscription = (() => void) & { ready: Promise<void> };
 
-/** Beyond this many queued requests, new ones are answered `busy` at once instead of piling up. */
-const MAX_PENDING_REQUESTS = 500;
 /** How long stop() waits for the request in progress before publishing `offline` anyway. */
 const STOP_DRAIN_MS = 5000;
 
@@ -55,10 +56,9 @@ const STOP_DRAIN_MS = 5000;
 export class MqttBridge {
   private readonly base: string;
   private readonly requestPrefix: string;
-  private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0 };
+  private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0, requestsBusy: 0 };
   private publishChain: Promise<void> = Promise.resolve();
-  private requestChain: Promise<void> = Promise.resolve();
-  private pendingRequests = 0;
+  private readonly scheduler: FairRequestScheduler;
   private handlers: BridgeHandlers | undefined;
   private unsubscribeRequests: (() => Promise<void>) | undefined;
   private readonly deviceSubscriptions = new Set<() => void>();
@@ -68,7 +68,9 @@ export class MqttBridge {
     private readonly broker: RunningBroker,
     hallId: string,
     private readonly log: Logger,
+    limits: SchedulerLimits = DEFAULT_LIMITS,
   ) {
+    this.scheduler = new FairRequestScheduler(limits);
     if (!isTopicLevel(hallId)) throw new Error(`hallId "${hallId}" must be one MQTT topic level (no '/', '+', '#')`);
     this.base = `hall/${hallId}`;
     this.requestPrefix = `${this.base}/bridge/request/`;
@@ -78,8 +80,8 @@ export class MqttBridge {
     return this.base;
   }
 
-  counters(): Readonly<BridgeCounters> {
-    return { ...this.stats };
+  counters(): Readonly<BridgeCounters & { requestsWaiting: number }> {
+    return { ...this.stats, requestsWaiting: this.scheduler.pending() };
   }
 
   /** Listens for requests, then announces retained `bridge/state` online (overwriting a stale offline). */
@@ -198,9 +200,9 @@ export class MqttBridge {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), STOP_DRAIN_MS);
     });
-    const outcome = await Promise.race([this.requestChain.then(() => 'drained' as const), timeout]);
+    const outcome = await Promise.race([this.scheduler.idle().then(() => 'drained' as const), timeout]);
     clearTimeout(timer);
-    if (outcome === 'timeout') this.log.warn({ pending: this.pendingRequests }, 'requests still running at stop; going offline anyway');
+    if (outcome === 'timeout') this.log.warn({ pending: this.scheduler.pending() }, 'requests still running at stop; going offline anyway');
   }
 
   private onRequest(message: InProcessMessage): void {
@@ -220,25 +222,36 @@ export class MqttBridge {
       this.respond(command, parsed.transaction, errorResponse(parsed.transaction, new RequestError('unknown-caller', 'the request has no authenticated sender')), undefined);
       return;
     }
-    if (this.pendingRequests >= MAX_PENDING_REQUESTS) {
-      const busy = new RequestError('busy', `more than ${MAX_PENDING_REQUESTS} requests are waiting; retry shortly`);
-      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, busy), asker);
-      return;
-    }
-
-    this.pendingRequests++;
     const who: Caller = { username: caller.username, role: caller.role };
-    this.requestChain = this.requestChain.then(async () => {
+    const admitted = this.scheduler.offer({ key: message.clientId ?? `user:${caller.username}`, role: caller.role }, command, async () => {
       let response: ResponseEnvelope;
       try {
         response = okResponse(parsed.transaction, await handlers.request(command, parsed.fields, who, parsed.transaction));
       } catch (err) {
         response = errorResponse(parsed.transaction, err);
         if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'request handler threw');
-      } finally {
-        this.pendingRequests--;
       }
       this.respond(command, parsed.transaction, response, asker);
+    });
+    if (!admitted.ok) this.answerBusy(command, parsed.transaction, admitted.reason, asker);
+  }
+
+  /**
+   * `busy`, at once and cheaply: counted, not logged one by one (a flood would flood the log),
+   * and published straight to the broker rather than behind the answers and events in the
+   * publish chain, so a flooder's refusals never delay anybody else's answer.
+   */
+  private answerBusy(command: string, transaction: Transaction | undefined, reason: string, asker: Recipient | undefined): void {
+    this.stats.requestsBusy++;
+    this.stats.requestsFailed++;
+    if ((this.stats.requestsBusy & (this.stats.requestsBusy - 1)) === 0) {
+      this.log.warn({ request: command, user: asker?.username ?? null, clientId: asker?.clientId ?? null, busy: this.stats.requestsBusy, reason }, 'request refused: busy (logged at 1, 2, 4, 8 ... refusals)');
+    }
+    if (!asker || this.stopped) return;
+    const body = JSON.stringify(errorResponse(transaction, new RequestError('busy', reason)));
+    this.broker.publish(`${this.base}/bridge/response/${command}`, body, { qos: 0, retain: false, to: asker }).catch((err: unknown) => {
+      this.stats.publishFailures++;
+      this.log.error({ err, request: command }, 'could not publish a busy answer');
     });
   }
 

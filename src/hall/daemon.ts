@@ -4,6 +4,7 @@ import type { Logger } from '../platform/logger.js';
 import { SystemdNotifier } from '../platform/sd-notify.js';
 import { startBroker, type RunningBroker } from '../bus/broker.js';
 import { MqttBridge, RequestError } from '../bus/bridge.js';
+import { schedulerLimits } from '../bus/request-scheduler.js';
 import { Journal } from '../journal/journal.js';
 import type { HallConfig } from '../config/schema.js';
 import { toQueueModel } from '../config/load.js';
@@ -69,7 +70,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw err;
   }
 
-  const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }));
+  const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
   const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }));
 

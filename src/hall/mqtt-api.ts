@@ -139,6 +139,11 @@ export class MqttApi {
     }
   }
 
+  /** Requests handled, refused, answered busy (health shows them). */
+  bridgeCounters(): ReturnType<MqttBridge['counters']> {
+    return this.bridge.counters();
+  }
+
   /** Resends answered from the journal instead of executed again (health shows it). */
   replayedRequests(): number {
     return this.replayed;
@@ -226,9 +231,27 @@ export class MqttApi {
         return { ticket, ahead: this.ahead(number) };
       }
       case 'tickets': {
-        const { serviceId, state } = parse(z.strictObject({ serviceId: z.string().optional(), state: z.string().optional() }), payload);
-        const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state));
-        return { tickets: tickets.sort((a, b) => a.order - b.order) };
+        const { serviceId, state, limit, after } = parse(
+          z.strictObject({
+            serviceId: z.string().optional(),
+            state: z.string().optional(),
+            limit: z.number().int().min(1).max(MAX_TICKETS_PAGE).default(DEFAULT_TICKETS_PAGE),
+            after: z.string().min(1).optional(),
+          }),
+          payload,
+        );
+        const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state)).sort((a, b) => a.order - b.order);
+        // A page starts after the ticket the previous one ended with (in line order).
+        let start = 0;
+        if (after !== undefined) {
+          const from = this.hall.engine.ticket(after);
+          if (!from) throw new RequestError('unknown-ticket', `no ticket ${after} today to page after`);
+          start = tickets.findIndex((t) => t.order > from.order);
+          if (start < 0) start = tickets.length;
+        }
+        const page = tickets.slice(start, start + limit);
+        const more = start + limit < tickets.length;
+        return { tickets: page, next: more ? page[page.length - 1]!.number : null };
       }
       case 'stats': {
         const { day } = parse(z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }), payload);
@@ -237,7 +260,7 @@ export class MqttApi {
       case 'info':
         return this.info();
       case 'health':
-        return { ...this.hall.counters(), replayedRequests: this.replayed, day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
+        return { ...this.hall.counters(), replayedRequests: this.replayed, requests: this.bridge.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
       default: {
         const handler = this.extra.get(command);
         if (!handler) throw new RequestError('unknown-command', `unknown command "${command}" (known: ${this.requestNames().join(', ')})`);
@@ -275,6 +298,10 @@ export class MqttApi {
     };
   }
 }
+
+/** `tickets` answers in pages: a full day (2000 tickets) in one answer is ~450 KB. */
+const DEFAULT_TICKETS_PAGE = 500;
+const MAX_TICKETS_PAGE = 1000;
 
 const BUILT_IN = [
   // queue commands and queries handled here; device and report requests are added by the daemon
