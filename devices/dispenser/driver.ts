@@ -1,9 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
-import type { CommandResult, DeviceContext, DeviceDriver, MessageSender, RememberedRequest, RequestIdentity } from '../../src/hall/device-api.js';
-import type { SequencedEvent } from '../../src/queue/events.js';
-import type { Channel, Ticket } from '../../src/queue/ticket.js';
+import {
+  RequestError,
+  type CommandResult,
+  type DeviceContext,
+  type DeviceDriver,
+  type Channel,
+  type RememberedRequest,
+  type RequestCaller,
+  type RequestIdentity,
+  type SequencedEvent,
+  type Ticket,
+} from '../../src/device-contract/index.js';
 import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
 import { createGpioBackend } from '../../src/platform/gpio/backend.js';
 import { faultReason, type PrinterStatus } from '../ticket-printer/escpos-status.js';
@@ -57,7 +66,7 @@ export class DispenserDriver implements DeviceDriver {
   private lastStatus: PrinterStatus | undefined;
   /** Numbers voided because their print failed, with what would have been printed. */
   readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
-  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0, busy: 0 };
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, readerRejects: 0, busy: 0 };
 
   constructor(
     readonly id: string,
@@ -98,9 +107,15 @@ export class DispenserDriver implements DeviceDriver {
       this.inputs.push(input);
     }
     this.unsubscribers.push(
-      this.ctx.subscribe('issue', (payload, _topic, sender) => this.onIssueRequest(payload, sender).catch((err) => this.ctx.log.error({ err }, 'issue request failed'))),
-      this.ctx.subscribe('reprint', (payload, _topic, sender) => this.onReprintRequest(payload, sender).catch((err) => this.ctx.log.error({ err }, 'reprint request failed'))),
-      this.ctx.subscribe('appointments', (payload) => this.onAppointments(payload)),
+      this.ctx.handleRequest('issue', issueRequest, async ({ channel, ...request }, caller) => {
+        this.refuseWhenBusy();
+        return answer(await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(caller)));
+      }),
+      this.ctx.handleRequest('reprint', reprintRequest, async ({ number }, caller) => {
+        this.refuseWhenBusy();
+        return answer(await this.reprint(number, identity(caller)));
+      }),
+      this.ctx.handleRequest('appointments', appointmentsRequest, ({ appointments }) => this.loadAppointments(appointments)),
     );
     if (this.options.appointmentReader) await this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
     if (this.options.printer.statusPollMs > 0) {
@@ -144,11 +159,18 @@ export class DispenserDriver implements DeviceDriver {
     return this.queue.run(() => this.runOnce('reprint', once, () => this.reprintNow(number)));
   }
 
+  private refuseWhenBusy(): void {
+    if (this.queue.depth < MAX_WAITING_REQUESTS) return;
+    this.counters.busy += 1;
+    throw new RequestError('busy', `the dispenser has ${this.queue.depth} requests waiting for its printer; retry shortly`);
+  }
+
   /**
    * A resend of a request already answered today gets that answer; otherwise the request runs and
    * its answer is kept (issue keeps it with the ticket's events; what is left to keep here is a
    * reprint's answer or a refusal by the queue). A refusal before anything ran (printer fault)
-   * is not kept: a resend is a new try.
+   * is not kept: a resend is a new try. Runs inside the dispenser's task queue, so two copies of
+   * one request never run side by side.
    */
   private async runOnce(request: string, once: RequestIdentity | undefined, run: () => Promise<IssueOutcome>): Promise<IssueOutcome> {
     if (!once || !this.ctx.storedOutcome) return run();
@@ -379,50 +401,6 @@ export class DispenserDriver implements DeviceDriver {
     });
   }
 
-  // ---------------------------------------------------------------- MQTT requests
-
-  private async onIssueRequest(payload: unknown, sender?: MessageSender): Promise<void> {
-    const parsed = issueRequest.safeParse(payload);
-    if (!parsed.success) {
-      this.counters.badRequests += 1;
-      const transaction = (payload as { transaction?: unknown } | null)?.transaction;
-      this.ctx.publish('issue/response', { transaction: transaction ?? null, status: 'error', code: 'bad-request', error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, privately(sender));
-      return;
-    }
-    const { transaction, channel, ...request } = parsed.data;
-    if (this.queue.depth >= MAX_WAITING_REQUESTS) return this.answerBusy('issue/response', transaction, sender);
-    const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(sender, transaction));
-    this.ctx.publish('issue/response', respond(transaction, outcome), privately(sender));
-  }
-
-  private async onReprintRequest(payload: unknown, sender?: MessageSender): Promise<void> {
-    const parsed = reprintRequest.safeParse(payload);
-    if (!parsed.success) {
-      this.counters.badRequests += 1;
-      this.ctx.publish('reprint/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { number, transaction? }' }, privately(sender));
-      return;
-    }
-    if (this.queue.depth >= MAX_WAITING_REQUESTS) return this.answerBusy('reprint/response', parsed.data.transaction, sender);
-    const outcome = await this.reprint(parsed.data.number, identity(sender, parsed.data.transaction));
-    this.ctx.publish('reprint/response', respond(parsed.data.transaction, outcome), privately(sender));
-  }
-
-  private answerBusy(topic: string, transaction: string | number | undefined, sender: MessageSender | undefined): void {
-    this.counters.busy += 1;
-    this.ctx.publish(topic, { transaction: transaction ?? null, status: 'error', code: 'busy', error: `the dispenser has ${this.queue.depth} requests waiting for its printer; retry shortly` }, privately(sender));
-  }
-
-  private onAppointments(payload: unknown): void {
-    const parsed = appointmentsRequest.safeParse(payload);
-    if (!parsed.success) {
-      this.counters.badRequests += 1;
-      this.ctx.publish('appointments/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { appointments: [{ serviceId, slotStart, slotEnd, code?, idNumber? }] }' });
-      return;
-    }
-    const result = this.loadAppointments(parsed.data.appointments);
-    this.ctx.publish('appointments/response', { transaction: parsed.data.transaction ?? null, status: 'ok', data: result });
-  }
-
   // ---------------------------------------------------------------- appointment reader
 
   private async openReader(path: string, baudRate: number): Promise<void> {
@@ -472,6 +450,7 @@ export class DispenserDriver implements DeviceDriver {
   }
 }
 
+/** An outcome as a device request's answer: the ticket's number, or a refusal with its code. */
 /** The answer an MQTT issue request gets, read from the events being journaled (see runOnce). */
 function issuedOutcome(events: readonly SequencedEvent[]): IssueOutcome {
   const issued = events.find((e) => e.type === 'ticket.issued');
@@ -479,16 +458,11 @@ function issuedOutcome(events: readonly SequencedEvent[]): IssueOutcome {
   return { ok: true, number: issued.ticket.number, serviceId: issued.ticket.serviceId };
 }
 
-function identity(sender: MessageSender | undefined, transaction: string | number | undefined): RequestIdentity | undefined {
-  return sender && transaction !== undefined ? { principal: sender.username, transaction } : undefined;
+function identity(caller: RequestCaller): RequestIdentity | undefined {
+  return caller.transaction !== undefined ? { principal: caller.username, transaction: caller.transaction } : undefined;
 }
 
-/** Answers go to the asking client only (private-delivery.ts). */
-function privately(sender: MessageSender | undefined): { to: MessageSender } | undefined {
-  return sender ? { to: sender } : undefined;
-}
-
-function respond(transaction: string | number | undefined, outcome: IssueOutcome): Record<string, unknown> {
-  if (outcome.ok) return { transaction: transaction ?? null, status: 'ok', data: { number: outcome.number, serviceId: outcome.serviceId } };
-  return { transaction: transaction ?? null, status: 'error', code: outcome.code, error: outcome.message, ...(outcome.number ? { data: { number: outcome.number } } : {}) };
+function answer(outcome: IssueOutcome): { number: string; serviceId: string } {
+  if (!outcome.ok) throw new RequestError(outcome.code, outcome.message);
+  return { number: outcome.number, serviceId: outcome.serviceId };
 }

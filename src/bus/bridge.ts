@@ -11,11 +11,18 @@ export { RequestError } from './request-envelope.js';
 export interface Caller {
   username: string;
   role: Role;
+  /** The request's `transaction`, if it had one: with the username, what makes a resend a resend. */
+  transaction?: Transaction;
 }
 
 export interface BridgeHandlers {
-  /** Throw RequestError(code, message) to refuse; anything else thrown becomes `internal-error`. */
-  request(command: string, payload: Record<string, unknown>, caller: Caller, transaction?: Transaction): Promise<unknown>;
+  /**
+   * Called as each request is started by the fair scheduler (request-scheduler.ts: one per
+   * connection in turn), without waiting for the one before; the answers are published in that
+   * order. Throw RequestError(code, message) to refuse;
+   * anything else thrown becomes `internal-error`.
+   */
+  request(command: string, payload: Record<string, unknown>, caller: Caller): Promise<unknown>;
 }
 
 export interface BridgeCounters {
@@ -37,8 +44,10 @@ export interface BridgePublishOptions {
   to?: Recipient;
 }
 
-/** `sender` is the network client that published the message. */
-export type DeviceMessageHandler = (payload: unknown, topic: string, sender: Recipient) => void | Promise<void>;
+export type DeviceMessageHandler = (payload: unknown, topic: string) => void | Promise<void>;
+
+/** Handles one device-topic request (fields without `transaction`); same contract as BridgeHandlers.request. */
+export type DeviceRequestHandler = (fields: Record<string, unknown>, caller: Caller) => Promise<unknown>;
 
 /** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
 export type DeviceSubscription = (() => void) & { ready: Promise<void> };
@@ -57,8 +66,11 @@ export class MqttBridge {
   private readonly base: string;
   private readonly requestPrefix: string;
   private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0, requestsBusy: 0 };
-  private publishChain: Promise<void> = Promise.resolve();
   private readonly scheduler: FairRequestScheduler;
+  private publishChain: Promise<void> = Promise.resolve();
+  private openBatch: PublishBatch | undefined;
+  private batchesInFlight = 0;
+  private requestChain: Promise<void> = Promise.resolve();
   private handlers: BridgeHandlers | undefined;
   private unsubscribeRequests: (() => Promise<void>) | undefined;
   private readonly deviceSubscriptions = new Set<() => void>();
@@ -96,6 +108,15 @@ export class MqttBridge {
     };
     await this.enqueue('bridge/state', JSON.stringify({ state: 'online' }), { retain: true, qos: 1 });
     this.log.info({ base: this.base }, 'mqtt bridge online');
+  }
+
+  /**
+   * undefined when every publish handed over so far has gone to the broker; otherwise a promise
+   * that resolves when they have (the hall waits for it before its next group of commands, so a
+   * group's answers and events leave before the next group is executed).
+   */
+  outputsPending(): Promise<void> | undefined {
+    return this.batchesInFlight > 0 ? this.publishChain : undefined;
   }
 
   publishInfo(info: object): void {
@@ -140,12 +161,8 @@ export class MqttBridge {
   subscribeDevice(deviceId: string, subtopic: string, handler: DeviceMessageHandler): DeviceSubscription {
     if (!isTopicLevel(deviceId)) throw new Error(`deviceId "${deviceId}" must be one MQTT topic level`);
     if (!subtopic || subtopic.startsWith('/') || subtopic.endsWith('/')) throw new Error(`device subtopic "${subtopic}" is not a topic`);
-    const filter = `${this.base}/device/${deviceId}/${subtopic}`;
-    let cancelled = false;
-    let unsubscribe: (() => Promise<void>) | undefined;
-
-    const onMessage = async (message: InProcessMessage): Promise<void> => {
-      if (cancelled || !message.publisher || message.payload.length === 0) return;
+    return this.subscribeRaw(`${this.base}/device/${deviceId}/${subtopic}`, async (message) => {
+      if (!message.publisher || message.payload.length === 0) return;
       let payload: unknown;
       try {
         payload = JSON.parse(message.payload.toString('utf8'));
@@ -155,12 +172,17 @@ export class MqttBridge {
         return;
       }
       try {
-        await handler(payload, message.topic, { username: message.publisher.username, ...(message.clientId !== undefined ? { clientId: message.clientId } : {}) });
+        await handler(payload, message.topic);
       } catch (err) {
         this.log.error({ err, device: deviceId, topic: message.topic }, 'device message handler failed');
       }
-    };
+    });
+  }
 
+  /** A broker subscription that stop() cancels; `ready` resolves once it is active. */
+  private subscribeRaw(filter: string, onMessage: (message: InProcessMessage) => Promise<void>): DeviceSubscription {
+    let cancelled = false;
+    let unsubscribe: (() => Promise<void>) | undefined;
     const release = (undo: () => Promise<void>): void => {
       undo().catch((err: unknown) => this.log.warn({ err, topic: filter }, 'unsubscribe failed'));
     };
@@ -171,14 +193,48 @@ export class MqttBridge {
       if (unsubscribe) release(unsubscribe);
     };
     this.deviceSubscriptions.add(cancel);
-    const ready = this.broker.subscribe(filter, onMessage).then(
+    const guarded = async (message: InProcessMessage): Promise<void> => {
+      if (!cancelled) await onMessage(message);
+    };
+    const ready = this.broker.subscribe(filter, guarded).then(
       (undo) => {
         unsubscribe = undo;
         if (cancelled) release(undo);
       },
-      (err: unknown) => this.log.error({ err, device: deviceId, topic: filter }, 'could not subscribe to device topic'),
+      (err: unknown) => this.log.error({ err, topic: filter }, 'could not subscribe to device topic'),
     );
     return Object.assign(cancel, { ready });
+  }
+
+  /**
+   * Requests on a device topic: `device/<deviceId>/<subtopic>` → `device/<deviceId>/<subtopic>/response`,
+   * in exactly the envelope of `bridge/request` (request-envelope.ts: the caller's `transaction`
+   * echoed, `status`, `data` or `code` + `error`) and counted with the bridge's requests. Every
+   * device kind that takes requests comes through here (DeviceContext.handleRequest), so the
+   * shape is written once. Device requests do not wait behind the bridge's request chain: a
+   * ticket print takes seconds and must not hold up a call-next at a window.
+   */
+  serveDeviceRequests(deviceId: string, subtopic: string, handler: DeviceRequestHandler): DeviceSubscription {
+    if (!isTopicLevel(deviceId)) throw new Error(`deviceId "${deviceId}" must be one MQTT topic level`);
+    assertSubtopic(subtopic);
+    const command = `device/${deviceId}/${subtopic}`;
+    const responseTopic = `${command}/response`;
+    return this.subscribeRaw(`${this.base}/${command}`, async (message) => {
+      if (!message.publisher || message.payload.length === 0) return; // the hall's own publishes, retained clears
+      const parsed = parseRequest(message.payload);
+      const who: Caller = { username: message.publisher.username, role: message.publisher.role, ...(parsed.transaction !== undefined ? { transaction: parsed.transaction } : {}) };
+      let response: ResponseEnvelope;
+      if (!parsed.ok) response = errorResponse(parsed.transaction, parsed.error);
+      else {
+        try {
+          response = okResponse(parsed.transaction, await handler(parsed.fields, who));
+        } catch (err) {
+          response = errorResponse(parsed.transaction, err);
+          if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'device request handler threw');
+        }
+      }
+      this.respondOn(responseTopic, command, parsed.transaction, response, recipientOf(message));
+    });
   }
 
   /** Stops taking requests, lets the one in progress answer, then publishes retained offline. */
@@ -200,7 +256,7 @@ export class MqttBridge {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), STOP_DRAIN_MS);
     });
-    const outcome = await Promise.race([this.scheduler.idle().then(() => 'drained' as const), timeout]);
+    const outcome = await Promise.race([this.scheduler.idle().then(() => this.requestChain).then(() => 'drained' as const), timeout]);
     clearTimeout(timer);
     if (outcome === 'timeout') this.log.warn({ pending: this.scheduler.pending() }, 'requests still running at stop; going offline anyway');
   }
@@ -222,24 +278,30 @@ export class MqttBridge {
       this.respond(command, parsed.transaction, errorResponse(parsed.transaction, new RequestError('unknown-caller', 'the request has no authenticated sender')), undefined);
       return;
     }
-    const who: Caller = { username: caller.username, role: caller.role };
-    const admitted = this.scheduler.offer({ key: message.clientId ?? `user:${caller.username}`, role: caller.role }, command, async () => {
-      let response: ResponseEnvelope;
-      try {
-        response = okResponse(parsed.transaction, await handlers.request(command, parsed.fields, who, parsed.transaction));
-      } catch (err) {
-        response = errorResponse(parsed.transaction, err);
-        if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'request handler threw');
-      }
-      this.respond(command, parsed.transaction, response, asker);
+    const who: Caller = { username: caller.username, role: caller.role, ...(parsed.transaction !== undefined ? { transaction: parsed.transaction } : {}) };
+    // Started by the fair scheduler, one connection at a time in turn; the requests it starts in
+    // one go reach the hall in the same turn and share a commit. Answers go out in start order.
+    const admitted = this.scheduler.offer({ key: message.clientId ?? `user:${caller.username}`, role: caller.role }, command, () => {
+      const outcome = settle(() => handlers.request(command, parsed.fields, who));
+      this.requestChain = this.requestChain.then(async () => {
+        let response: ResponseEnvelope;
+        const result = await outcome;
+        if (result.ok) response = okResponse(parsed.transaction, result.value);
+        else {
+          response = errorResponse(parsed.transaction, result.err);
+          if (!(result.err instanceof RequestError)) this.log.error({ err: result.err, request: command, user: who.username }, 'request handler threw');
+        }
+        this.respond(command, parsed.transaction, response, asker);
+      });
+      return outcome;
     });
     if (!admitted.ok) this.answerBusy(command, parsed.transaction, admitted.reason, asker);
   }
 
   /**
    * `busy`, at once and cheaply: counted, not logged one by one (a flood would flood the log),
-   * and published straight to the broker rather than behind the answers and events in the
-   * publish chain, so a flooder's refusals never delay anybody else's answer.
+   * and published straight to the broker (QoS 0) rather than behind the answers and events in
+   * the publish chain, so a flooder's refusals never delay anybody else's answer.
    */
   private answerBusy(command: string, transaction: Transaction | undefined, reason: string, asker: Recipient | undefined): void {
     this.stats.requestsBusy++;
@@ -270,6 +332,10 @@ export class MqttBridge {
 
   /** Answers on `bridge/response/<command>`, delivered only to the client that asked. */
   private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, asker: Recipient | undefined): void {
+    this.respondOn(`bridge/response/${command}`, command, transaction, response, asker);
+  }
+
+  private respondOn(topic: string, command: string, transaction: Transaction | undefined, response: ResponseEnvelope, asker: Recipient | undefined): void {
     let body: string;
     try {
       body = JSON.stringify(response);
@@ -284,40 +350,75 @@ export class MqttBridge {
     }
     // Without an authenticated asker (a malformed will, say) there is nobody to answer privately.
     if (!asker) return;
-    void this.enqueue(`bridge/response/${command}`, body, { qos: 1, retain: false, to: asker });
+    void this.enqueue(topic, body, { qos: 1, retain: false, to: asker });
   }
 
   /** Never rejects: failures are logged and counted, and the chain carries on. */
-  private enqueue(subtopic: string, payload: string | Buffer, options: EnqueueOptions): Promise<void> {
+  private enqueue(subtopic: string, payload: string | Buffer, options: { retain: boolean; qos: 0 | 1; to?: Recipient }): Promise<void> {
     return this.enqueueAll(subtopic, [payload], options);
   }
 
-  /** Publishes after everything enqueued before; the payloads themselves go to the broker in one go. */
-  private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: EnqueueOptions): Promise<void> {
+  /**
+   * Publishes after everything enqueued before. What is enqueued while the broker is still busy
+   * with earlier publishes waits in one open batch, and the whole batch goes to the broker in
+   * one go when its turn comes (the broker keeps the order of publishes handed over together
+   * when they take the same path through it: same QoS and retain flag). Otherwise every publish
+   * would wait a whole event-loop turn (aedes completes a write on setImmediate) for the one
+   * before, and a burst's answers would trail far behind its commits.
+   */
+  private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: { retain: boolean; qos: 0 | 1; to?: Recipient }): Promise<void> {
     if (this.stopped) {
       this.log.debug({ topic: subtopic }, 'publish after bridge stop dropped');
       return Promise.resolve();
     }
     const topic = `${this.base}/${subtopic}`;
-    this.publishChain = this.publishChain
-      .then(() => (payloads.length === 1 ? this.broker.publish(topic, payloads[0]!, options) : Promise.all(payloads.map((payload) => this.broker.publish(topic, payload, options))).then(() => undefined)))
-      .catch((err: unknown) => {
-        this.stats.publishFailures++;
-        this.log.error({ err, topic }, 'mqtt publish failed');
+    const open = this.openBatch;
+    if (open && open.retain === options.retain && open.qos === options.qos) {
+      for (const payload of payloads) open.messages.push({ topic, payload, ...(options.to ? { to: options.to } : {}) });
+      return open.done;
+    }
+    const batch: PublishBatch = { retain: options.retain, qos: options.qos, messages: payloads.map((payload) => ({ topic, payload, ...(options.to ? { to: options.to } : {}) })), done: Promise.resolve() };
+    this.openBatch = batch;
+    this.batchesInFlight++;
+    batch.done = this.publishChain.then(() => {
+      if (this.openBatch === batch) this.openBatch = undefined;
+      const { retain, qos, messages } = batch;
+      const publishing = messages.map(({ topic, payload, to }) =>
+        this.broker.publish(topic, payload, { retain, qos, ...(to ? { to } : {}) }).catch((err: unknown) => {
+          this.stats.publishFailures++;
+          this.log.error({ err, topic }, 'mqtt publish failed');
+        }),
+      );
+      return Promise.all(publishing).then(() => {
+        this.batchesInFlight--;
       });
-    return this.publishChain;
+    });
+    this.publishChain = batch.done;
+    return batch.done;
   }
 }
 
-interface EnqueueOptions {
+/** Publishes waiting for their turn, to go to the broker together. */
+interface PublishBatch {
   retain: boolean;
   qos: 0 | 1;
-  to?: Recipient;
+  /** `to`: an answer, delivered only to its asker (private-delivery.ts). */
+  messages: Array<{ topic: string; payload: string | Buffer; to?: Recipient }>;
+  done: Promise<void>;
 }
 
+/** A handler's outcome as a value: a throw (sync or async) never escapes as a rejection. */
 function recipientOf(message: InProcessMessage): Recipient | undefined {
   if (!message.publisher) return undefined;
   return { username: message.publisher.username, ...(message.clientId !== undefined ? { clientId: message.clientId } : {}) };
+}
+
+async function settle(run: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; err: unknown }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    return { ok: false, err };
+  }
 }
 
 function assertSubtopic(subtopic: string): void {

@@ -16,6 +16,8 @@ export interface SchedulerLimits {
   byRole: Record<Role, RequestLimits>;
   /** Big queries waiting or running at once, whoever sent them: their answers are what costs memory. */
   bigQueriesAtOnce: number;
+  /** Requests running at once (they share the hall's group commit); more wait in their lines. */
+  concurrent: number;
 }
 
 /**
@@ -33,6 +35,8 @@ export const DEFAULT_LIMITS: SchedulerLimits = {
     admin: { queue: 128, perSecond: 500, burst: 1000, bigQueriesPerSecond: 10 },
   },
   bigQueriesAtOnce: 2,
+  // The hall's group commit takes up to 16 commands (MAX_GROUP_COMMANDS): one group at a time.
+  concurrent: 16,
 };
 
 /** A page of tickets, its stats and a report in a row is fine; a polling loop is not. */
@@ -41,10 +45,10 @@ function bigBurst(limits: RequestLimits): number {
 }
 
 /** The defaults with what the config (`requests:`) overrides. */
-export function schedulerLimits(config: Partial<Record<Role, Partial<RequestLimits> | undefined>> & { bigQueriesAtOnce?: number } = {}): SchedulerLimits {
+export function schedulerLimits(config: Partial<Record<Role, Partial<RequestLimits> | undefined>> & { bigQueriesAtOnce?: number; concurrent?: number } = {}): SchedulerLimits {
   const byRole = { ...DEFAULT_LIMITS.byRole };
   for (const role of Object.keys(byRole) as Role[]) byRole[role] = { ...byRole[role], ...stripUndefined(config[role] ?? {}) };
-  return { byRole, bigQueriesAtOnce: config.bigQueriesAtOnce ?? DEFAULT_LIMITS.bigQueriesAtOnce };
+  return { byRole, bigQueriesAtOnce: config.bigQueriesAtOnce ?? DEFAULT_LIMITS.bigQueriesAtOnce, concurrent: config.concurrent ?? DEFAULT_LIMITS.concurrent };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
@@ -52,7 +56,7 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /** Requests whose answers grow with the day (hundreds of KB): they get their own bounds. */
-export const BIG_QUERIES: ReadonlySet<string> = new Set(['tickets', 'report', 'stats', 'health']);
+export const BIG_QUERIES: ReadonlySet<string> = new Set(['tickets', 'report', 'stats', 'health', 'events']);
 
 export interface Asker {
   /** One connection: its MQTT client id (or the username when there is none). */
@@ -64,7 +68,7 @@ export type Admission = { ok: true } | { ok: false; reason: string };
 
 interface ClientLine {
   role: Role;
-  jobs: Array<{ big: boolean; run: () => Promise<void> }>;
+  jobs: Array<{ big: boolean; run: () => Promise<unknown> }>;
   /** Waiting plus the one running, if it is this connection's. */
   inFlight: number;
   tokens: number;
@@ -78,16 +82,16 @@ interface ClientLine {
  * Fair service of requests: every connection has its own bounded line, and the hall takes one
  * request from each line in turn (round robin). A client flooding requests waits behind its own
  * requests, not in front of everybody else's: another client's request waits for at most one
- * request of each other client. Requests still run one at a time — the queue engine's outcome
- * depends on their order — and refusals (`busy`) are decided at arrival, in O(1), without
- * touching the hall.
+ * request of each other client. Requests reach the hall in the order they are started here
+ * (the queue engine keeps that order), and refusals (`busy`) are decided at arrival, in O(1),
+ * without touching the hall.
  */
 export class FairRequestScheduler {
   private readonly lines = new Map<string, ClientLine>();
   /** Connections with work waiting, in service order. */
   private round: string[] = [];
   private roundHead = 0;
-  private running = false;
+  private active = 0;
   private waiting = 0;
   private bigInFlight = 0;
   private idleWaiters: Array<() => void> = [];
@@ -103,7 +107,7 @@ export class FairRequestScheduler {
   }
 
   /** Queues `run` for `asker`, or says why not (the caller answers `busy`). */
-  offer(asker: Asker, command: string, run: () => Promise<void>): Admission {
+  offer(asker: Asker, command: string, run: () => Promise<unknown>): Admission {
     const limits = this.limits.byRole[asker.role];
     const line = this.lineOf(asker);
     this.refill(line, limits);
@@ -124,7 +128,7 @@ export class FairRequestScheduler {
       line.inRound = true;
       this.round.push(asker.key);
     }
-    if (!this.running) void this.serve();
+    this.pump();
     return { ok: true };
   }
 
@@ -134,34 +138,45 @@ export class FairRequestScheduler {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async serve(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.roundHead < this.round.length) {
-        const key = this.round[this.roundHead++]!;
-        const line = this.lines.get(key)!;
-        const job = line.jobs.shift()!;
-        // Back to the end of the round if it has more: one request per client per turn.
-        if (line.jobs.length > 0) this.round.push(key);
-        else line.inRound = false;
-        if (this.roundHead > 1024 && this.roundHead * 2 > this.round.length) {
-          this.round = this.round.slice(this.roundHead);
-          this.roundHead = 0;
-        }
-        try {
-          await job.run();
-        } catch {
-          // run() answers its own failures; nothing may stop the other clients' service.
-        } finally {
-          this.waiting -= 1;
-          line.inFlight -= 1;
-          if (job.big) this.bigInFlight -= 1;
-        }
+  /**
+   * Starts requests, one per connection in turn, while fewer than `concurrent` are running:
+   * those started in one go reach the hall in the same event-loop turn and share one journal
+   * commit (Hall.submit), and a waiting connection never has more than one turn ahead of it.
+   */
+  private pump(): void {
+    while (this.active < this.limits.concurrent && this.roundHead < this.round.length) {
+      const key = this.round[this.roundHead++]!;
+      const line = this.lines.get(key)!;
+      const job = line.jobs.shift()!;
+      // Back to the end of the round if it has more: one request per client per turn.
+      if (line.jobs.length > 0) this.round.push(key);
+      else line.inRound = false;
+      this.active += 1;
+      let done: Promise<unknown>;
+      try {
+        done = job.run();
+      } catch {
+        done = Promise.resolve();
       }
-    } finally {
+      // run() answers its own failures; nothing may stop the other clients' service.
+      done.catch(() => undefined).finally(() => this.finished(line, job.big));
+    }
+    if (this.roundHead === this.round.length) {
       this.round = [];
       this.roundHead = 0;
-      this.running = false;
+    } else if (this.roundHead > 1024) {
+      this.round = this.round.slice(this.roundHead);
+      this.roundHead = 0;
+    }
+  }
+
+  private finished(line: ClientLine, big: boolean): void {
+    this.active -= 1;
+    this.waiting -= 1;
+    line.inFlight -= 1;
+    if (big) this.bigInFlight -= 1;
+    this.pump();
+    if (this.waiting === 0) {
       this.forgetQuietLines();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

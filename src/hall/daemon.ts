@@ -17,6 +17,7 @@ import { VERSION } from '../platform/version.js';
 import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
 import { registerDeviceRequests } from './device-requests.js';
+import { startUplink, type Uplink } from '../uplink/start.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -32,6 +33,8 @@ export interface RunningDaemon {
   api: MqttApi;
   devices: DeviceManager;
   broker: RunningBroker;
+  /** The link to the central broker, when the config has an `uplink:` section. */
+  uplink: Uplink | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -62,6 +65,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ws: config.mqtt.ws,
         tls: config.mqtt.tls,
         users: config.users,
+        limits: config.mqtt.limits,
       },
       log.child({ component: 'broker' }),
     );
@@ -93,9 +97,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   let dashboard: Awaited<ReturnType<typeof startDashboardServer>> | undefined;
+  let uplink: Uplink | undefined;
   try {
     devices.create(config.devices ?? []);
     registerDeviceRequests(api, devices);
+    // Before the API publishes its first documents: the uplink mirrors them from the start.
+    uplink = config.uplink ? await startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
     await devices.startAll();
     dashboard = config.dashboard
@@ -112,6 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // A half-started daemon must not linger with open ports and serial lines: undo, then fail.
     await devices.stopAll();
     await api.stop();
+    await uplink?.stop();
     await bridge.stop();
     await broker.close();
     journal.close();
@@ -137,6 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     api,
     devices,
     broker,
+    uplink,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {
@@ -145,6 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await dashboard?.close();
         await devices.stopAll();
         await api.stop();
+        await uplink?.stop();
         await bridge.stop();
         await broker.close();
         journal.close();

@@ -5,24 +5,26 @@ import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
-import type { RequestIdentity } from './device-api.js';
+import type { RequestIdentity } from '../device-contract/index.js';
 import type { StoredOutcome } from '../journal/request-outcomes.js';
 import type { SequencedEvent } from '../queue/events.js';
-import type { Ticket } from '../queue/ticket.js';
-import { formatZodIssues, isQueueRequest, parseQueueRequest } from './request-schemas.js';
+import { formatZodIssues, isQueueRequest, parseQueueRequest, type QueueRequestName } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
+import { eventsPage } from './events-query.js';
 
 /**
  * Requests that only read: they change nothing, so running one twice is harmless and their
  * (possibly large) answers are not stored for resends.
  */
-const QUERIES: ReadonlySet<string> = new Set(['ticket', 'tickets', 'stats', 'info', 'health', 'devices', 'report']);
+const QUERIES: ReadonlySet<string> = new Set(['ticket', 'tickets', 'stats', 'info', 'health', 'devices', 'report', 'events']);
 
 /** What is kept of a request's answer for a resend of the same transaction. */
 type KeptOutcome =
   | { status: 'ok'; ticket: string | null; events: Array<{ seq: number; type: string }> }
   | { status: 'ok'; data: unknown }
   | { status: 'error'; code: string; error: string };
+
+type Asker = { username: string; role: string; transaction?: string | number };
 
 export type ExtraRequestHandler = (payload: Record<string, unknown>, caller: { username: string; role: string }) => Promise<unknown> | unknown;
 
@@ -36,14 +38,18 @@ const STATS_PUBLISH_INTERVAL_MS = 1000;
  */
 export class MqttApi {
   private readonly extra = new Map<string, ExtraRequestHandler>();
+  /** Resends answered from a stored outcome instead of being executed again. */
+  private replayed = 0;
+  /** Once-requests still running, by (user, transaction): a copy arriving meanwhile waits for them. */
+  private readonly runningOnce = new Map<string, Promise<unknown>>();
+  /** Parts of `health` contributed by other components (the uplink). */
+  private readonly healthParts = new Map<string, () => unknown>();
   private statsTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
   private dirtyAll = false;
   private readonly dirtyWindows = new Set<string>();
   private readonly dirtyServices = new Set<string>();
   private readonly unsubscribe: Array<() => void> = [];
-  /** Resends answered from a stored outcome instead of being executed again. */
-  private replayed = 0;
 
   constructor(
     private readonly hall: Hall,
@@ -58,28 +64,39 @@ export class MqttApi {
     this.extra.set(name, handler);
   }
 
+  /** Adds `name` to the `health` answer (e.g. `uplink`: its link and backlog). */
+  addHealth(name: string, part: () => unknown): void {
+    this.healthParts.set(name, part);
+  }
+
   requestNames(): string[] {
     return [...BUILT_IN, ...this.extra.keys()].sort();
   }
 
   async start(): Promise<void> {
     // The events of one command go to the broker together, once the listeners that drive
-    // hardware have put their frames on the serial lines (their microtasks are queued first).
-    // Publishing first measured worse for both paths: the broker's work then delays the frames.
-    this.unsubscribe.push(this.hall.bus.on('committed', (events) => queueMicrotask(() => this.bridge.publishEvents(events))));
-    this.unsubscribe.push(this.hall.bus.on('event', (event) => {
-      // The state documents are rebuilt off the call-next path: a burst of events costs one
-      // rebuild per document, after the displays and pads have had their frames.
-      const { windows, services, all } = affectedBy(this.hall, event);
-      this.dirtyAll ||= all;
-      for (const windowId of windows) this.dirtyWindows.add(windowId);
-      for (const serviceId of services) this.dirtyServices.add(serviceId);
-      this.scheduleStateFlush();
-      this.scheduleStats();
-    }));
+    // hardware have put their frames on the serial lines (their microtasks are queued first):
+    // publishing first measured worse for both paths, as the broker's work delays the frames.
+    const dispatcher = this.hall.dispatcher;
+    this.hall.waitForOutputs(() => this.bridge.outputsPending());
+    this.unsubscribe.push(dispatcher.on('mqtt', (events) => dispatcher.defer('mqtt', () => this.bridge.publishEvents(events))));
+    this.unsubscribe.push(
+      dispatcher.on('state', (events) => {
+        // The state documents are rebuilt off the call-next path: a burst of events costs one
+        // rebuild per document, after the displays and pads have had their frames.
+        for (const event of events) {
+          const { windows, services, all } = affectedBy(this.hall, event);
+          this.dirtyAll ||= all;
+          for (const windowId of windows) this.dirtyWindows.add(windowId);
+          for (const serviceId of services) this.dirtyServices.add(serviceId);
+        }
+        this.scheduleStateFlush();
+        this.scheduleStats();
+      }),
+    );
     await this.bridge.start({
-      request: (command, payload, caller, transaction) =>
-        transaction === undefined || QUERIES.has(command) ? this.handle(command, payload, caller) : this.handleOnce(command, payload, caller, transaction),
+      request: (command, payload, caller) =>
+        caller.transaction === undefined || QUERIES.has(command) ? this.handle(command, payload, caller) : this.handleOnce(command, payload, caller, caller.transaction),
     });
     this.publishAllState();
     this.publishStats();
@@ -94,7 +111,7 @@ export class MqttApi {
   private scheduleStateFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    this.hall.dispatcher.defer('state', () => {
       this.flushScheduled = false;
       if (this.dirtyAll) this.publishAllState();
       else {
@@ -104,7 +121,7 @@ export class MqttApi {
       this.dirtyAll = false;
       this.dirtyWindows.clear();
       this.dirtyServices.clear();
-    });
+    }, 'immediate');
   }
 
   publishAllState(): void {
@@ -126,7 +143,7 @@ export class MqttApi {
     if (this.statsTimer) return;
     this.statsTimer = setTimeout(() => {
       this.statsTimer = undefined;
-      this.publishStats();
+      this.hall.dispatcher.guard('state', () => this.publishStats());
     }, STATS_PUBLISH_INTERVAL_MS);
     this.statsTimer.unref();
   }
@@ -139,32 +156,50 @@ export class MqttApi {
     }
   }
 
+  /**
+   * The bridge calls this as each request arrives. Queue commands join the hall's group commit;
+   * everything else runs in the hall's order after them (a `ticket` query right after an
+   * `issue` sees the new ticket), so the outcome is as if requests ran one at a time.
+   */
   /** Requests handled, refused, answered busy (health shows them). */
   bridgeCounters(): ReturnType<MqttBridge['counters']> {
     return this.bridge.counters();
-  }
-
-  /** Resends answered from the journal instead of executed again (health shows it). */
-  replayedRequests(): number {
-    return this.replayed;
   }
 
   /**
    * A request that changes something, sent with a transaction: executed at most once per user,
    * transaction and business day. The answer is stored with the command's events (one journal
    * transaction), so even a kill -9 before the answer went out leaves the resend its answer.
+   * A copy arriving while the first is still running waits for it and gets its answer.
    */
-  private async handleOnce(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }, transaction: string | number): Promise<unknown> {
+  private async handleOnce(command: string, payload: Record<string, unknown>, caller: Asker, transaction: string | number): Promise<unknown> {
     const id: RequestIdentity = { principal: caller.username, transaction };
+    const key = JSON.stringify([id.principal, transaction]);
+    const running = this.runningOnce.get(key);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.handleOnce(command, payload, caller, transaction);
+    }
     const stored = this.hall.storedOutcome(id);
     if (stored) return this.replay(command, stored, id);
+    const work = this.runOnce(command, payload, caller, id);
+    this.runningOnce.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.runningOnce.delete(key);
+    }
+  }
+
+  private async runOnce(command: string, payload: Record<string, unknown>, caller: Asker, id: RequestIdentity): Promise<unknown> {
     if (isQueueRequest(command)) {
       const parsed = parseQueueRequest(command, payload);
       // Nothing ran: a corrected resend under the same transaction may still run.
       if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
-      const result = this.hall.execute(parsed.command, { id, request: command, answer: (events) => queueOutcome(events) });
+      const result = await this.hall.submit(parsed.command, { id, request: command, answer: (events) => queueOutcome(events) });
       if (!result.ok) {
-        this.remember(id, command, { status: 'error', code: result.code, error: result.message });
+        // A failed commit ran nothing either; a refusal by the queue is the request's answer.
+        if (result.code !== 'internal') this.remember(id, command, { status: 'error', code: result.code, error: result.message });
         throw new RequestError(result.code, result.message);
       }
       const outcome = queueOutcome(result.events);
@@ -174,17 +209,18 @@ export class MqttApi {
     }
     const handler = this.extra.get(command);
     if (!handler) return this.handle(command, payload, caller);
-    // Device and hall requests journal their own events (if any): their answer is stored right
+    // Device and hall operations journal their own events (if any): their answer is stored right
     // after, in its own write — a crash in between can run such a request twice.
-    try {
-      const data = await handler(payload, caller);
-      this.remember(id, command, { status: 'ok', data: data ?? null });
-      return data;
-    } catch (err) {
-      // A malformed request ran nothing: not kept, so a corrected resend still runs.
-      if (err instanceof RequestError && err.code !== 'bad-request') this.remember(id, command, { status: 'error', code: err.code, error: err.message });
-      throw err;
-    }
+    return this.hall.inOrder(async () => {
+      try {
+        const data = await handler(payload, caller);
+        this.remember(id, command, { status: 'ok', data: data ?? null });
+        return data;
+      } catch (err) {
+        if (err instanceof RequestError && err.code !== 'bad-request') this.remember(id, command, { status: 'error', code: err.code, error: err.message });
+        throw err;
+      }
+    });
   }
 
   private remember(id: RequestIdentity, command: string, outcome: KeptOutcome): void {
@@ -215,14 +251,20 @@ export class MqttApi {
   }
 
   private async handle(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
-    if (isQueueRequest(command)) {
-      const parsed = parseQueueRequest(command, payload);
-      if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
-      const result = this.hall.execute(parsed.command);
-      if (!result.ok) throw new RequestError(result.code, result.message);
-      this.log.debug({ request: command, user: caller.username }, 'request done');
-      return queueAnswer(result.ticket, result.events);
-    }
+    if (isQueueRequest(command)) return this.handleQueueCommand(command, payload, caller);
+    return this.hall.inOrder(() => this.handleOther(command, payload, caller));
+  }
+
+  private async handleQueueCommand(command: QueueRequestName, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
+    const parsed = parseQueueRequest(command, payload);
+    if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+    const result = await this.hall.submit(parsed.command);
+    if (!result.ok) throw new RequestError(result.code, result.message);
+    this.log.debug({ request: command, user: caller.username }, 'request done');
+    return { ticket: result.ticket ?? null, events: result.events.map((e) => ({ seq: e.seq, type: e.type })) };
+  }
+
+  private handleOther(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): unknown {
     switch (command) {
       case 'ticket': {
         const { number } = parse(z.strictObject({ number: z.string().min(1) }), payload);
@@ -260,7 +302,17 @@ export class MqttApi {
       case 'info':
         return this.info();
       case 'health':
-        return { ...this.hall.counters(), replayedRequests: this.replayed, requests: this.bridge.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
+        return {
+          ...this.hall.counters(),
+          replayedRequests: this.replayed,
+          requests: this.bridge.counters(),
+          day: this.hall.engine.currentDay() ?? null,
+          lastSeq: this.journal.lastSeq(),
+          latency: this.hall.latency(),
+          ...Object.fromEntries([...this.healthParts].map(([name, part]) => [name, part()])),
+        };
+      case 'events':
+        return eventsPage(this.journal, payload);
       default: {
         const handler = this.extra.get(command);
         if (!handler) throw new RequestError('unknown-command', `unknown command "${command}" (known: ${this.requestNames().join(', ')})`);
@@ -303,14 +355,6 @@ export class MqttApi {
 const DEFAULT_TICKETS_PAGE = 500;
 const MAX_TICKETS_PAGE = 1000;
 
-const BUILT_IN = [
-  // queue commands and queries handled here; device and report requests are added by the daemon
- 'issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health'];
-
-function queueAnswer(ticket: Ticket | undefined, events: readonly SequencedEvent[]): { ticket: Ticket | null; events: Array<{ seq: number; type: string }> } {
-  return { ticket: ticket ?? null, events: events.map((e) => ({ seq: e.seq, type: e.type })) };
-}
-
 /**
  * What a queue command's answer is made of, from its events alone (it is built while they are
  * committed, before the engine applies them): the ticket concerned and the events. A resend
@@ -324,6 +368,10 @@ function queueOutcome(events: readonly SequencedEvent[]): KeptOutcome {
   }
   return { status: 'ok', ticket, events: events.map((e) => ({ seq: e.seq, type: e.type })) };
 }
+
+const BUILT_IN = [
+  // queue commands and queries handled here; device and report requests are added by the daemon
+ 'issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health', 'events'];
 
 function parse<T>(schema: z.ZodType<T>, payload: Record<string, unknown>): T {
   const result = schema.safeParse(payload);

@@ -37,6 +37,7 @@ export class Journal {
   private lastDay: string | undefined;
   private isOpen = true;
   private readonly insertBatch: (rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => void;
+  private readonly runInTransaction: (work: () => unknown) => unknown;
   private readonly stmts: {
     maxSeq: Database.Statement<[]>;
     lastDay: Database.Statement<[]>;
@@ -57,6 +58,8 @@ export class Journal {
       for (const row of rows) insert.run(...row);
       alsoInTransaction?.();
     });
+    // better-sqlite3 turns a transaction function called inside another into a savepoint.
+    this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.stmts = {
       maxSeq: db.prepare<[]>('SELECT coalesce(max(seq), 0) FROM events').pluck(),
       lastDay: db.prepare<[]>('SELECT day FROM events ORDER BY seq DESC LIMIT 1').pluck(),
@@ -128,8 +131,9 @@ export class Journal {
   /**
    * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
    * event is malformed or the write fails, nothing is stored and seq does not move. Durable
-   * (fsynced) when it returns. `alsoInTransaction` writes more rows (a request's outcome, see
-   * request-outcomes.ts) in the same SQLite transaction: they commit with the events or not at all.
+   * (fsynced) when it returns — except inside `batch`, where it is durable when the batch returns.
+   * `alsoInTransaction` writes more rows (a request's outcome, see request-outcomes.ts) in the
+   * same SQLite transaction: they commit with the events or not at all.
    */
   append(events: HallEvent[], alsoInTransaction?: (sequenced: readonly SequencedEvent[]) => void): SequencedEvent[] {
     this.ensureOpen();
@@ -158,6 +162,23 @@ export class Journal {
   attach<T>(open: (db: Database.Database) => T): T {
     this.ensureOpen();
     return open(this.db);
+  }
+
+  /**
+   * Group commit: runs `work` inside ONE transaction, so every `append` it makes is fsynced
+   * together when it returns (one fsync for a whole burst of commands). Each `append` inside is a
+   * savepoint of its own, still all-or-nothing: a refused batch rolls back alone and `work` goes
+   * on. Nothing appended inside is durable until `batch` returns; if the final commit fails,
+   * nothing of it is stored, seq is re-read from the file and the error is thrown.
+   */
+  batch<T>(work: () => T): T {
+    this.ensureOpen();
+    try {
+      return this.runInTransaction(work) as T;
+    } catch (err) {
+      this.resyncTail();
+      throw err;
+    }
   }
 
   lastSeq(): number {

@@ -4,7 +4,9 @@ import { QueueEngine } from '../../src/queue/engine.js';
 import { QueueError, type QueueCommand } from '../../src/queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
 import type { QueueModel } from '../../src/queue/model.js';
-import type { CommandResult, DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/hall/device-api.js';
+import { answerDeviceRequest, validatedRequest, type CommandResult, type DeviceAlarm, type DeviceContext, type DeviceRequestHandler, type HallBusEvents, type HallView } from '../../src/device-contract/index.js';
+import type { ZodType } from 'zod';
+import { eventually } from '../support/eventually.js';
 
 /**
  * A hall for dispenser tests: the real queue engine with an in-memory "journal" (the list of
@@ -108,6 +110,12 @@ export class FakeContext implements DeviceContext {
     set.add(handler);
     return () => set.delete(handler);
   }
+  handleRequest<T>(subtopic: string, schema: ZodType<T>, handler: DeviceRequestHandler<T>): () => void {
+    const handle = validatedRequest(schema, handler);
+    return this.subscribe(subtopic, (payload) => {
+      void answerDeviceRequest(payload, handle).then((response) => this.publish(`${subtopic}/response`, response));
+    });
+  }
   /** What an MQTT message on device/<id>/<subtopic> would do. */
   deliver(subtopic: string, payload: unknown): void {
     for (const handler of this.handlers.get(subtopic) ?? []) handler(payload, `device/${this.deviceId}/${subtopic}`);
@@ -115,13 +123,10 @@ export class FakeContext implements DeviceContext {
   lastState(): Record<string, unknown> | undefined {
     return this.states.at(-1);
   }
-  async waitForPublished(subtopic: string, count = 1, timeoutMs = 5000): Promise<unknown[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  waitForPublished(subtopic: string, count = 1): Promise<unknown[]> {
+    return eventually(() => {
       const found = this.published.filter((p) => p.subtopic === subtopic).map((p) => p.payload);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`no ${count} message(s) on ${subtopic} in ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+      return found.length >= count && found;
+    }, `${count} message(s) on ${subtopic}`);
   }
 }

@@ -43,6 +43,8 @@ describe('a flooding client is served fairly and gets busy', () => {
     const port = (printer.address() as { port: number }).port;
     hall = await startTestDaemon({
       windows: 2,
+      // One request at a time: the order of service is then exactly the scheduler's.
+      extra: { requests: { concurrent: 1 } },
       devices: [{ id: 'kiosk-1', kind: 'dispenser', options: { printer: { type: 'epson', interface: `tcp://127.0.0.1:${port}`, statusTimeoutMs: 60_000, statusPollMs: 0 }, buttons: [] } }],
     });
     const h = hall;

@@ -106,6 +106,15 @@ export class Requester {
     });
   }
 
+  /** Rejects every request still waiting (its daemon is gone: no answer will come). */
+  abandon(reason: string): void {
+    for (const [transaction, waiter] of this.pending) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error(`no response to ${transaction}: ${reason}`));
+    }
+    this.pending.clear();
+  }
+
   async ready(): Promise<void> {
     await this.client.subscribeAsync(`${this.base}/bridge/response/#`, { qos: 1 });
   }

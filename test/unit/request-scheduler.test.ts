@@ -3,8 +3,8 @@ import { DEFAULT_LIMITS, FairRequestScheduler, schedulerLimits, type SchedulerLi
 
 const op = (key: string) => ({ key, role: 'operator' as const });
 
-function limits(overrides: Partial<SchedulerLimits['byRole']['operator']> = {}, bigQueriesAtOnce = 2): SchedulerLimits {
-  return { byRole: { ...DEFAULT_LIMITS.byRole, operator: { ...DEFAULT_LIMITS.byRole.operator, ...overrides } }, bigQueriesAtOnce };
+function limits(overrides: Partial<SchedulerLimits['byRole']['operator']> = {}, bigQueriesAtOnce = 2, concurrent = 1): SchedulerLimits {
+  return { byRole: { ...DEFAULT_LIMITS.byRole, operator: { ...DEFAULT_LIMITS.byRole.operator, ...overrides } }, bigQueriesAtOnce, concurrent };
 }
 
 describe('fair request scheduler', () => {
@@ -58,6 +58,31 @@ describe('fair request scheduler', () => {
     now += 1000;
     expect(scheduler.offer(op('f'), 'health', instant).ok).toBe(true);
     await scheduler.idle();
+  });
+
+  it('with several running at once, the free places go round the connections too', async () => {
+    const scheduler = new FairRequestScheduler(limits({}, 2, 3));
+    const started: string[] = [];
+    const releases: Array<() => void> = [];
+    const job = (name: string) => () => {
+      started.push(name);
+      return new Promise<void>((resolve) => releases.push(resolve));
+    };
+    for (let i = 1; i <= 6; i++) scheduler.offer(op('flood'), 'issue', job(`f${i}`));
+    scheduler.offer(op('kiosk'), 'issue', job('k1'));
+    // f1..f3 took the three places at once; the flooder was first in the round, so the next
+    // free place is its f4, the one after it k1 — not after the flooder's whole line.
+    expect(started).toEqual(['f1', 'f2', 'f3']);
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(['f1', 'f2', 'f3', 'f4', 'k1']);
+    while (releases.length > 0 || scheduler.pending() > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(started).toEqual(['f1', 'f2', 'f3', 'f4', 'k1', 'f5', 'f6']);
   });
 
   it('a request that throws does not stop the service of the others', async () => {
