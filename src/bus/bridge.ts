@@ -11,7 +11,7 @@ export { RequestError } from './request-envelope.js';
 export interface Caller {
   username: string;
   role: Role;
-  /** The request's `transaction`, if it had one: with the username, what makes a resend a resend. */
+  /** Device requests only: the request's `transaction`, if it had one (what makes a resend a resend). */
   transaction?: Transaction;
 }
 
@@ -22,7 +22,7 @@ export interface BridgeHandlers {
    * order. Throw RequestError(code, message) to refuse;
    * anything else thrown becomes `internal-error`.
    */
-  request(command: string, payload: Record<string, unknown>, caller: Caller): Promise<unknown>;
+  request(command: string, payload: Record<string, unknown>, caller: Caller, transaction?: Transaction): Promise<unknown>;
 }
 
 export interface BridgeCounters {
@@ -278,11 +278,11 @@ export class MqttBridge {
       this.respond(command, parsed.transaction, errorResponse(parsed.transaction, new RequestError('unknown-caller', 'the request has no authenticated sender')), undefined);
       return;
     }
-    const who: Caller = { username: caller.username, role: caller.role, ...(parsed.transaction !== undefined ? { transaction: parsed.transaction } : {}) };
+    const who: Caller = { username: caller.username, role: caller.role };
     // Started by the fair scheduler, one connection at a time in turn; the requests it starts in
     // one go reach the hall in the same turn and share a commit. Answers go out in start order.
     const admitted = this.scheduler.offer({ key: message.clientId ?? `user:${caller.username}`, role: caller.role }, command, () => {
-      const outcome = settle(() => handlers.request(command, parsed.fields, who));
+      const outcome = settle(() => handlers.request(command, parsed.fields, who, parsed.transaction));
       this.requestChain = this.requestChain.then(async () => {
         let response: ResponseEnvelope;
         const result = await outcome;

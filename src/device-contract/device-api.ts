@@ -6,7 +6,6 @@ import type { HallEvent, SequencedEvent } from '../queue/events.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import type { QueueModel } from '../queue/model.js';
 import type { DeviceRequestHandler } from './device-requests.js';
-import type { StoredOutcome } from '../journal/request-outcomes.js';
 
 /** Who asked, under which transaction id: a request executed at most once per business day. */
 export interface RequestIdentity {
@@ -100,7 +99,7 @@ export interface DeviceContext {
    * The answer already given today to this `(user, transaction)`, if any: a resend gets it
    * instead of a second execution. Optional: contexts without a journal (unit tests) have none.
    */
-  storedOutcome?(id: RequestIdentity): StoredOutcome | undefined;
+  storedOutcome?(id: RequestIdentity): { command: string; outcome: unknown } | undefined;
   /** Keeps an answer that was not journaled with events (a refusal, a reprint). */
   rememberOutcome?(id: RequestIdentity, request: string, outcome: unknown): void;
   /**

@@ -95,8 +95,8 @@ export class MqttApi {
       }),
     );
     await this.bridge.start({
-      request: (command, payload, caller) =>
-        caller.transaction === undefined || QUERIES.has(command) ? this.handle(command, payload, caller) : this.handleOnce(command, payload, caller, caller.transaction),
+      request: (command, payload, caller, transaction) =>
+        transaction === undefined || QUERIES.has(command) ? this.handle(command, payload, caller) : this.handleOnce(command, payload, caller, transaction),
     });
     this.publishAllState();
     this.publishStats();
