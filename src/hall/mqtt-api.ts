@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
+import { ticketsAhead } from '../queue/ahead.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
 import type { RequestIdentity } from '../device-contract/index.js';
@@ -331,12 +332,9 @@ export class MqttApi {
     return computeDayStats(this.hall.model, events);
   }
 
-  /** Position of a waiting ticket in its line (0 = next). */
+  /** Tickets that will be called before a waiting ticket (0 = next); see ticketsAhead. */
   private ahead(number: string): number | null {
-    const ticket = this.hall.engine.ticket(number);
-    if (!ticket || ticket.state !== 'waiting') return null;
-    const line = ticket.targetWindowId ? this.hall.engine.waitingForWindow(ticket.targetWindowId) : this.hall.engine.waiting(ticket.serviceId);
-    return line.findIndex((t) => t.number === number);
+    return ticketsAhead(this.hall.engine, number);
   }
 
   info(): Record<string, unknown> {

@@ -30,7 +30,7 @@ describe('kill -9 between journal commit and answer', () => {
       dir = hall.dir;
       const op = TEST_USERS.operator;
 
-      daemon = await startDaemonProcess(hall.file, hall.dir, 20_000, { HALL_EDGE_TEST_CRASH_AFTER_COMMIT: '3' });
+      daemon = await startDaemonProcess(hall.file, hall.dir, 20_000, [], { HALL_EDGE_TEST_CRASH_AFTER_COMMIT: '3' });
       client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, op.username, op.password);
       let requester = new Requester(client, BASE);
       await requester.ready();
