@@ -22,6 +22,7 @@ import { AppointmentBook, type AppointmentInput } from './appointment-book.js';
 import { appointmentsRequest, issueRequest, reprintRequest, type DispenserOptions } from './options.js';
 import { MAX_READER_LINE_BYTES, parseReaderLine } from './reader-line.js';
 import { TaskQueue } from './task-queue.js';
+import { DISPENSER_ALARMS } from './alarms.js';
 
 export type IssueOutcome =
   | { ok: true; number: string; serviceId: string }
@@ -32,13 +33,13 @@ export interface DispenserDeps {
   gpio?: (name: GpioBackendName) => GpioBackend;
 }
 
-const FAULT_ALARM = 'printer-fault';
+const FAULT_ALARM = DISPENSER_ALARMS.printerFault.code;
+const PAPER_LOW_ALARM = DISPENSER_ALARMS.paperNearEnd.code;
 /**
  * MQTT issue/reprint requests waiting for the printer beyond which the next is answered `busy`:
  * a kiosk that floods its topic must not grow memory, and a real one never has more than a few.
  */
 const MAX_WAITING_REQUESTS = 16;
-const PAPER_LOW_ALARM = 'paper-near-end';
 
 /**
  * A ticket dispenser (取号机): buttons and MQTT requests take numbers, the thermal printer
@@ -97,6 +98,8 @@ export class DispenserDriver implements DeviceDriver {
     // A bad ticketUrl template would only show at the first print: fail at start instead.
     qrPayload(this.options.ticketUrl, { hallId: this.ctx.hall.model.hallId, day: '2000-01-01', number: 'A001' });
     await this.queue.run(() => this.checkPrinter());
+    // A printer-fault restored from before a restart ends when the printer reads fine now.
+    if (!this.fault) this.ctx.clearAlarm(FAULT_ALARM);
     for (const button of this.options.buttons) {
       const backend = this.backend(button.gpio.backend);
       const input = await backend.input({ line: button.gpio.line, chip: button.gpio.chip, activeLow: button.gpio.activeLow, debounceMs: button.gpio.debounceMs });
