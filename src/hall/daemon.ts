@@ -20,6 +20,7 @@ import { VERSION } from '../platform/version.js';
 import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
 import { registerDeviceRequests } from './device-requests.js';
+import { registerSimulateRequest } from './simulate-request.js';
 import { startUplink, type Uplink } from '../uplink/start.js';
 
 export interface DaemonOptions {
@@ -114,6 +115,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { seq: event.seq };
   });
   api.addRequest('devices', () => ({ devices: devices.summary(), alarms: devices.activeAlarms() }));
+  registerSimulateRequest(api, { model, journal, log: log.child({ component: 'simulate' }) });
   devices.addAlarmSource(journalAlarms);
 
   api.addRequest('backup', async (payload, caller) => {
