@@ -11,6 +11,8 @@ import { describe as describeLoop, run as callNextBench } from './call-next-loop
 import { describe as describeLoginFlood, run as loginFloodBench } from './login-flood.js';
 import { describe as describeUplink, run as uplinkBench } from './uplink-bench.js';
 import { describe as describeSim, run as simBench } from './sim-bench.js';
+import { describe as describeWatermark, run as watermarkBench } from './watermark-cost.js';
+import { describe as describeRestart, run as restartYearBench } from './restart-year.js';
 
 const started = Date.now();
 
@@ -26,6 +28,13 @@ console.log(`journal: restart replay of ${journal.todayEvents} events (${journal
 
 // The daemon in its own process, as on a real box (the target is judged on this one); then in
 // the bench's process, sharing its event loop with the simulated hardware, for comparison.
+// The journal watermark's cost on each call-next commit (the daemon's default mode), then a
+// restart of the real daemon process on a year-long journal.
+const watermark = watermarkBench();
+for (const line of describeWatermark(watermark)) console.log(line);
+const restartYear = await restartYearBench();
+for (const line of describeRestart(restartYear)) console.log(line);
+
 const loop = await callNextBench({ separateProcess: true });
 for (const line of describeLoop(loop)) console.log(line);
 const loopInProcess = await callNextBench({ separateProcess: false, presses: 320, burstRounds: 4, rounds: 1 });
@@ -38,4 +47,4 @@ const loginFlood = await loginFloodBench();
 for (const line of describeLoginFlood(loginFlood)) console.log(line);
 
 console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
-console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, sim, uplink, loginFlood } }));
+console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, sim, uplink, loginFlood, watermark, restartYear } }));
