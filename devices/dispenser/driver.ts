@@ -11,6 +11,7 @@ import { AppointmentBook, type AppointmentInput } from './appointment-book.js';
 import { appointmentsRequest, issueRequest, reprintRequest, type DispenserOptions } from './options.js';
 import { MAX_READER_LINE_BYTES, parseReaderLine } from './reader-line.js';
 import { TaskQueue } from './task-queue.js';
+import { DISPENSER_ALARMS } from './alarms.js';
 
 export type IssueOutcome =
   | { ok: true; number: string; serviceId: string }
@@ -21,8 +22,8 @@ export interface DispenserDeps {
   gpio?: (name: GpioBackendName) => GpioBackend;
 }
 
-const FAULT_ALARM = 'printer-fault';
-const PAPER_LOW_ALARM = 'paper-near-end';
+const FAULT_ALARM = DISPENSER_ALARMS.printerFault.code;
+const PAPER_LOW_ALARM = DISPENSER_ALARMS.paperNearEnd.code;
 
 /**
  * A ticket dispenser (取号机): buttons and MQTT requests take numbers, the thermal printer
@@ -81,6 +82,8 @@ export class DispenserDriver implements DeviceDriver {
     // A bad ticketUrl template would only show at the first print: fail at start instead.
     qrPayload(this.options.ticketUrl, { hallId: this.ctx.hall.model.hallId, day: '2000-01-01', number: 'A001' });
     await this.queue.run(() => this.checkPrinter());
+    // A printer-fault restored from before a restart ends when the printer reads fine now.
+    if (!this.fault) this.ctx.clearAlarm(FAULT_ALARM);
     for (const button of this.options.buttons) {
       const backend = this.backend(button.gpio.backend);
       const input = await backend.input({ line: button.gpio.line, chip: button.gpio.chip, activeLow: button.gpio.activeLow, debounceMs: button.gpio.debounceMs });

@@ -61,6 +61,28 @@ export interface CommandRefused {
 }
 export type CommandResult = CommandOk | CommandRefused;
 
+/**
+ * One alarm a device kind can raise, with what ends it: every code a driver raises is listed in
+ * its kind's `alarms` (docs/alarms.md is the operators' copy, and a test keeps the two equal).
+ */
+export interface AlarmSpec {
+  /** The code; a part in angle brackets is filled in when raised (`display-<address>-offline`). */
+  code: string;
+  severity: 'info' | 'warning' | 'critical';
+  /** The condition that clears it, as the driver checks it. */
+  clearedWhen: string;
+  /** For an event alarm with no condition to watch: cleared this long after it was raised. */
+  expiresAfterMs?: number;
+  /** What the operator should do. */
+  operatorAction: string;
+}
+
+/** Whether `code` is an instance of `spec.code` (angle-bracket parts match any text). */
+export function alarmSpecMatches(spec: AlarmSpec, code: string): boolean {
+  const pattern = spec.code.split(/<[^>]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+');
+  return new RegExp(`^${pattern}$`).test(code);
+}
+
 export interface DeviceAlarm {
   code: string;
   message: string;
@@ -120,5 +142,7 @@ export interface DeviceKind<Options = unknown> {
    * strictness test puts an unknown key into each of its objects and requires a refusal.
    */
   exampleOptions: unknown;
+  /** Every alarm its drivers can raise (see AlarmSpec). */
+  alarms: readonly AlarmSpec[];
   create(id: string, options: Options, ctx: DeviceContext): DeviceDriver;
 }

@@ -102,7 +102,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
-  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }));
+  // Alarms shown on `alarms` are kept next to the journal and restored after a restart (docs/alarms.md).
+  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json') });
 
   api.addRequest('broadcast', (payload) => {
     const parsed = z.strictObject({ text: z.string().min(1).max(200) }).safeParse(payload);
