@@ -15,6 +15,8 @@ export type {
   DeviceKind,
   HallBusEvents,
   HallView,
+  RememberedRequest,
+  RequestIdentity,
 } from './device-api.js';
 export { RequestError } from '../bus/request-envelope.js';
 export { validatedRequest, answerDeviceRequest } from './device-requests.js';
