@@ -87,6 +87,10 @@ describe('dispenser', () => {
     expect((await ctx.waitForPublished('issue/response'))[0]).toMatchObject({ transaction: 1, status: 'error', code: 'printer-fault' });
     expect(issuedNumbers(hall)).toEqual([]);
     expect(sim.tickets).toHaveLength(0);
+    // Everything goes down one printer connection in order: once two more status polls have been
+    // answered, the beeps sent before them have reached the (still faulted) printer.
+    const polled = sim.statusRequests;
+    await eventually(() => sim.statusRequests >= polled + 8, 'two more status polls');
     sim.setFaults({ paperOut: false });
     await eventually(() => driver.state === 'ready', 'the dispenser ready');
     expect(ctx.alarms.has('printer-fault')).toBe(false);
