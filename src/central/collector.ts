@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pg from 'pg';
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
@@ -24,6 +25,8 @@ export interface CollectorOptions {
 
 /** A gap not filling is asked for again after this long. */
 const REPLAY_RETRY_MS = 2000;
+/** A hole must last this long before it is asked for. */
+const GAP_GRACE_MS = 500;
 /** How often dirty (hall, day) statistics are recomputed and gaps re-checked. */
 const HOUSEKEEPING_MS = 500;
 
@@ -51,6 +54,7 @@ export class Collector {
   private readonly dirtyDays = new Map<string, Set<string>>();
   private readonly prefixes = new Map<string, string>();
   private readonly replayAsked = new Map<string, { since: number; at: number }>();
+  private readonly gapSeen = new Map<string, { since: number; at: number }>();
   private running = false;
   private lastVerifiedAt = 0;
   readonly counters = { messages: 0, eventsNew: 0, eventsDuplicate: 0, rejected: 0, replayRequests: 0, storeFailures: 0 };
@@ -72,7 +76,8 @@ export class Collector {
     this.running = true;
     const group = this.options.group;
     const client = createMqttClient(this.options.mqttUrl, {
-      clientId: this.options.clientId ?? `hall-edge-collector-${group}-${process.pid}`,
+      // Stable across restarts: a restarted collector takes its session (and its queue) back.
+      clientId: this.options.clientId ?? `hall-edge-collector-${group}-${hostname()}`,
       // MQTT 5: mqtt.js lets the application decide when to PUBACK (customHandleAcks) only on v5.
       protocolVersion: 5,
       clean: false,
@@ -98,7 +103,7 @@ export class Collector {
     client.on('connect', () => {
       this.options.log.info({ url: this.options.mqttUrl, group }, 'collector connected');
       client.subscribe(
-        { [`$share/${group}/hall/+/uplink/events`]: { qos: 1 }, 'hall/+/bridge/info': { qos: 1 }, 'hall/+/uplink/state': { qos: 1 } },
+        { [`$share/${group}/hall/+/uplink/events`]: { qos: 1 }, 'hall/+/bridge/info': { qos: 1 }, 'hall/+/uplink/state': { qos: 1 }, 'hall/+/uplink/head': { qos: 1 } },
         (err) => {
           if (err) this.options.log.error({ err }, 'collector could not subscribe');
         },
@@ -122,6 +127,7 @@ export class Collector {
     const hallId = topic.split('/')[1]!;
     if (topic.endsWith('/bridge/info')) return this.onInfo(hallId, payload);
     if (topic.endsWith('/uplink/state')) return this.onState(hallId, payload);
+    if (topic.endsWith('/uplink/head')) return this.onHead(hallId, payload);
   }
 
   private async onEvents(topic: string, payload: Buffer): Promise<void> {
@@ -155,7 +161,19 @@ export class Collector {
 
   private async checkGap(hallId: string): Promise<void> {
     const cursor = await this.store.advance(hallId);
-    if (!cursor.gap || !this.client?.connected) return;
+    if (!cursor.gap) {
+      this.gapSeen.delete(hallId);
+      return;
+    }
+    if (!this.client?.connected) return;
+    // A hole may be a message another collector of the group is storing right now: ask only
+    // for one that is still there a moment later.
+    const seen = this.gapSeen.get(hallId);
+    if (!seen || seen.since !== cursor.gap.since) {
+      this.gapSeen.set(hallId, { since: cursor.gap.since, at: Date.now() });
+      return;
+    }
+    if (Date.now() - seen.at < GAP_GRACE_MS) return;
     const asked = this.replayAsked.get(hallId);
     if (asked && asked.since === cursor.gap.since && Date.now() - asked.at < REPLAY_RETRY_MS) return;
     this.replayAsked.set(hallId, { since: cursor.gap.since, at: Date.now() });
@@ -163,6 +181,20 @@ export class Collector {
     const prefix = this.prefixes.get(hallId) ?? `hall/${hallId}`;
     this.options.log.info({ hall: hallId, ...cursor.gap }, 'gap in a hall\'s events: replay asked');
     this.client.publish(`${prefix}/uplink/replay`, JSON.stringify(cursor.gap), { qos: 1 });
+  }
+
+  private async onHead(hallId: string, payload: Buffer): Promise<void> {
+    let head: unknown;
+    try {
+      head = (JSON.parse(payload.toString('utf8')) as { lastSeq?: unknown }).lastSeq;
+    } catch {
+      head = undefined;
+    }
+    if (typeof head !== 'number' || !Number.isInteger(head) || head < 0) {
+      this.counters.rejected++;
+      return;
+    }
+    await this.store.setHead(hallId, head);
   }
 
   private async onInfo(hallId: string, payload: Buffer): Promise<void> {

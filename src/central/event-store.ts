@@ -59,10 +59,11 @@ export class EventStore {
    * hole after it. Monotonic (GREATEST), so collectors racing on one hall never move it back.
    */
   async advance(hallId: string): Promise<CursorState> {
-    const { rows } = await this.pool.query<{ contiguous: string; max_seq: string }>('SELECT contiguous, max_seq FROM hall_cursors WHERE hall_id = $1', [hallId]);
+    const { rows } = await this.pool.query<{ contiguous: string; max_seq: string; head: string }>('SELECT contiguous, max_seq, head FROM hall_cursors WHERE hall_id = $1', [hallId]);
     if (rows.length === 0) return { contiguous: 0, maxSeq: 0 };
     let contiguous = Number(rows[0]!.contiguous);
-    const maxSeq = Number(rows[0]!.max_seq);
+    // What the hall says it has counts as seen: a tail that never arrived is a gap too.
+    const maxSeq = Math.max(Number(rows[0]!.max_seq), Number(rows[0]!.head));
     if (contiguous < maxSeq) {
       // Seqs are unique per hall: after the cursor, the k-th stored seq is cursor + k until the first hole.
       const run = await this.pool.query<{ last: string | null }>(
@@ -110,8 +111,17 @@ export class EventStore {
 
   /** Halls whose stored events have a hole. */
   async hallsWithGaps(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ hall_id: string }>('SELECT hall_id FROM hall_cursors WHERE contiguous < max_seq');
+    const { rows } = await this.pool.query<{ hall_id: string }>('SELECT hall_id FROM hall_cursors WHERE contiguous < GREATEST(max_seq, head)');
     return rows.map((row) => row.hall_id);
+  }
+
+  /** The hall's journal head as it announced it (retained `uplink/head`). */
+  async setHead(hallId: string, head: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO hall_cursors (hall_id, head) VALUES ($1, $2)
+       ON CONFLICT (hall_id) DO UPDATE SET head = GREATEST(hall_cursors.head, excluded.head), updated_at = now()`,
+      [hallId, head],
+    );
   }
 
   /** A hall's events of one day, in seq order. */

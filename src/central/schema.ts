@@ -29,6 +29,8 @@ const MIGRATIONS: string[] = [
     hall_id        text PRIMARY KEY,
     contiguous     bigint      NOT NULL DEFAULT 0,
     max_seq        bigint      NOT NULL DEFAULT 0,
+    -- The hall's own journal head, from its retained uplink/head: a missing tail shows against it.
+    head           bigint      NOT NULL DEFAULT 0,
     replay_asked_at timestamptz,
     updated_at     timestamptz NOT NULL DEFAULT now()
   );
