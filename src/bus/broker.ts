@@ -5,9 +5,11 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.js';
 import { decidePublish, decideSubscribe, decideWill, isRequest } from './acl.js';
 import { Authenticator } from './authenticator.js';
+import { PrivateDeliveries, type Recipient } from './private-delivery.js';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.js';
 import { ClientIdRegistry } from './client-ids.js';
 import { openListeners, type ListenerPorts, type ListenerSettings } from './listeners.js';
+import { HeldRefusals } from './held-refusals.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PacketLimitedStream, type LimitViolation } from './packet-limit.js';
 import { isTopicLevel, type MqttUser, type Principal } from './users.js';
@@ -45,17 +47,24 @@ export interface BrokerCounters {
  */
 export const REFUSED_REQUEST_PREFIX = '$hall-edge/refused/';
 
+/** Throttled logins whose refusal is held back at once (each is an open socket and an aedes client). */
+const MAX_HELD_REFUSALS = 256;
+
 export interface InProcessMessage {
   topic: string;
   payload: Buffer;
   retain: boolean;
   /** The network client that published it; undefined when it was published in-process. */
   publisher?: Principal;
+  /** That client's MQTT client id (requests are queued and answered per connection). */
+  clientId?: string;
 }
 
 export interface PublishOptions {
   qos?: 0 | 1;
   retain?: boolean;
+  /** An answer: forwarded only to this client, not to every subscriber (private-delivery.ts). */
+  to?: Recipient;
 }
 
 export interface RunningBroker {
@@ -79,6 +88,8 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   const authenticator = new Authenticator(settings.users);
   const limits = resolveBrokerLimits(settings.limits);
   const throttle = new LoginThrottle(limits.login);
+  const heldRefusals = new HeldRefusals(MAX_HELD_REFUSALS);
+  let throttledWarnedAt = -Infinity;
   const hallId = settings.hallId;
   const counters: BrokerCounters = {
     authRefused: 0,
@@ -97,6 +108,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   // The will of each CONNECT, seen in preConnect, judged once the user is known.
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
+  const privateDeliveries = new PrivateDeliveries();
 
   const connackMessages = { 2: 'identifier rejected', 3: 'server unavailable', 5: 'not authorized' } as const;
   const refuseConnect = (client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void, returnCode: 2 | 3 | 5, message: string, fields: Record<string, unknown>): void => {
@@ -134,7 +146,14 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
             if (!run.ran) {
               if (run.reason === 'abandoned' || run.reason === 'closed') return;
               counters.loginThrottled++;
-              refuseConnect(client, done, 3, 'mqtt login throttled', { username, reason: run.reason, pending: throttle.pending() });
+              const fields = { username, reason: run.reason, pending: throttle.pending() };
+              // One line per connection would be a log flood of its own: each at debug, a warning at most every 10 s.
+              log.debug({ clientId: client.id, remote: remoteOf(client), ...fields }, 'mqtt login throttled');
+              if (Date.now() - throttledWarnedAt >= 10_000) {
+                throttledWarnedAt = Date.now();
+                log.warn({ remote: remoteOf(client), ...fields, throttledSoFar: counters.loginThrottled }, 'mqtt logins throttled: too many waiting');
+              }
+              heldRefusals.hold(throttle.refusalDelayMs(address), () => done(connackError(connackMessages[3], 3), false));
               return;
             }
             const outcome = run.value;
@@ -190,6 +209,9 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
         return;
       }
       done(new Error(`publish to ${packet.topic} refused: ${decision.reason}`));
+    },
+    authorizeForward(client, packet) {
+      return privateDeliveries.mayForward(packet.payload as Buffer, client.id, principalOf(client)) ? packet : null;
     },
     authorizeSubscribe(client, subscription, done) {
       const principal = principalOf(client);
@@ -248,9 +270,11 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     hallId,
     ports: listeners.ports,
     publish(topic, payload, options = {}) {
+      let body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      if (options.to) body = privateDeliveries.mark(body, options.to);
       return new Promise((resolve, reject) => {
         aedes.publish(
-          { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+          { cmd: 'publish', topic, payload: body, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
           (err) => (err ? reject(err) : resolve()),
         );
       });
@@ -262,7 +286,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
           topic: packet.topic,
           payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
           retain: packet.retain,
-          ...(publisher ? { publisher } : {}),
+          ...(publisher ? { publisher, clientId: packet.clientId } : {}),
         };
         try {
           const result = handler(message);
@@ -285,6 +309,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       closing ??= (async () => {
         const stopped = opened.stopAccepting();
         throttle.close();
+        heldRefusals.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         opened.destroyConnections();
         await stopped;

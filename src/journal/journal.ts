@@ -36,7 +36,10 @@ export class Journal {
   private last: number;
   private lastDay: string | undefined;
   private isOpen = true;
-  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>) => void;
+  private readonly appendedListeners: Array<(events: SequencedEvent[]) => void> = [];
+  /** Inside `batch`: events appended but not yet committed, announced when the batch commits. */
+  private pendingAppended: SequencedEvent[] | undefined;
+  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => void;
   private readonly runInTransaction: (work: () => unknown) => unknown;
   private readonly stmts: {
     maxSeq: Database.Statement<[]>;
@@ -54,8 +57,9 @@ export class Journal {
     private readonly log: Logger,
   ) {
     const insert = db.prepare<[number, string, number, string, string]>('INSERT INTO events (seq, day, at, type, body) VALUES (?, ?, ?, ?, ?)');
-    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>) => {
+    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => {
       for (const row of rows) insert.run(...row);
+      alsoInTransaction?.();
     });
     // better-sqlite3 turns a transaction function called inside another into a savepoint.
     this.runInTransaction = db.transaction((work: () => unknown) => work());
@@ -131,8 +135,10 @@ export class Journal {
    * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
    * event is malformed or the write fails, nothing is stored and seq does not move. Durable
    * (fsynced) when it returns — except inside `batch`, where it is durable when the batch returns.
+   * `alsoInTransaction` writes more rows (a request's outcome, see request-outcomes.ts) in the
+   * same SQLite transaction: they commit with the events or not at all.
    */
-  append(events: HallEvent[]): SequencedEvent[] {
+  append(events: HallEvent[], alsoInTransaction?: (sequenced: readonly SequencedEvent[]) => void): SequencedEvent[] {
     this.ensureOpen();
     if (events.length === 0) return [];
     const rows: Array<[number, string, number, string, string]> = [];
@@ -144,7 +150,7 @@ export class Journal {
       sequenced.push({ ...event, seq } as SequencedEvent);
     });
     try {
-      this.insertBatch(rows);
+      this.insertBatch(rows, alsoInTransaction && (() => alsoInTransaction(sequenced)));
     } catch (err) {
       // The transaction was rolled back; re-read the tail in case the failure came after commit.
       this.resyncTail();
@@ -152,7 +158,79 @@ export class Journal {
     }
     this.last += rows.length;
     this.lastDay = events[events.length - 1]!.day;
+    // Inside a batch nothing is durable before the batch commits: the listeners (the watermark)
+    // must not hear of these events before then, or a crash would leave them ahead of the file.
+    if (this.pendingAppended) this.pendingAppended.push(...sequenced);
+    else this.notifyAppended(sequenced);
     return sequenced;
+  }
+
+  /** Opens a companion table (request outcomes) on the journal's own connection and file. */
+  attach<T>(open: (db: Database.Database) => T): T {
+    this.ensureOpen();
+    return open(this.db);
+  }
+
+  /**
+   * Called with every batch right after it is durable, before `append` returns (so before the
+   * caller shows the events to anyone): the journal watermark is kept this way. A listener must
+   * not throw; if it does, the error is logged and the append still counts.
+   * Every path that writes events must end in `notifyAppended`.
+   */
+  onAppended(listener: (events: SequencedEvent[]) => void): () => void {
+    this.appendedListeners.push(listener);
+    return () => {
+      const index = this.appendedListeners.indexOf(listener);
+      if (index >= 0) this.appendedListeners.splice(index, 1);
+    };
+  }
+
+  private notifyAppended(events: SequencedEvent[]): void {
+    for (const listener of this.appendedListeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.log.error({ err, journal: this.path }, 'a journal append listener failed');
+      }
+    }
+  }
+
+  /**
+   * After a journal loss: the next event gets seq `seq + 1`, so seqs that were issued before the
+   * loss (and that consumers may have seen) are never given to other events. Only moves forward.
+   */
+  skipTo(seq: number): void {
+    this.ensureOpen();
+    if (Number.isSafeInteger(seq) && seq > this.last) this.last = seq;
+  }
+
+  /** A small JSON value kept in the journal's meta table (losses not yet acknowledged ...). */
+  getMeta<T>(key: string): T | undefined {
+    this.ensureOpen();
+    const value = this.db.prepare<[string]>('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.ensureOpen();
+    if (value === undefined) this.db.prepare<[string]>('DELETE FROM meta WHERE key = ?').run(key);
+    else this.db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  /**
+   * An online copy of the journal into `destination` (SQLite's backup API: pages are copied a
+   * slice at a time between other work, and writes made meanwhile through this connection are
+   * carried into the copy).
+   */
+  async backupTo(destination: string): Promise<{ pages: number }> {
+    this.ensureOpen();
+    const result = await this.db.backup(destination, { progress: () => 256 });
+    return { pages: result.totalPages };
   }
 
   /**
@@ -164,12 +242,22 @@ export class Journal {
    */
   batch<T>(work: () => T): T {
     this.ensureOpen();
+    const outer = this.pendingAppended === undefined;
+    if (outer) this.pendingAppended = [];
+    let result: T;
     try {
-      return this.runInTransaction(work) as T;
+      result = this.runInTransaction(work) as T;
     } catch (err) {
+      if (outer) this.pendingAppended = undefined;
       this.resyncTail();
       throw err;
     }
+    if (outer) {
+      const committed = this.pendingAppended!;
+      this.pendingAppended = undefined;
+      if (committed.length > 0) this.notifyAppended(committed);
+    }
+    return result;
   }
 
   lastSeq(): number {
@@ -179,14 +267,39 @@ export class Journal {
   /** The day's events in seq order (index on day, so past days cost nothing). */
   readDay(day: string): SequencedEvent[] {
     this.ensureOpen();
-    return (this.stmts.byDay.all(day) as Row[]).map(decode);
+    return this.readRows(() => this.stmts.byDay.all(day) as Row[]);
   }
 
   /** Events after `seq`, oldest first, at most `limit` (DEFAULT_READ_LIMIT) of them. */
   readSince(seq: number, limit = DEFAULT_READ_LIMIT): SequencedEvent[] {
     this.ensureOpen();
     if (!Number.isFinite(limit) || limit <= 0) return [];
-    return (this.stmts.since.all(seq, Math.floor(limit)) as Row[]).map(decode);
+    return this.readRows(() => this.stmts.since.all(seq, Math.floor(limit)) as Row[]);
+  }
+
+  /** Rows to events; a damaged page or body becomes a JournalError that names the file and the fix. */
+  private readRows(query: () => Row[]): SequencedEvent[] {
+    let rows: Row[];
+    try {
+      rows = query();
+    } catch (err) {
+      throw describeOpenError(this.path, err);
+    }
+    const events: SequencedEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        events[i] = decode(rows[i]!);
+      } catch (err) {
+        throw new JournalError(
+          'corrupt',
+          this.path,
+          `journal ${this.path} is damaged: the event at seq ${rows[i]![0]} cannot be read (${(err as Error).message}); ` +
+            `the storage changed bytes of the file. Run \`hall-edge journal verify\` for a full report and \`hall-edge journal recover\` to rebuild it into a new file`,
+          { cause: err },
+        );
+      }
+    }
+    return events;
   }
 
   /** Days that have events, ascending. */

@@ -30,11 +30,11 @@ export interface DaemonProcess {
 }
 
 /** Starts `hall-edge run` as a real child process and waits for its "running" log line. */
-export async function startDaemonProcess(configFile: string, cwd: string, timeoutMs = 20_000): Promise<DaemonProcess> {
+export async function startDaemonProcess(configFile: string, cwd: string, timeoutMs = 20_000, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   requireBuild();
-  const proc = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
+  const proc = spawn(process.execPath, [CLI, 'run', '--config', configFile, ...extraArgs], {
     cwd,
-    env: { ...process.env, HALL_EDGE_LOG_JSON: '1', NOTIFY_SOCKET: '' },
+    env: { ...process.env, HALL_EDGE_LOG_JSON: '1', NOTIFY_SOCKET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -119,8 +119,8 @@ export class Requester {
     await this.client.subscribeAsync(`${this.base}/bridge/response/#`, { qos: 1 });
   }
 
-  request(command: string, payload: Record<string, unknown> = {}, timeoutMs = 5000): Promise<Response> {
-    const transaction = `t${++this.seq}-${Math.random().toString(16).slice(2, 8)}`;
+  /** `transaction`: send this id instead of a fresh one (a resend). */
+  request(command: string, payload: Record<string, unknown> = {}, timeoutMs = 5000, transaction = `t${++this.seq}-${Math.random().toString(16).slice(2, 8)}`): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(transaction);
