@@ -7,6 +7,7 @@
  */
 import { run as journalBench } from './journal-bench.js';
 import { describe as describeEngine, run as engineBench } from './engine-bench.js';
+import { describe as describeAbuse, run as abuseBench } from './abuse-requests.js';
 import { describe as describeLoop, run as callNextBench } from './call-next-loop.js';
 import { describe as describeScale, run as scaleBench } from './hall-scale.js';
 import { describe as describeLoginFlood, run as loginFloodBench } from './login-flood.js';
@@ -47,5 +48,8 @@ for (const line of describeUplink(uplink)) console.log(line);
 const loginFlood = await loginFloodBench();
 for (const line of describeLoginFlood(loginFlood)) console.log(line);
 
+const abuse = await abuseBench();
+for (const line of describeAbuse(abuse)) console.log(line);
+
 console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
-console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, hallScale: scale, sim, uplink, loginFlood, watermark, restartYear } }));
+console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, hallScale: scale, sim, uplink, loginFlood, watermark, restartYear, requestsUnderAbuse: abuse } }));
