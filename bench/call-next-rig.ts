@@ -204,7 +204,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     if (options.separateProcess) {
       const file = join(stateDir, 'hall.yaml');
       writeFileSync(file, stringify(raw));
-      const child = await startDaemonProcess(file, stateDir);
+      const child = await startDaemonProcess(file, stateDir, 60_000); // start-up on a busy 2-core box can take many seconds
       // Only the start-up lines are kept: the daemon logs every event, and a long run must not grow this process.
       child.proc.stdout!.removeAllListeners('data');
       child.proc.stdout!.resume();
