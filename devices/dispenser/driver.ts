@@ -51,7 +51,7 @@ export class DispenserDriver implements DeviceDriver {
   private lastStatus: PrinterStatus | undefined;
   /** Numbers voided because their print failed, with what would have been printed. */
   readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
-  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0 };
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0, readerLines: 0 };
 
   constructor(
     readonly id: string,
@@ -331,6 +331,7 @@ export class DispenserDriver implements DeviceDriver {
       printer: this.lastStatus ? { ...this.lastStatus } : null,
       failedPrints: [...this.failedPrints.entries()].map(([number, failure]) => ({ number, reason: failure.reason })),
       appointments: this.book.size,
+      counters: { ...this.counters },
     });
   }
 
@@ -399,6 +400,7 @@ export class DispenserDriver implements DeviceDriver {
   private onReaderLine(line: string): void {
     const parsed = parseReaderLine(line);
     if (!parsed.ok) return this.rejectReaderLine(parsed.error);
+    this.counters.readerLines += 1;
     // Never log the value: it may be an ID card number.
     this.ctx.log.info({ kind: parsed.input.kind }, 'appointment presented');
     this.checkIn(parsed.input.value).catch((err) => this.ctx.log.error({ err }, 'appointment check-in failed'));

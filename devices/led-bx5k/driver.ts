@@ -14,6 +14,7 @@ import {
   stripDisplayCodes,
   type DecodedFrame,
   type DynamicArea,
+  type RejectionReason,
 } from './codec.js';
 import { hallRows, windowNumberOf, windowsNamedBy, windowTextAfter, windowTextFromState } from './display-texts.js';
 import type { LedBx5kDisplayOptions, LedBx5kOptions } from './options.js';
@@ -55,6 +56,9 @@ export class LedBx5kDriver implements DeviceDriver {
   private notice: { text: string; timer: NodeJS.Timeout } | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The decoder of the open link, and what the decoders of earlier openings rejected. */
+  private framer: Bx5kFramer | undefined;
+  private readonly rejectedEarlier: Partial<Record<RejectionReason, number>> = {};
 
   constructor(
     readonly id: string,
@@ -65,7 +69,7 @@ export class LedBx5kDriver implements DeviceDriver {
       path: options.port,
       baudRate: options.baudRate,
       log: ctx.log,
-      framer: () => new Bx5kFramer(),
+      framer: () => this.newFramer(),
     });
     this.bus = new Rs485Bus<DecodedFrame>({ link: this.link, log: ctx.log, offlineAfter: options.offlineAfter });
     for (const config of options.displays) {
@@ -120,7 +124,22 @@ export class LedBx5kDriver implements DeviceDriver {
         lastSeen: stats.lastSeen ?? null,
       };
     }
-    return { link: this.link.isOpen ? 'up' : 'down', port: this.options.port, displays };
+    return { link: this.link.isOpen ? 'up' : 'down', port: this.options.port, displays, rejectedFrames: this.rejectedFrames() };
+  }
+
+  /** Bytes on the bus that were not a good frame (noise, broken escapes, bad CRCs), by reason, since start. */
+  rejectedFrames(): Partial<Record<RejectionReason, number>> {
+    const total: Partial<Record<RejectionReason, number>> = { ...this.rejectedEarlier };
+    for (const [reason, n] of Object.entries(this.framer?.decoder.rejections ?? {}) as Array<[RejectionReason, number]>) {
+      if (n > 0) total[reason] = (total[reason] ?? 0) + n;
+    }
+    return total;
+  }
+
+  private newFramer(): Bx5kFramer {
+    Object.assign(this.rejectedEarlier, this.rejectedFrames());
+    this.framer = new Bx5kFramer();
+    return this.framer;
   }
 
   private textsFromState(display: Display): string[] {

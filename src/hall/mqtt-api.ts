@@ -5,7 +5,7 @@ import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
-import { formatZodIssues, isQueueRequest, parseQueueRequest } from './request-schemas.js';
+import { formatZodIssues, isQueueRequest, parseQueueRequest, queryRequestSchemas } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
 
 export type ExtraRequestHandler = (payload: Record<string, unknown>, caller: { username: string; role: string }) => Promise<unknown> | unknown;
@@ -129,18 +129,18 @@ export class MqttApi {
     }
     switch (command) {
       case 'ticket': {
-        const { number } = parse(z.strictObject({ number: z.string().min(1) }), payload);
+        const { number } = parse(queryRequestSchemas.ticket, payload);
         const ticket = this.hall.engine.ticket(number);
         if (!ticket) throw new RequestError('unknown-ticket', `no ticket ${number} today`);
         return { ticket, ahead: this.ahead(number) };
       }
       case 'tickets': {
-        const { serviceId, state } = parse(z.strictObject({ serviceId: z.string().optional(), state: z.string().optional() }), payload);
+        const { serviceId, state } = parse(queryRequestSchemas.tickets, payload);
         const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state));
         return { tickets: tickets.sort((a, b) => a.order - b.order) };
       }
       case 'stats': {
-        const { day } = parse(z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }), payload);
+        const { day } = parse(queryRequestSchemas.stats, payload);
         return this.dayStats(day);
       }
       case 'info':

@@ -42,6 +42,13 @@ export const queueRequestSchemas = {
 
 export type QueueRequestName = keyof typeof queueRequestSchemas;
 
+/** The payloads of the read-only requests MqttApi answers itself (`info` and `health` take none). */
+export const queryRequestSchemas = {
+  ticket: z.strictObject({ number: z.string().min(1) }),
+  tickets: z.strictObject({ serviceId: z.string().optional(), state: z.string().optional() }),
+  stats: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
+} as const;
+
 export function isQueueRequest(name: string): name is QueueRequestName {
   return Object.hasOwn(queueRequestSchemas, name);
 }
