@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../src/hall/device-api.js';
+import type { DeviceKind } from '../src/device-contract/index.js';
 import { counterPadKind } from './counter-pad/kind.js';
 import { dispenserKind } from './dispenser/kind.js';
 import { healthGateKind } from './health-gate/kind.js';

@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/platform/event-bus.js';
 import { silentLogger } from '../../src/platform/logger.js';
-import type { CommandResult, DeviceContext, HallBusEvents, HallView } from '../../src/hall/device-api.js';
-import type { QueueCommand } from '../../src/queue/commands.js';
-import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
-import type { Ticket, WindowState } from '../../src/queue/ticket.js';
+import type { CommandResult, DeviceContext, HallBusEvents, HallView, QueueCommand, HallEvent, SequencedEvent, Ticket, WindowState } from '../../src/device-contract/index.js';
 import { openPtyPair, type PtyPair } from '../../test/support/pty.js';
 import { smallModel } from '../../test/support/model.js';
 import { encodePadFrame } from './codec.js';
@@ -71,6 +68,7 @@ class FakeHall {
       clearAlarm: () => undefined,
       publish: () => undefined,
       subscribe: () => () => undefined,
+      handleRequest: () => () => undefined,
     };
   }
 

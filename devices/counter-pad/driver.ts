@@ -1,7 +1,6 @@
-import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
-import type { QueueCommand } from '../../src/queue/commands.js';
-import type { SequencedEvent } from '../../src/queue/events.js';
+import type { CommandResult, DeviceContext, DeviceDriver, QueueCommand, SequencedEvent } from '../../src/device-contract/index.js';
 import { SerialLink } from '../../src/platform/serial/serial-link.js';
+import { Deferred } from '../../src/platform/deferred.js';
 import { decodeLine, encodeHostFrame, type RejectionReason } from './codec.js';
 import { fitArgText } from './gb2312.js';
 import { LineFramer, type RawLine } from './line-framer.js';
@@ -61,6 +60,8 @@ export interface CounterPadState {
   rejectedLines: Partial<Record<RejectionReason | 'overflow', number>>;
   unknownAddress: number;
   echoes: number;
+  /** Deferred work (ACKs, display refreshes) that threw and was caught (see src/platform/deferred.ts). */
+  deferredFailures: number;
 }
 
 export class CounterPadDriver implements DeviceDriver {
@@ -68,6 +69,7 @@ export class CounterPadDriver implements DeviceDriver {
   private readonly link: SerialLink<RawLine>;
   private readonly pads = new Map<number, PadRecord>();
   private readonly byWindow = new Map<string, PadRecord>();
+  private readonly deferred: Deferred;
   private readonly rejected: Partial<Record<RejectionReason | 'overflow', number>> = {};
   private unknownAddress = 0;
   private echoes = 0;
@@ -83,6 +85,7 @@ export class CounterPadDriver implements DeviceDriver {
     private readonly options: CounterPadOptions,
     private readonly ctx: DeviceContext,
   ) {
+    this.deferred = new Deferred(ctx.log);
     this.link = new SerialLink<RawLine>({ path: options.port, baudRate: options.baudRate, log: ctx.log, framer: () => new LineFramer() });
     for (const { address, window } of options.pads) {
       const pad: PadRecord = {
@@ -153,6 +156,7 @@ export class CounterPadDriver implements DeviceDriver {
       rejectedLines: { ...this.rejected },
       unknownAddress: this.unknownAddress,
       echoes: this.echoes,
+      deferredFailures: this.deferred.failures,
     };
   }
 
@@ -213,7 +217,7 @@ export class CounterPadDriver implements DeviceDriver {
         // The window's LED frame and the MQTT event (queued as the command committed) go out
         // first: they face the waiting customers and the hall. The staff member's ACK follows a
         // turn of the event loop later, far less than its own time on the wire.
-        setImmediate(() => {
+        this.deferred.immediate('counter-pad ack', () => {
           this.sendAck(pad, frame.seq, ack);
           this.refreshPad(pad);
           this.publishState();
@@ -443,7 +447,7 @@ export class CounterPadDriver implements DeviceDriver {
     for (const pad of touched) this.refreshSoon.add(pad);
     if (touched.size > 0 && !this.refreshScheduled) {
       this.refreshScheduled = true;
-      setImmediate(() => {
+      this.deferred.immediate('counter-pad display refresh', () => {
         this.refreshScheduled = false;
         const pads = [...this.refreshSoon];
         this.refreshSoon.clear();

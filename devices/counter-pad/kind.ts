@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../../src/hall/device-api.js';
+import type { DeviceKind } from '../../src/device-contract/index.js';
 import { CounterPadDriver } from './driver.js';
 import { counterPadOptions, type CounterPadOptions } from './options.js';
 
@@ -7,5 +7,6 @@ export const counterPadKind: DeviceKind<CounterPadOptions> = {
   kind: 'counter-pad',
   description: 'Staff keypads with customer rating pads on an RS-485 line or serial port (firmware-protocols/counter-pad.md)',
   options: counterPadOptions,
+  exampleOptions: { port: '/dev/ttyUSB0', baudRate: 19200, pads: [{ address: 1, window: 'w1' }, { address: 2, window: 'w2' }] },
   create: (id, options, ctx) => new CounterPadDriver(id, options, ctx),
 };

@@ -2,11 +2,11 @@ import { z } from 'zod';
 
 /** One device = one serial line of pads (RS-485 bus, or a point-to-point port with one pad). */
 export const counterPadOptions = z
-  .object({
+  .strictObject({
     port: z.string().min(1),
     baudRate: z.number().int().positive().default(19200),
     pads: z
-      .array(z.object({ address: z.number().int().min(1).max(254), window: z.string().min(1) }))
+      .array(z.strictObject({ address: z.number().int().min(1).max(254), window: z.string().min(1) }))
       .min(1)
       .refine((pads) => new Set(pads.map((p) => p.address)).size === pads.length, 'pad addresses must be unique on a line')
       .refine((pads) => new Set(pads.map((p) => p.window)).size === pads.length, 'one pad per window'),

@@ -1,4 +1,4 @@
-import type { HallView } from '../../src/hall/device-api.js';
+import type { HallView } from '../../src/device-contract/index.js';
 import type { LedColour, LedPattern } from './messages.js';
 
 /** What a window's pad shows: two display lines and the status LED. */

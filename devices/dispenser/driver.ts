@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
-import type { CommandResult, DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
-import type { Channel, Ticket } from '../../src/queue/ticket.js';
+import { RequestError, type CommandResult, type DeviceContext, type DeviceDriver, type Channel, type Ticket } from '../../src/device-contract/index.js';
 import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
 import { createGpioBackend } from '../../src/platform/gpio/backend.js';
 import { faultReason, type PrinterStatus } from '../ticket-printer/escpos-status.js';
@@ -51,7 +50,7 @@ export class DispenserDriver implements DeviceDriver {
   private lastStatus: PrinterStatus | undefined;
   /** Numbers voided because their print failed, with what would have been printed. */
   readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
-  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, badRequests: 0, readerRejects: 0, readerLines: 0 };
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, readerRejects: 0, readerLines: 0 };
 
   constructor(
     readonly id: string,
@@ -92,9 +91,9 @@ export class DispenserDriver implements DeviceDriver {
       this.inputs.push(input);
     }
     this.unsubscribers.push(
-      this.ctx.subscribe('issue', (payload) => this.onIssueRequest(payload).catch((err) => this.ctx.log.error({ err }, 'issue request failed'))),
-      this.ctx.subscribe('reprint', (payload) => this.onReprintRequest(payload).catch((err) => this.ctx.log.error({ err }, 'reprint request failed'))),
-      this.ctx.subscribe('appointments', (payload) => this.onAppointments(payload)),
+      this.ctx.handleRequest('issue', issueRequest, async ({ channel, ...request }) => answer(await this.issue({ ...request, channel: channel ?? 'kiosk' }))),
+      this.ctx.handleRequest('reprint', reprintRequest, async ({ number }) => answer(await this.reprint(number))),
+      this.ctx.handleRequest('appointments', appointmentsRequest, ({ appointments }) => this.loadAppointments(appointments)),
     );
     if (this.options.appointmentReader) await this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
     if (this.options.printer.statusPollMs > 0) {
@@ -335,43 +334,6 @@ export class DispenserDriver implements DeviceDriver {
     });
   }
 
-  // ---------------------------------------------------------------- MQTT requests
-
-  private async onIssueRequest(payload: unknown): Promise<void> {
-    const parsed = issueRequest.safeParse(payload);
-    if (!parsed.success) {
-      this.counters.badRequests += 1;
-      const transaction = (payload as { transaction?: unknown } | null)?.transaction;
-      this.ctx.publish('issue/response', { transaction: transaction ?? null, status: 'error', code: 'bad-request', error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      return;
-    }
-    const { transaction, channel, ...request } = parsed.data;
-    const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' });
-    this.ctx.publish('issue/response', respond(transaction, outcome));
-  }
-
-  private async onReprintRequest(payload: unknown): Promise<void> {
-    const parsed = reprintRequest.safeParse(payload);
-    if (!parsed.success) {
-      this.counters.badRequests += 1;
-      this.ctx.publish('reprint/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { number, transaction? }' });
-      return;
-    }
-    const outcome = await this.reprint(parsed.data.number);
-    this.ctx.publish('reprint/response', respond(parsed.data.transaction, outcome));
-  }
-
-  private onAppointments(payload: unknown): void {
-    const parsed = appointmentsRequest.safeParse(payload);
-    if (!parsed.success) {
-      this.counters.badRequests += 1;
-      this.ctx.publish('appointments/response', { transaction: null, status: 'error', code: 'bad-request', error: 'expected { appointments: [{ serviceId, slotStart, slotEnd, code?, idNumber? }] }' });
-      return;
-    }
-    const result = this.loadAppointments(parsed.data.appointments);
-    this.ctx.publish('appointments/response', { transaction: parsed.data.transaction ?? null, status: 'ok', data: result });
-  }
-
   // ---------------------------------------------------------------- appointment reader
 
   private async openReader(path: string, baudRate: number): Promise<void> {
@@ -422,7 +384,8 @@ export class DispenserDriver implements DeviceDriver {
   }
 }
 
-function respond(transaction: string | number | undefined, outcome: IssueOutcome): Record<string, unknown> {
-  if (outcome.ok) return { transaction: transaction ?? null, status: 'ok', data: { number: outcome.number, serviceId: outcome.serviceId } };
-  return { transaction: transaction ?? null, status: 'error', code: outcome.code, error: outcome.message, ...(outcome.number ? { data: { number: outcome.number } } : {}) };
+/** An outcome as a device request's answer: the ticket's number, or a refusal with its code. */
+function answer(outcome: IssueOutcome): { number: string; serviceId: string } {
+  if (!outcome.ok) throw new RequestError(outcome.code, outcome.message);
+  return { number: outcome.number, serviceId: outcome.serviceId };
 }

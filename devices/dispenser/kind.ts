@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../../src/hall/device-api.js';
+import type { DeviceKind } from '../../src/device-contract/index.js';
 import { DispenserDriver } from './driver.js';
 import { dispenserOptions, type DispenserOptions } from './options.js';
 
@@ -7,5 +7,13 @@ export const dispenserKind: DeviceKind<DispenserOptions> = {
   kind: 'dispenser',
   description: 'ticket dispenser: GPIO buttons and MQTT requests, ESC/POS thermal printer, appointment reader',
   options: dispenserOptions,
+  exampleOptions: {
+    hallName: { zh: '综合服务大厅', en: 'Service Hall' },
+    printer: { type: 'epson', interface: { serial: '/dev/ttyUSB1', baudRate: 9600 }, statusPollMs: 2000 },
+    buttons: [{ service: 'ss', priority: false, gpio: { backend: 'chardev', line: 17, chip: 'gpiochip0', activeLow: true } }],
+    appointmentReader: { port: '/dev/ttyACM0' },
+    appointments: { earlyMinutes: 30 },
+    footer: { zh: '请留意叫号', en: 'Please wait for your number' },
+  },
   create: (id, options, ctx) => new DispenserDriver(id, options, ctx),
 };

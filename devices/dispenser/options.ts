@@ -1,18 +1,18 @@
 import { z } from 'zod';
 
-const localized = z.object({ zh: z.string().min(1), en: z.string().min(1) });
+const localized = z.strictObject({ zh: z.string().min(1), en: z.string().min(1) });
 
 const printerInterface = z.union([
   z.string().regex(/^(tcp:\/\/[^/:]+(:\d+)?\/?|\/dev\/.+)$/, 'a printer interface is "tcp://host:port" or a device file such as /dev/usb/lp0'),
-  z.object({ serial: z.string().min(1), baudRate: z.number().int().positive().default(9600) }),
+  z.strictObject({ serial: z.string().min(1), baudRate: z.number().int().positive().default(9600) }),
 ]);
 
-export const dispenserOptions = z.object({
+export const dispenserOptions = z.strictObject({
   /** Printed at the top of the ticket; the hall id when absent. */
   hallName: localized.optional(),
   /** QR payload template with {day}, {number}, {hall}; ASCII after substitution. */
   ticketUrl: z.string().optional(),
-  printer: z.object({
+  printer: z.strictObject({
     type: z.enum(['epson', 'star']).default('epson'),
     interface: printerInterface,
     /** 0 turns status polling off. */
@@ -22,10 +22,10 @@ export const dispenserOptions = z.object({
   }),
   buttons: z
     .array(
-      z.object({
+      z.strictObject({
         service: z.string().min(1),
         priority: z.boolean().optional(),
-        gpio: z.object({
+        gpio: z.strictObject({
           backend: z.enum(['sysfs', 'chardev']),
           line: z.number().int().min(0),
           chip: z.string().optional(),
@@ -35,9 +35,9 @@ export const dispenserOptions = z.object({
       }),
     )
     .default([]),
-  appointmentReader: z.object({ port: z.string().min(1), baudRate: z.number().int().positive().default(9600) }).optional(),
+  appointmentReader: z.strictObject({ port: z.string().min(1), baudRate: z.number().int().positive().default(9600) }).optional(),
   appointments: z
-    .object({
+    .strictObject({
       /** HMAC salt for codes and ID numbers; a random one per start when absent. */
       salt: z.string().min(8).optional(),
       earlyMinutes: z.number().int().min(0).default(30),
@@ -50,24 +50,22 @@ export const dispenserOptions = z.object({
 export type DispenserOptions = z.output<typeof dispenserOptions>;
 
 /** `device/<id>/issue` from a kiosk or phone. */
-export const issueRequest = z.object({
+export const issueRequest = z.strictObject({
   serviceId: z.string().min(1),
   priority: z.boolean().optional(),
   items: z.array(z.string()).max(20).optional(),
   channel: z.enum(['kiosk', 'mobile']).optional(),
-  transaction: z.union([z.string(), z.number()]).optional(),
 });
 
 /** `device/<id>/reprint` from an operator. */
-export const reprintRequest = z.object({
+export const reprintRequest = z.strictObject({
   number: z.string().min(1),
-  transaction: z.union([z.string(), z.number()]).optional(),
 });
 
 /** `device/<id>/appointments` from the central server: replaces today's book. */
-export const appointmentsRequest = z.object({
+export const appointmentsRequest = z.strictObject({
   appointments: z.array(
-    z.object({
+    z.strictObject({
       serviceId: z.string().min(1),
       slotStart: z.number().int(),
       slotEnd: z.number().int(),
@@ -75,5 +73,4 @@ export const appointmentsRequest = z.object({
       idNumber: z.string().optional(),
     }),
   ),
-  transaction: z.union([z.string(), z.number()]).optional(),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
+import type { DeviceContext, DeviceDriver } from '../../src/device-contract/index.js';
 import type { GpioBackend, GpioBackendName, GpioOutput } from '../../src/platform/gpio/gpio.js';
 import { ModbusLink, parseTcpTarget, classifyModbusError, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';
@@ -11,7 +11,7 @@ import type { HealthGateOptions } from './options.js';
 /** How the driver gets a GPIO backend; the daemon passes the platform's, tests pass a fake. */
 export type GpioBackendProvider = (name: GpioBackendName) => GpioBackend | Promise<GpioBackend>;
 
-const holdPayloadSchema = z.object({ mode: z.enum(['open', 'shut', 'auto']), transaction: z.union([z.string(), z.number()]).optional() });
+const holdRequestSchema = z.strictObject({ mode: z.enum(['open', 'shut', 'auto']) });
 
 /** The person in front of the gate: what has been measured and scanned so far. */
 interface Session {
@@ -66,7 +66,6 @@ export class HealthGateDriver implements DeviceDriver {
     pass: 0,
     refuse: {} as Record<string, number>,
     faults: {} as Record<string, number>,
-    rejectedHolds: 0,
     /** Scanner lines: classified readable, and unreadable by reason (noise, glitches, unknown codes). */
     scans: { readable: 0, unreadable: {} as Record<string, number> },
   };
@@ -97,7 +96,7 @@ export class HealthGateDriver implements DeviceDriver {
       await this.gateOutput.write(false);
     }
     this.updateAvailability();
-    this.unsubscribeHold = this.ctx.subscribe('hold', (payload) => this.onHoldMessage(payload));
+    this.unsubscribeHold = this.ctx.handleRequest('hold', holdRequestSchema, ({ mode }, caller) => this.hold(mode, `mqtt:${caller.username}`));
     if (this.options.scanner) {
       this.scanner = new ScannerPort(
         this.options.scanner.port,
@@ -155,7 +154,7 @@ export class HealthGateDriver implements DeviceDriver {
       hold: this.holdMode,
       gate: this.gateOpen ? 'open' : 'shut',
       ...(this.lastDecision ? { lastDecision: this.lastDecision } : {}),
-      counts: { pass: this.counts.pass, refuse: { ...this.counts.refuse }, faults: { ...this.counts.faults }, rejectedHolds: this.counts.rejectedHolds, scans: { readable: this.counts.scans.readable, unreadable: { ...this.counts.scans.unreadable } } },
+      counts: { pass: this.counts.pass, refuse: { ...this.counts.refuse }, faults: { ...this.counts.faults }, scans: { readable: this.counts.scans.readable, unreadable: { ...this.counts.scans.unreadable } } },
     };
   }
 
@@ -440,24 +439,6 @@ export class HealthGateDriver implements DeviceDriver {
       this.alarmTimer = undefined;
       void this.link?.writeCoil(coil, false).catch((error: Error) => this.ctx.log.warn({ err: error.message }, 'could not silence the health gate alarm'));
     }, this.options.alarmSeconds * 1000);
-  }
-
-  // ---- operator hold ---------------------------------------------------------------------------
-
-  private onHoldMessage(payload: unknown): void {
-    const parsed = holdPayloadSchema.safeParse(payload);
-    if (!parsed.success) {
-      this.counts.rejectedHolds++;
-      const transaction = (payload as { transaction?: unknown } | null)?.transaction;
-      this.ctx.log.warn({ issues: parsed.error.issues.map((issue) => issue.message) }, 'rejected a malformed gate hold request');
-      this.ctx.publish('hold/response', { ...(transaction !== undefined ? { transaction } : {}), status: 'error', error: 'expected { "mode": "open" | "shut" | "auto", "transaction"?: string }' });
-      return;
-    }
-    const { mode, transaction } = parsed.data;
-    this.hold(mode, 'mqtt').then(
-      () => this.ctx.publish('hold/response', { ...(transaction !== undefined ? { transaction } : {}), status: 'ok', data: { mode } }),
-      (error: Error) => this.ctx.publish('hold/response', { ...(transaction !== undefined ? { transaction } : {}), status: 'error', error: error.message }),
-    );
   }
 
   // ---- alarms and state ----------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-import type { DeviceContext, HallView } from '../../src/hall/device-api.js';
+import type { DeviceContext, HallView, SequencedEvent } from '../../src/device-contract/index.js';
 import { RecordingDeviceContext } from '../../test/support/recording-context.js';
-import type { SequencedEvent } from '../../src/queue/events.js';
 import { silentLogger, type Logger } from '../../src/platform/logger.js';
 
 /**

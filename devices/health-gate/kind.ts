@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../../src/hall/device-api.js';
+import type { DeviceKind } from '../../src/device-contract/index.js';
 import { HealthGateDriver, type GpioBackendProvider } from './driver.js';
 import { healthGateOptionsSchema, type HealthGateOptions } from './options.js';
 
@@ -12,6 +12,13 @@ export function createHealthGateKind(deps: { gpio?: GpioBackendProvider } = {}):
     kind: 'health-gate',
     description: 'Entrance health gate: temperature over Modbus RTU/TCP, health-code scanner, turnstile and alarm',
     options: healthGateOptionsSchema,
+    exampleOptions: {
+      modbus: { rtu: { port: '/dev/ttyUSB2', baudRate: 9600, parity: 'even' } },
+      registers: { bits: { presence: 0 } },
+      scanner: { port: '/dev/ttyACM1', rules: [{ match: '^HC:(G|Y|R):', map: { G: 'green', Y: 'yellow', R: 'red' } }, { json: 'color' }] },
+      policy: { feverThreshold: 37.3 },
+      gate: { output: { gpio: { line: 5, chip: 'gpiochip0' } }, openSeconds: 3 },
+    },
     create: (id, options, ctx) => new HealthGateDriver(id, options, ctx, deps.gpio),
   };
 }

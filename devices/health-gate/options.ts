@@ -5,13 +5,13 @@ import { DEFAULT_SCAN_RULES, scanRuleSchema } from './scan-rules.js';
 
 /** Config of one `health-gate` device entry. Every field but `modbus` has a default. */
 export const healthGateOptionsSchema = z
-  .object({
+  .strictObject({
     modbus: z.union([
-      z.object({ tcp: z.string().regex(/^.+:\d{1,5}$/, 'expected "host:port"') }).strict(),
+      z.strictObject({ tcp: z.string().regex(/^.+:\d{1,5}$/, 'expected "host:port"') }).strict(),
       z
-        .object({
+        .strictObject({
           rtu: z
-            .object({
+            .strictObject({
               port: z.string().min(1),
               baudRate: z.number().int().positive().default(9600),
               parity: z.enum(['none', 'even', 'odd']).default('none'),
@@ -27,7 +27,7 @@ export const healthGateOptionsSchema = z
     /** Another model's register layout; unspecified fields keep the default map. */
     registers: registerMapSchema.prefault({}),
     scanner: z
-      .object({
+      .strictObject({
         port: z.string().min(1),
         baudRate: z.number().int().positive().default(9600),
         rules: z.array(scanRuleSchema).min(1).default(DEFAULT_SCAN_RULES),
@@ -35,12 +35,12 @@ export const healthGateOptionsSchema = z
       .optional(),
     policy: gatePolicySchema.prefault({}),
     gate: z
-      .object({
+      .strictObject({
         output: z
           .union([
             z.literal('modbus-coil'),
-            z.object({
-              gpio: z.object({
+            z.strictObject({
+              gpio: z.strictObject({
                 line: z.number().int().min(0),
                 chip: z.string().optional(),
                 activeLow: z.boolean().default(false),

@@ -6,7 +6,7 @@ import { HEALTH_COLOURS, type HealthColour, type ScanResult } from './scan-rules
  * on, off or changed in config), so it is data here, not code paths in the driver.
  */
 
-export const gatePolicySchema = z.object({
+export const gatePolicySchema = z.strictObject({
   requireTemperature: z.boolean().default(true),
   requireHealthCode: z.boolean().default(true),
   /** °C; a body temperature at or above it is a fever. */

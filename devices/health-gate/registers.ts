@@ -5,7 +5,7 @@ import { z } from 'zod';
  * firmware-protocols/health-gate.md; a hall with another model overrides addresses, scale and
  * status bits in config instead of changing code.
  */
-export const registerMapSchema = z.object({
+export const registerMapSchema = z.strictObject({
   /** Input register: body temperature, signed, in `temperatureScale` °C per count. */
   bodyTemperature: z.number().int().min(0).max(65535).default(0),
   /** Input register: ambient temperature, same scale; null when the model has none. */
@@ -16,7 +16,7 @@ export const registerMapSchema = z.object({
   sequence: z.number().int().min(0).max(65535).default(3),
   temperatureScale: z.number().positive().default(0.1),
   bits: z
-    .object({
+    .strictObject({
       presence: z.number().int().min(0).max(15).default(0),
       measuring: z.number().int().min(0).max(15).default(1),
       sensorFault: z.number().int().min(0).max(15).default(2),

@@ -11,7 +11,7 @@ export type HealthColour = (typeof HEALTH_COLOURS)[number];
 
 const colourSchema = z.enum(HEALTH_COLOURS);
 
-const regexRuleSchema = z.object({
+const regexRuleSchema = z.strictObject({
   /** A regular expression tried against the whole line. */
   match: z.string().refine(isValidRegex, { message: 'not a valid regular expression' }),
   /** Capture group that holds the colour token. */
@@ -20,7 +20,7 @@ const regexRuleSchema = z.object({
   map: z.record(z.string(), colourSchema).optional(),
 });
 
-const jsonRuleSchema = z.object({
+const jsonRuleSchema = z.strictObject({
   /** Dot path of the colour field in a JSON payload, e.g. "color" or "data.health.colour". */
   json: z.string().min(1),
   map: z.record(z.string(), colourSchema).optional(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HallEvent } from '../../src/queue/events.js';
-import { windowsNamedBy, windowTextAfter, windowTexts } from './display-texts.js';
+import type { HallEvent, HallView } from '../../src/device-contract/index.js';
+import { hallRows, windowsNamedBy, windowTextAfter, windowTexts } from './display-texts.js';
 
 const base = { at: 0, day: '2026-11-23' };
 const WINDOWS = ['w1', 'w2', 'w3'];
@@ -37,5 +37,24 @@ describe('window display texts', () => {
     const voided = EVENTS.find((e) => e.type === 'ticket.voided' && 'windowId' in e)!;
     expect(windowTextAfter(voided, 'w3', 3)).toBe(windowTexts.idle(3));
     expect(windowTextAfter(voided, 'w1', 1)).toBeUndefined();
+  });
+});
+
+describe('hall display rows', () => {
+  it('lists a recalled ticket once, where it goes now, and still fills the row', () => {
+    // The hall's call history after A000, A001 and A002 were called and then A001 recalled.
+    const history = [
+      { number: 'A001', windowId: 'w1', windowNumber: 1, at: 4 },
+      { number: 'A002', windowId: 'w2', windowNumber: 2, at: 3 },
+      { number: 'A001', windowId: 'w1', windowNumber: 1, at: 2 },
+      { number: 'A000', windowId: 'w3', windowNumber: 3, at: 1 },
+    ];
+    const hall = {
+      model: { services: [] },
+      recentCalls: (limit: number) => history.slice(0, limit),
+      servedToday: () => 0,
+      waitingCount: () => 0,
+    } as unknown as HallView;
+    expect(hallRows(hall, 3)[0]).toBe('\\C1叫号 A001→1号 A002→2号 A000→3号');
   });
 });

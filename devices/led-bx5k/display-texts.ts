@@ -1,5 +1,4 @@
-import type { HallView } from '../../src/hall/device-api.js';
-import type { HallEvent } from '../../src/queue/events.js';
+import type { HallView, HallEvent } from '../../src/device-contract/index.js';
 
 /**
  * What each display should say, as pure functions of hall state and events. Colour codes: \C1 red
@@ -63,11 +62,28 @@ export function windowTextAfter(event: HallEvent, windowId: string, windowNumber
 }
 
 /**
+ * The latest calls, one per ticket: a recall is a call again, so the history holds the ticket
+ * twice, but a person reading the display should see where each number goes now, once. A few
+ * more entries than shown are read so recalls do not shorten the row.
+ */
+function latestCallPerTicket(hall: HallView, limit: number): ReturnType<HallView['recentCalls']> {
+  const seen = new Set<string>();
+  const calls: ReturnType<HallView['recentCalls']> = [];
+  for (const call of hall.recentCalls(limit * 4)) {
+    if (seen.has(call.number)) continue;
+    seen.add(call.number);
+    calls.push(call);
+    if (calls.length === limit) break;
+  }
+  return calls;
+}
+
+/**
  * The hall display's rows: latest calls, waiting per service, today's transactions (办件量),
  * and an operator's broadcast notice while one is showing.
  */
 export function hallRows(hall: HallView, recentCalls = 3, notice?: string): string[] {
-  const calls = hall.recentCalls(recentCalls).map((c) => `${c.number}→${c.windowNumber}号`);
+  const calls = latestCallPerTicket(hall, recentCalls).map((c) => `${c.number}→${c.windowNumber}号`);
   const waiting = hall.model.services.map((s) => `${s.name.zh}${hall.waitingCount(s.id)}人`);
   return [
     `\\C1叫号 ${calls.length > 0 ? calls.join(' ') : '--'}`,

@@ -7,8 +7,7 @@ import { smallModel } from '../../test/support/model.js';
 import { ledBx5kKind } from './kind.js';
 import { Bx5kSimulator } from './simulator.js';
 import { FixedHall, RecordingContext, eventually } from './test-hall.js';
-import type { DeviceDriver } from '../../src/hall/device-api.js';
-import type { Ticket } from '../../src/queue/ticket.js';
+import type { DeviceDriver, Ticket } from '../../src/device-contract/index.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -151,6 +150,41 @@ describe('led-bx5k driver against the simulator over a real PTY', () => {
     call(r, 'A031', 'w1', 1);
     await eventually(() => seen >= 2, 'a resend');
     await eventually(() => (r.ctx.states.at(-1) as { displays: Record<string, { text: string | null }> }).displays[W1]?.text === 'A031 请到1号窗口', 'confirmed text');
+  });
+
+  it('reports replies that keep arriving corrupted as corrupted replies, not as a refusal', async () => {
+    const r = await rig();
+    r.sim.setFault(W1, 'corrupt'); // the controller takes the text and answers "ok"; its answer is damaged
+    call(r, 'A032', 'w1', 1);
+    await eventually(() => r.ctx.logged('LED display update failed').length > 0, 'the failure logged');
+    const [entry] = r.ctx.logged('LED display update failed');
+    expect(String((entry!.err as Error).message)).toMatch(/arrived corrupted/);
+    const state = r.ctx.states.at(-1) as { displays: Record<string, { lastError: string | null }> };
+    expect(state.displays[W1]!.lastError).toMatch(/arrived corrupted/);
+    expect(state.displays[W1]!.lastError).not.toMatch(/refused/);
+  });
+
+  it('keeps publishing the text a display should show while it is offline, marked not shown', async () => {
+    const r = await rig();
+    r.sim.setFault(W1, 'silent');
+    call(r, 'A041', 'w1', 1);
+    await eventually(() => r.ctx.alarms.find((a) => a.code === `display-${W1}-offline`), 'display 1 offline');
+    await eventually(() => {
+      const state = r.ctx.states.at(-1) as { displays: Record<string, { text: string | null; shown: boolean; online: boolean }> };
+      return state.displays[W1]?.online === false && state.displays[W1];
+    }, 'an offline state published');
+    const state = r.ctx.states.at(-1) as { displays: Record<string, { text: string | null; shown: boolean }> };
+    expect(state.displays[W1]).toMatchObject({ text: 'A041 请到1号窗口', shown: false });
+  });
+
+  it('logs which text had characters outside GBK (they show as "?") and counts it', async () => {
+    const r = await rig();
+    r.ctx.bus.emit('broadcast', { text: '请戴口罩😷', at: Date.now() });
+    await eventually(() => r.sim.textOf(HALL).includes('请戴口罩'), 'the notice on the hall display');
+    const [entry] = r.ctx.logged('LED display text has characters outside GBK; they show as "?"');
+    expect(entry).toMatchObject({ display: HALL, chars: '😷' });
+    expect(String(entry!.text)).toContain('请戴口罩😷');
+    await eventually(() => (r.ctx.states.at(-1) as { unshowableTexts: number }).unshowableTexts >= 1, 'counted in the state');
   });
 
   it('counts a silent display, keeps the others flowing, reports it offline and catches it up when it answers', async () => {

@@ -1,10 +1,11 @@
-import type { DeviceContext, DeviceDriver } from '../../src/hall/device-api.js';
-import type { SequencedEvent } from '../../src/queue/events.js';
+import type { DeviceContext, DeviceDriver, SequencedEvent } from '../../src/device-contract/index.js';
 import { SerialLink } from '../../src/platform/serial/serial-link.js';
+import { Deferred } from '../../src/platform/deferred.js';
 import { Rs485Bus, BusPriority } from '../../src/platform/serial/rs485-bus.js';
 import { BusClosedError, BusLinkDownError, BusTimeoutError } from '../../src/platform/serial/bus-errors.js';
 import {
   asReply,
+  Bx5kCorruptReplyError,
   Bx5kFramer,
   Bx5kReplyError,
   Command,
@@ -12,6 +13,7 @@ import {
   pingFrame,
   ReplyCode,
   stripDisplayCodes,
+  unshowableChars,
   type DecodedFrame,
   type DynamicArea,
   type RejectionReason,
@@ -52,6 +54,9 @@ export class LedBx5kDriver implements DeviceDriver {
   /** Window displays whose text changed during the command being published (see onHallEvent). */
   private readonly changedWindows = new Set<Display>();
   private pushQueued = false;
+  /** Texts sent with characters the displays cannot show (see noteUnshowable). */
+  private readonly unshowable: { count: number; last?: { display: number; chars: string; text: string } } = { count: 0 };
+  private readonly deferred: Deferred;
   private hallTimer: NodeJS.Timeout | undefined;
   private notice: { text: string; timer: NodeJS.Timeout } | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -65,6 +70,7 @@ export class LedBx5kDriver implements DeviceDriver {
     private readonly options: LedBx5kOptions,
     private readonly ctx: DeviceContext,
   ) {
+    this.deferred = new Deferred(ctx.log);
     this.link = new SerialLink<DecodedFrame>({
       path: options.port,
       baudRate: options.baudRate,
@@ -116,7 +122,11 @@ export class LedBx5kDriver implements DeviceDriver {
       displays[address] = {
         role: d.config.role,
         window: d.config.window,
-        text: d.shown ? stripDisplayCodes(d.shown.join(' | ')) : null,
+        // The text the display should show; `shown` says whether the controller confirmed it
+        // (false while offline, during a send, after a failure). An offline display still has a
+        // text an operator wants to see: what it will show once it answers.
+        text: d.wanted.length > 0 ? stripDisplayCodes(d.wanted.join(' | ')) : null,
+        shown: d.shown !== undefined && sameTexts(d.shown, d.wanted),
         online: !d.offline,
         errors: d.errors + stats.errors,
         timeouts: stats.timeouts,
@@ -124,7 +134,15 @@ export class LedBx5kDriver implements DeviceDriver {
         lastSeen: stats.lastSeen ?? null,
       };
     }
-    return { link: this.link.isOpen ? 'up' : 'down', port: this.options.port, displays, rejectedFrames: this.rejectedFrames() };
+    return {
+      link: this.link.isOpen ? 'up' : 'down',
+      port: this.options.port,
+      displays,
+      unshowableTexts: this.unshowable.count,
+      ...(this.unshowable.last ? { lastUnshowable: this.unshowable.last } : {}),
+      deferredFailures: this.deferred.failures,
+      rejectedFrames: this.rejectedFrames(),
+    };
   }
 
   /** Bytes on the bus that were not a good frame (noise, broken escapes, bad CRCs), by reason, since start. */
@@ -176,7 +194,7 @@ export class LedBx5kDriver implements DeviceDriver {
     // event would flash the idle text and hold the call back a whole bus exchange.
     if (this.changedWindows.size > 0 && !this.pushQueued) {
       this.pushQueued = true;
-      queueMicrotask(() => this.pushChangedWindows());
+      this.deferred.microtask('LED window push', () => this.pushChangedWindows());
     }
     if (!event.type.startsWith('device.')) this.scheduleHallRefresh();
   }
@@ -224,6 +242,7 @@ export class LedBx5kDriver implements DeviceDriver {
 
   private async send(display: Display, texts: string[]): Promise<void> {
     const { address } = display.config;
+    this.noteUnshowable(display, texts);
     const frame = dynamicAreaFrame(address, this.areasFor(display.config, texts));
     const priority = display.config.role === 'window' ? BusPriority.urgent : BusPriority.background;
     const isReply = (f: DecodedFrame): boolean => {
@@ -235,7 +254,16 @@ export class LedBx5kDriver implements DeviceDriver {
     let resendsLeft = this.options.retries;
     for (;;) {
       const answer = await this.bus.transact(display.key, frame, isReply, { timeoutMs: this.options.replyTimeoutMs, retries: this.options.retries, priority });
-      const code = answer.kind === 'rejected' ? ReplyCode.crcError : asReply(answer.packet)!.code;
+      if (answer.kind === 'rejected') {
+        // Our side saw a damaged reply: not the controller's crcError answer, and not a refusal.
+        this.bus.noteError(display.key);
+        if (resendsLeft-- > 0) {
+          this.ctx.log.debug({ display: address }, 'LED controller reply arrived corrupted; resending');
+          continue;
+        }
+        throw new Bx5kCorruptReplyError(address, this.options.retries + 1);
+      }
+      const code = asReply(answer.packet)!.code;
       if (code === ReplyCode.ok) return;
       const error = new Bx5kReplyError(address, code);
       this.bus.noteError(display.key);
@@ -250,6 +278,15 @@ export class LedBx5kDriver implements DeviceDriver {
       }
       throw error;
     }
+  }
+
+  /** Characters GBK lacks come out as `?` on the display: say which text and which characters. */
+  private noteUnshowable(display: Display, texts: string[]): void {
+    const missing = texts.flatMap((text) => unshowableChars(text));
+    if (missing.length === 0) return;
+    this.unshowable.count += 1;
+    this.unshowable.last = { display: display.config.address, chars: [...new Set(missing)].join(''), text: stripDisplayCodes(texts.join(' | ')) };
+    this.ctx.log.warn(this.unshowable.last, 'LED display text has characters outside GBK; they show as "?"');
   }
 
   private areasFor(config: LedBx5kDisplayOptions, texts: string[]): DynamicArea[] {

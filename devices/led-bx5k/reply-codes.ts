@@ -30,6 +30,21 @@ export function adviceFor(code: number): ReplyAdvice {
   return 'report';
 }
 
+/**
+ * A reply from the controller arrived with a bad CRC: it was damaged on the wire *to us*. It is
+ * not a refusal (the controller may well have shown the text), so it is never reported as one;
+ * the driver resends, and reports this only when every resend came back damaged too.
+ */
+export class Bx5kCorruptReplyError extends Error {
+  constructor(
+    readonly address: number,
+    readonly attempts: number,
+  ) {
+    super(`the replies of LED controller ${address} arrived corrupted (bad CRC) ${attempts} time(s): check the RS-485 wiring, termination and baud rate`);
+    this.name = 'Bx5kCorruptReplyError';
+  }
+}
+
 export class Bx5kReplyError extends Error {
   readonly codeName: ReplyCodeName | 'unknown';
   readonly advice: ReplyAdvice;

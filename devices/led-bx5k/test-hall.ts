@@ -1,8 +1,5 @@
-import type { DeviceContext, HallView } from '../../src/hall/device-api.js';
+import type { DeviceContext, HallView, HallEvent, SequencedEvent, QueueModel, Ticket, WindowState } from '../../src/device-contract/index.js';
 import { silentLogger, type Logger } from '../../src/platform/logger.js';
-import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
-import type { QueueModel } from '../../src/queue/model.js';
-import type { Ticket, WindowState } from '../../src/queue/ticket.js';
 import { RecordingDeviceContext } from '../../test/support/recording-context.js';
 import { eventually as poll } from '../../test/support/eventually.js';
 
@@ -61,7 +58,7 @@ export class RecordingContext extends RecordingDeviceContext implements DeviceCo
   constructor(
     readonly hall: HallView,
     deviceId = 'led-line-1',
-    log: Logger = silentLogger(),
+    log?: Logger,
   ) {
     super(deviceId, log);
   }

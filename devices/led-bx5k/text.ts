@@ -29,6 +29,21 @@ export function encodeDisplayText(text: string): Buffer {
   return Buffer.concat(parts, length);
 }
 
+/**
+ * The characters of `text` that GBK cannot encode (emoji, some rare 汉字 outside GBK, other
+ * scripts): iconv-lite writes `?` in their place, so the display shows `?`. The driver logs the
+ * text and these characters so an operator knows why; firmware-protocols/led-bx5k.md says so.
+ */
+export function unshowableChars(text: string): string[] {
+  const missing: string[] = [];
+  for (const char of text) {
+    if (char === '?') continue;
+    const bytes = encodedChars.get(char) ?? iconv.encode(char, 'gbk');
+    if (bytes.length === 1 && bytes[0] === 0x3f && !missing.includes(char)) missing.push(char);
+  }
+  return missing;
+}
+
 export function decodeDisplayText(bytes: Buffer): string {
   return iconv.decode(bytes, 'gbk');
 }

@@ -1,5 +1,5 @@
 import iconv from 'iconv-lite';
-import type { LocalizedName } from '../../src/queue/model.js';
+import type { LocalizedName } from '../../src/device-contract/index.js';
 
 /** Everything printed on one queue ticket. */
 export interface TicketPrintData {

@@ -1,4 +1,4 @@
-import type { DeviceContext, DeviceDriver, HallBusEvents } from '../../src/hall/device-api.js';
+import type { DeviceContext, DeviceDriver, HallBusEvents } from '../../src/device-contract/index.js';
 import { AnnouncementQueue, type QueueEntry, type QueueStats } from './announcement-queue.js';
 import { planAnnouncement, type AnnouncementRequest, type PlanSettings } from './announcement-plan.js';
 import { ClipLibrary } from './clip-library.js';

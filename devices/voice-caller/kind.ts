@@ -1,4 +1,4 @@
-import type { DeviceKind } from '../../src/hall/device-api.js';
+import type { DeviceKind } from '../../src/device-contract/index.js';
 import { VoiceCallerDriver } from './driver.js';
 import { voiceCallerOptionsSchema, type VoiceCallerOptions } from './options.js';
 
@@ -6,5 +6,12 @@ export const voiceCallerKind: DeviceKind<VoiceCallerOptions> = {
   kind: 'voice-caller',
   description: 'Voice caller (语音叫号): chime and "请 A023 号到 7 号窗口办理" in Mandarin and English, on the box speaker or networked voice boxes',
   options: voiceCallerOptionsSchema,
+  exampleOptions: {
+    engine: 'espeak',
+    languages: ['zh', 'en'],
+    voices: { zh: 'cmn-latn-pinyin', en: 'en' },
+    sink: { type: 'mqtt' },
+    templates: { zh: { call: '请{ticket}号到{window}号窗口办理' }, perService: { ss: { en: { call: 'Number {ticket}, window {window}' } } } },
+  },
   create: (id, options, ctx) => new VoiceCallerDriver(id, options, ctx),
 };

@@ -1,4 +1,4 @@
-import type { DeviceContext } from '../../src/hall/device-api.js';
+import type { DeviceContext } from '../../src/device-contract/index.js';
 import { ANNOUNCE_SUBTOPIC, PLAYED_SUBTOPIC, playedMessageSchema, VOICE_BOX_PROTOCOL_VERSION, type AnnounceMessage } from './voice-box-protocol.js';
 import { SinkError, type PlayJob, type Sink } from './sinks.js';
 

@@ -1,6 +1,6 @@
 import { EventBus } from '../../src/platform/event-bus.js';
 import { silentLogger, type Logger } from '../../src/platform/logger.js';
-import type { DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/hall/device-api.js';
+import type { DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/device-contract/index.js';
 
 /**
  * A DeviceContext for driver tests without a daemon: a real EventBus, recorded state,
@@ -41,6 +41,7 @@ export function recordingContext(options: {
     clearAlarm: (code) => alarms.delete(code),
     publish: options.publish ?? (() => {}),
     subscribe: options.subscribe ?? (() => () => {}),
+    handleRequest: () => () => {},
     states,
     availability,
     alarms,

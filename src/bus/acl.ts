@@ -25,8 +25,18 @@ export function isClientWritable(rel: readonly string[]): boolean {
   return rel[0] === 'device' && rel.length >= 3 && isLevel(rel[1]) && isLevel(rel[2]) && rel[2] !== 'availability';
 }
 
+/**
+ * Exactly `bridge/request/<command>`: the bridge listens on `bridge/request/+`, so a deeper
+ * topic (`bridge/request/issue/extra`) would reach every subscriber and never be answered.
+ */
 function isRequestTopic(rel: readonly string[]): boolean {
-  return rel[0] === 'bridge' && rel[1] === 'request' && rel.length >= 3 && isLevel(rel[2]);
+  return rel[0] === 'bridge' && rel[1] === 'request' && rel.length === 3 && isLevel(rel[2]);
+}
+
+/** Whether `topic` is a request to the bridge (`hall/<hallId>/bridge/request/<command>`). */
+export function isRequest(topic: string, hallId: string): boolean {
+  const rel = relativeLevels(topic, hallId);
+  return rel !== undefined && isRequestTopic(rel);
 }
 
 function isLevel(level: string | undefined): boolean {
@@ -45,6 +55,9 @@ export function decidePublish(who: Principal, topic: string, retain: boolean, ha
   if (!rel) return refuse(`outside the hall's base topic hall/${hallId}`);
   if (!isClientWritable(rel)) return refuse('only the hall-edge bridge publishes this topic');
   if (isRequestTopic(rel) && retain) return refuse('requests must not be retained (they would be replayed on every restart)');
+  // The hall commands a device on its device/<id>/<sub> topics (announce, checkin, .../response):
+  // a retained message there would be replayed to the device as a command on every reconnect.
+  if (retain) return refuse('device messages must not be retained (the hall commands devices on these topics)');
 
   switch (who.role) {
     case 'admin':
@@ -76,4 +89,15 @@ export function decideSubscribe(who: Principal, filter: string, hallId: string):
       return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/# and bridge/state`);
     }
   }
+}
+
+/**
+ * A last will, checked when the client connects (and again, as a publish, when it is sent).
+ * A will on a request topic would send a request once its client is gone: nobody is left to
+ * read the answer, so it is refused outright.
+ */
+export function decideWill(who: Principal, topic: string, retain: boolean, hallId: string): AclDecision {
+  const rel = relativeLevels(topic, hallId);
+  if (rel && rel[0] === 'bridge' && rel[1] === 'request') return refuse('a will may not be a request (its answer would go to a client that is gone)');
+  return decidePublish(who, topic, retain, hallId);
 }

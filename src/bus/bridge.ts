@@ -33,6 +33,9 @@ export interface BridgePublishOptions {
 
 export type DeviceMessageHandler = (payload: unknown, topic: string) => void | Promise<void>;
 
+/** Handles one device-topic request (fields without `transaction`); same contract as BridgeHandlers.request. */
+export type DeviceRequestHandler = (fields: Record<string, unknown>, caller: Caller) => Promise<unknown>;
+
 /** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
 export type DeviceSubscription = (() => void) & { ready: Promise<void> };
 
@@ -134,12 +137,8 @@ export class MqttBridge {
   subscribeDevice(deviceId: string, subtopic: string, handler: DeviceMessageHandler): DeviceSubscription {
     if (!isTopicLevel(deviceId)) throw new Error(`deviceId "${deviceId}" must be one MQTT topic level`);
     if (!subtopic || subtopic.startsWith('/') || subtopic.endsWith('/')) throw new Error(`device subtopic "${subtopic}" is not a topic`);
-    const filter = `${this.base}/device/${deviceId}/${subtopic}`;
-    let cancelled = false;
-    let unsubscribe: (() => Promise<void>) | undefined;
-
-    const onMessage = async (message: InProcessMessage): Promise<void> => {
-      if (cancelled || !message.publisher || message.payload.length === 0) return;
+    return this.subscribeRaw(`${this.base}/device/${deviceId}/${subtopic}`, async (message) => {
+      if (!message.publisher || message.payload.length === 0) return;
       let payload: unknown;
       try {
         payload = JSON.parse(message.payload.toString('utf8'));
@@ -153,8 +152,13 @@ export class MqttBridge {
       } catch (err) {
         this.log.error({ err, device: deviceId, topic: message.topic }, 'device message handler failed');
       }
-    };
+    });
+  }
 
+  /** A broker subscription that stop() cancels; `ready` resolves once it is active. */
+  private subscribeRaw(filter: string, onMessage: (message: InProcessMessage) => Promise<void>): DeviceSubscription {
+    let cancelled = false;
+    let unsubscribe: (() => Promise<void>) | undefined;
     const release = (undo: () => Promise<void>): void => {
       undo().catch((err: unknown) => this.log.warn({ err, topic: filter }, 'unsubscribe failed'));
     };
@@ -165,14 +169,48 @@ export class MqttBridge {
       if (unsubscribe) release(unsubscribe);
     };
     this.deviceSubscriptions.add(cancel);
-    const ready = this.broker.subscribe(filter, onMessage).then(
+    const guarded = async (message: InProcessMessage): Promise<void> => {
+      if (!cancelled) await onMessage(message);
+    };
+    const ready = this.broker.subscribe(filter, guarded).then(
       (undo) => {
         unsubscribe = undo;
         if (cancelled) release(undo);
       },
-      (err: unknown) => this.log.error({ err, device: deviceId, topic: filter }, 'could not subscribe to device topic'),
+      (err: unknown) => this.log.error({ err, topic: filter }, 'could not subscribe to device topic'),
     );
     return Object.assign(cancel, { ready });
+  }
+
+  /**
+   * Requests on a device topic: `device/<deviceId>/<subtopic>` → `device/<deviceId>/<subtopic>/response`,
+   * in exactly the envelope of `bridge/request` (request-envelope.ts: the caller's `transaction`
+   * echoed, `status`, `data` or `code` + `error`) and counted with the bridge's requests. Every
+   * device kind that takes requests comes through here (DeviceContext.handleRequest), so the
+   * shape is written once. Device requests do not wait behind the bridge's request chain: a
+   * ticket print takes seconds and must not hold up a call-next at a window.
+   */
+  serveDeviceRequests(deviceId: string, subtopic: string, handler: DeviceRequestHandler): DeviceSubscription {
+    if (!isTopicLevel(deviceId)) throw new Error(`deviceId "${deviceId}" must be one MQTT topic level`);
+    assertSubtopic(subtopic);
+    const command = `device/${deviceId}/${subtopic}`;
+    const responseTopic = `${command}/response`;
+    return this.subscribeRaw(`${this.base}/${command}`, async (message) => {
+      if (!message.publisher || message.payload.length === 0) return; // the hall's own publishes, retained clears
+      const parsed = parseRequest(message.payload);
+      const who: Caller = { username: message.publisher.username, role: message.publisher.role };
+      let response: ResponseEnvelope;
+      if (!parsed.ok) response = errorResponse(parsed.transaction, parsed.error);
+      else {
+        try {
+          response = okResponse(parsed.transaction, await handler(parsed.fields, who));
+        } catch (err) {
+          response = errorResponse(parsed.transaction, err);
+          if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'device request handler threw');
+        }
+      }
+      this.respondOn(responseTopic, command, parsed.transaction, response, who.username);
+    });
   }
 
   /** Stops taking requests, lets the one in progress answer, then publishes retained offline. */
@@ -251,6 +289,10 @@ export class MqttBridge {
   }
 
   private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {
+    this.respondOn(`bridge/response/${command}`, command, transaction, response, username);
+  }
+
+  private respondOn(topic: string, command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {
     let body: string;
     try {
       body = JSON.stringify(response);
@@ -263,7 +305,7 @@ export class MqttBridge {
       this.stats.requestsFailed++;
       this.log.warn({ request: command, user: username ?? null, transaction: transaction ?? null, code: response.code, error: response.error }, 'request refused');
     }
-    void this.enqueue(`bridge/response/${command}`, body, { qos: 1, retain: false });
+    void this.enqueue(topic, body, { qos: 1, retain: false });
   }
 
   /** Never rejects: failures are logged and counted, and the chain carries on. */

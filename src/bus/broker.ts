@@ -1,21 +1,38 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.js';
-import { decidePublish, decideSubscribe } from './acl.js';
+import { decidePublish, decideSubscribe, decideWill, isRequest } from './acl.js';
 import { Authenticator } from './authenticator.js';
+import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.js';
+import { ClientIdRegistry } from './client-ids.js';
 import { openListeners, type ListenerPorts, type ListenerSettings } from './listeners.js';
+import { LoginThrottle } from './login-throttle.js';
+import { PacketLimitedStream, type LimitViolation } from './packet-limit.js';
 import { isTopicLevel, type MqttUser, type Principal } from './users.js';
 
 export interface BrokerSettings extends ListenerSettings {
   /** The hall's id; every topic lives under `hall/<hallId>`. */
   hallId: string;
   users: readonly MqttUser[];
+  /** Packet sizes, slow consumers, login pacing; unset fields take DEFAULT_BROKER_LIMITS. */
+  limits?: Partial<BrokerLimits>;
 }
 
 export interface BrokerCounters {
   /** CONNECTs refused: anonymous, unknown user or wrong password. */
   authRefused: number;
+  /** CONNECTs refused because another user holds the client id (CONNACK 2). */
+  clientIdRefused: number;
+  /** CONNECTs refused for their will (a request topic, or a topic the user may not publish). */
+  willRefused: number;
+  /** CONNECTs refused without a password check: too many logins waiting (CONNACK 3). */
+  loginThrottled: number;
+  /** Connections cut for a packet (or WebSocket frame) over the limit, or a malformed length. */
+  oversizedPackets: number;
+  /** Connections cut because their unsent outgoing backlog passed the bound. */
+  slowConsumers: number;
   /** PUBLISHes refused by the ACL (the client is disconnected, MQTT-3.3.5-2). */
   publishRefused: number;
   /** Subscriptions refused by the ACL (granted QoS 128). */
@@ -49,6 +66,8 @@ export interface RunningBroker {
   /** In-process subscription; resolves once active and returns its unsubscribe. Handler errors are caught and logged. */
   subscribe(filter: string, handler: (message: InProcessMessage) => void | Promise<void>): Promise<() => Promise<void>>;
   connectedClients(): number;
+  /** Logins waiting for, or in, a password check. */
+  loginsPending(): number;
   counters(): Readonly<BrokerCounters>;
   /** Disconnects every client and closes every listener; idempotent. */
   close(): Promise<void>;
@@ -58,37 +77,97 @@ export interface RunningBroker {
 export async function startBroker(settings: BrokerSettings, log: Logger): Promise<RunningBroker> {
   if (!isTopicLevel(settings.hallId)) throw new Error(`hallId "${settings.hallId}" must be one MQTT topic level (no '/', '+', '#')`);
   const authenticator = new Authenticator(settings.users);
+  const limits = resolveBrokerLimits(settings.limits);
+  const throttle = new LoginThrottle(limits.login);
   const hallId = settings.hallId;
-  const requestPrefix = `hall/${hallId}/bridge/request/`;
-  const counters: BrokerCounters = { authRefused: 0, publishRefused: 0, subscribeRefused: 0 };
+  const counters: BrokerCounters = {
+    authRefused: 0,
+    clientIdRefused: 0,
+    willRefused: 0,
+    loginThrottled: 0,
+    oversizedPackets: 0,
+    slowConsumers: 0,
+    publishRefused: 0,
+    subscribeRefused: 0,
+  };
   // The ACL asks per client object, so a client-id takeover can never lend one user's rights to another.
   const principals = new WeakMap<Client, Principal>();
-  // In-process deliveries carry only the publisher's client id: this attributes requests to a user.
-  const sessions = new Map<string, { client: Client; principal: Principal }>();
+  // Who holds which client id; in-process deliveries carry only the publisher's client id, so this also attributes requests to a user.
+  const clientIds = new ClientIdRegistry<Client>();
+  // The will of each CONNECT, seen in preConnect, judged once the user is known.
+  const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
 
+  const connackMessages = { 2: 'identifier rejected', 3: 'server unavailable', 5: 'not authorized' } as const;
+  const refuseConnect = (client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void, returnCode: 2 | 3 | 5, message: string, fields: Record<string, unknown>): void => {
+    log.warn({ clientId: client.id, remote: remoteOf(client), ...fields }, message);
+    done(connackError(connackMessages[returnCode], returnCode), false);
+  };
+
   const aedes = await Aedes.createBroker({
-    // Don't let one slow dashboard hold the closing daemon for the default 60 s.
+    // Don't let one slow dashboard hold the closing daemon for the default 60 s. (Deliveries no
+    // longer wait for a client's drain at all: see PacketLimitedStream.)
     drainTimeout: 10_000,
+    preConnect(client, packet, done) {
+      if (packet.will) wills.set(client, { topic: packet.will.topic, retain: packet.will.retain === true });
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
-      authenticator.authenticate(username, password).then(
-        (outcome) => {
-          if (outcome.ok) {
-            principals.set(client, outcome.principal);
-            sessions.set(client.id, { client, principal: outcome.principal });
-            log.info({ username: outcome.principal.username, role: outcome.principal.role, clientId: client.id, remote: remoteOf(client) }, 'mqtt client authenticated');
+      if (!username || password === undefined) {
+        counters.authRefused++;
+        refuseConnect(client, done, 5, 'mqtt connection refused', { username: username ?? null, reason: 'anonymous' });
+        return;
+      }
+      // Each check is one scrypt; the throttle keeps a flood from queueing real logins behind it.
+      const address = remoteAddressOf(client) ?? 'unknown';
+      throttle
+        .run(
+          address,
+          async () => {
+            const outcome = await authenticator.authenticate(username, password);
+            return { value: outcome, failed: !outcome.ok };
+          },
+          () => !client.closed,
+        )
+        .then(
+          (run) => {
+            if (!run.ran) {
+              if (run.reason === 'abandoned' || run.reason === 'closed') return;
+              counters.loginThrottled++;
+              refuseConnect(client, done, 3, 'mqtt login throttled', { username, reason: run.reason, pending: throttle.pending() });
+              return;
+            }
+            const outcome = run.value;
+            if (!outcome.ok) {
+              counters.authRefused++;
+              refuseConnect(client, done, 5, 'mqtt connection refused', { username, reason: outcome.reason, wait: run.wait });
+              return;
+            }
+            const principal = outcome.principal;
+            const will = wills.get(client);
+            if (will) {
+              const decision = decideWill(principal, will.topic, will.retain, hallId);
+              if (!decision.allowed) {
+                counters.willRefused++;
+                refuseConnect(client, done, 5, 'mqtt connection refused', { username, reason: `will on ${will.topic}: ${decision.reason}` });
+                return;
+              }
+            }
+            const claim = clientIds.claim(client.id, client, principal, !client.clean);
+            if (!claim.ok) {
+              counters.clientIdRefused++;
+              refuseConnect(client, done, 2, 'mqtt connection refused', { username, reason: `client id held by user "${claim.holder}"` });
+              return;
+            }
+            principals.set(client, principal);
+            log.info({ username: principal.username, role: principal.role, clientId: client.id, remote: remoteOf(client), wait: run.wait }, 'mqtt client authenticated');
             done(null, true);
-            return;
-          }
-          counters.authRefused++;
-          log.warn({ username: username ?? null, clientId: client.id, remote: remoteOf(client), reason: outcome.reason }, 'mqtt connection refused');
-          done(connackError('not authorized', 5), false);
-        },
-        (err: unknown) => {
-          log.error({ err, username, remote: remoteOf(client) }, 'mqtt authentication failed internally');
-          done(connackError('server unavailable', 3), false);
-        },
-      );
+          },
+          (err: unknown) => {
+            log.error({ err, username, remote: remoteOf(client) }, 'mqtt authentication failed internally');
+            done(connackError('server unavailable', 3), false);
+          },
+        );
     },
     authorizePublish(client, packet, done) {
       const principal = principalOf(client);
@@ -102,7 +181,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       }
       counters.publishRefused++;
       log.warn({ username: principal?.username ?? null, topic: packet.topic, reason: decision.reason, remote: client ? remoteOf(client) : null }, 'mqtt publish refused');
-      if (principal && !packet.retain && packet.topic.startsWith(requestPrefix)) {
+      if (principal && !packet.retain && isRequest(packet.topic, hallId)) {
         // A request from a role that may not send any (an observer's dashboard, a device): MQTT
         // 3.1.1 can only refuse a publish by disconnecting, so the request is set aside for the
         // bridge instead, which answers it with a readable `forbidden` and the client stays.
@@ -126,11 +205,9 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     },
   });
 
-  aedes.on('clientDisconnect', (client) => {
-    const session = sessions.get(client.id);
-    // A reconnect with the same client id registers the new client before the old one leaves.
-    if (session?.client === client) sessions.delete(client.id);
-  });
+  // A reconnect with the same client id registers the new client before the old one leaves;
+  // release() ignores a client that no longer holds its id.
+  aedes.on('clientDisconnect', (client) => clientIds.release(client.id, client));
   aedes.on('clientError', (client, err) => log.debug({ err: err.message, clientId: client.id, username: principalOf(client)?.username }, 'mqtt client error'));
   aedes.on('connectionError', (client, err) => log.debug({ err: err.message, remote: remoteOf(client) }, 'mqtt connection error'));
   // aedes emits 'error' for persistence failures; unhandled it would kill the daemon.
@@ -140,7 +217,25 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
 
   let listeners;
   try {
-    listeners = await openListeners(settings, (stream, req) => aedes.handle(stream, req), log);
+    const onViolation = (violation: LimitViolation, stream: PacketLimitedStream): void => {
+      if (violation.kind === 'slow-consumer') counters.slowConsumers++;
+      else counters.oversizedPackets++;
+      const client = stream.client as Client | undefined;
+      log.warn(
+        { ...violation, clientId: client?.id ?? null, username: client ? (principalOf(client)?.username ?? null) : null, remote: formatRemote(stream.remoteAddress ?? client?.req?.socket.remoteAddress, stream.remotePort ?? client?.req?.socket.remotePort) },
+        violation.kind === 'slow-consumer' ? 'mqtt slow consumer disconnected' : 'mqtt oversized packet: connection closed',
+      );
+    };
+    const handle = (raw: Duplex, req?: Parameters<typeof aedes.handle>[1]): void => {
+      const stream = new PacketLimitedStream(raw, limits.packets, onViolation);
+      const client = aedes.handle(stream, req);
+      // Also on connections that end between the password check and aedes' registration (no clientDisconnect then).
+      stream.once('close', () => {
+        if (client.id) clientIds.release(client.id, client);
+      });
+    };
+    const wsMaxPayload = limits.packets.maxPacketBytes;
+    listeners = await openListeners({ ...settings, ...(settings.ws ? { ws: { ...settings.ws, maxPayloadBytes: wsMaxPayload } } : {}) }, handle, log);
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
@@ -162,7 +257,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     },
     subscribe(filter, handler) {
       const deliver = (packet: { topic: string; payload: Buffer | string; retain: boolean; clientId?: string }, callback: () => void): void => {
-        const publisher = packet.clientId !== undefined ? sessions.get(packet.clientId)?.principal : undefined;
+        const publisher = packet.clientId !== undefined ? clientIds.connectedPrincipal(packet.clientId) : undefined;
         const message: InProcessMessage = {
           topic: packet.topic,
           payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
@@ -184,14 +279,16 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       });
     },
     connectedClients: () => aedes.connectedClients,
+    loginsPending: () => throttle.pending(),
     counters: () => ({ ...counters }),
     close() {
       closing ??= (async () => {
         const stopped = opened.stopAccepting();
+        throttle.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         opened.destroyConnections();
         await stopped;
-        sessions.clear();
+        clientIds.clear();
         log.info({ hallId }, 'mqtt broker closed');
       })();
       return closing;
@@ -199,12 +296,24 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   };
 }
 
-function connackError(message: string, returnCode: 3 | 5): AuthenticateError {
+function connackError(message: string, returnCode: 2 | 3 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
+/** The peer's socket: for WebSocket the HTTP request's, otherwise the connection (a PacketLimitedStream reports its socket's). */
+function peerOf(client: Client): Partial<Pick<Socket, 'remoteAddress' | 'remotePort'>> {
+  return client.req?.socket ?? (client.conn as Partial<Socket>);
+}
+
+function remoteAddressOf(client: Client): string | undefined {
+  return peerOf(client).remoteAddress;
+}
+
 function remoteOf(client: Client): string | undefined {
-  const socket = client.req?.socket ?? (client.conn as Partial<Socket>);
-  if (!socket.remoteAddress) return undefined;
-  return `${socket.remoteAddress}:${socket.remotePort ?? '?'}`;
+  const peer = peerOf(client);
+  return formatRemote(peer.remoteAddress, peer.remotePort);
+}
+
+function formatRemote(address: string | undefined, port: number | undefined): string | undefined {
+  return address ? `${address}:${port ?? '?'}` : undefined;
 }

@@ -16,6 +16,8 @@ export interface EndpointSettings {
 export interface WebSocketListenerSettings extends EndpointSettings {
   /** The only HTTP path that upgrades to MQTT; anything else is answered 404. */
   path?: string;
+  /** Largest WebSocket frame; ws refuses a bigger one from its header, before reading it (default 100 MiB). */
+  maxPayloadBytes?: number;
 }
 
 export interface TlsListenerSettings {
@@ -119,7 +121,7 @@ async function openWebSocketListener(
   track: (socket: Socket) => void,
   log: Logger,
 ): Promise<number> {
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, ...(settings.maxPayloadBytes !== undefined ? { maxPayload: settings.maxPayloadBytes } : {}) });
   wss.on('error', (err) => log.warn({ err }, 'mqtt websocket server error'));
   const wsPath = settings.path ?? DEFAULT_WEBSOCKET_PATH;
   const http = createHttpServer((_req, res) => {

@@ -8,6 +8,7 @@ import { startDaemon } from '../hall/daemon.js';
 import { loadConfigForCli } from './load-config.js';
 import { runUntilSignal } from './run.js';
 import { startDemoDevices, type DemoDevices } from './demo-devices.js';
+import { demoUplinkSection } from './demo-uplink.js';
 
 const DEMO_CONFIG = new URL('../../../config/demo-hall.yaml', import.meta.url);
 const DEMO_CONFIG_FROM_SRC = new URL('../../config/demo-hall.yaml', import.meta.url);
@@ -35,6 +36,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       'no-devices': { type: 'boolean', default: false },
       speed: { type: 'string', default: '1' },
+      uplink: { type: 'string' },
     },
     strict: true,
   });
@@ -55,6 +57,14 @@ export async function demoCommand(args: string[]): Promise<number> {
     dashboard: config.dashboard ? { ...config.dashboard, host: values.host, port: Number(values['dashboard-port']) } : config.dashboard,
   };
   if (!values['real-hours']) config = allDay(config);
+  if (values.uplink) {
+    try {
+      config = { ...config, uplink: demoUplinkSection(values.uplink, stateDir) };
+    } catch (err) {
+      process.stderr.write(`hall-edge demo: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
 
   const log = createLogger({ level: config.log?.level });
   const credentials = readCredentials(configFile);
@@ -128,6 +138,12 @@ function printWelcome(
     operator
       ? `    mosquitto_pub -h ${host} -p ${ports.tcp} -u ${operator.username} -P '${operator.password}' -t '${base}/bridge/request/issue' -m '{"transaction":"t1","serviceId":"${config.services[0]?.id}"}'`
       : '',
+    ...(config.uplink
+      ? [
+          `  Uplink:    ${config.uplink.url} as hall/${config.hall.id}; watch it arrive there:`,
+          `    mosquitto_sub -h ${new URL(config.uplink.url).hostname} -p ${new URL(config.uplink.url).port || 1883} -t 'hall/${config.hall.id}/uplink/#' -v`,
+        ]
+      : []),
     ...(devices?.describe() ?? []),
     '',
     '  Ctrl-C stops the hall.',

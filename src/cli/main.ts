@@ -11,12 +11,16 @@ const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-servic
 
 Usage:
   hall-edge run --config FILE            run the daemon
-  hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N]
-                                         run the demo hall: embedded broker, simulated devices
+  hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N] [--uplink mqtt://[user:pass@]host:port]
+                                         run the demo hall: embedded broker, simulated devices,
+                                         optionally sending its record to a central broker
   hall-edge check-config FILE            validate a config file without starting
   hall-edge passwd [--password P]        print a scrypt hash for a user's password (reads stdin)
   hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv]
                                          a day's figures from the journal
+  hall-edge simulate --config FILE (--tickets N --profile P | --arrivals CSV | --replay-day D --journal FILE)
+                   [--windows 28..36] [--target-p90 MIN] [--csv|--json] [--svg FILE]
+                                         a what-if day on the real queue engine (simulate --help)
   hall-edge voice build-clips --out DIR  generate the default voice clip set with espeak-ng
   hall-edge --version | --help
 `;
@@ -34,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       return passwdCommand(rest);
     case 'stats':
       return statsCommand(rest);
+    case 'simulate': {
+      const { simulateCommand } = await import('./simulate.js');
+      return simulateCommand(rest);
+    }
     case 'voice': {
       const { voiceCommand } = await import('./voice.js');
       return voiceCommand(rest);

@@ -62,9 +62,14 @@ export function parseConfig(text: string, file?: string, options: LoadOptions = 
 function resolvePaths(config: HallConfig, baseDir: string): HallConfig {
   const at = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
   const tls = config.mqtt.tls;
+  const uplink = config.uplink;
+  const optional = (path: string | undefined) => (path === undefined ? undefined : at(path));
   return {
     ...config,
     stateDir: at(config.stateDir),
+    ...(uplink
+      ? { uplink: { ...uplink, passwordFile: optional(uplink.passwordFile), ca: optional(uplink.ca), cert: optional(uplink.cert), key: optional(uplink.key) } }
+      : {}),
     mqtt: {
       ...config.mqtt,
       ...(tls ? { tls: { ...tls, cert: at(tls.cert), key: at(tls.key), ...(tls.ca !== undefined ? { ca: at(tls.ca) } : {}) } } : {}),
@@ -72,14 +77,18 @@ function resolvePaths(config: HallConfig, baseDir: string): HallConfig {
   };
 }
 
-/** TLS files are read when the broker starts; a missing one is better reported now, by field. */
+/** TLS and password files are read at start; a missing one is better reported now, by field. */
 function missingFiles(config: HallConfig): string[] {
-  const tls = config.mqtt.tls;
-  if (!tls) return [];
+  const { tls } = config.mqtt;
+  const uplink = config.uplink;
   const files: Array<[string, string | undefined]> = [
-    ['mqtt.tls.cert', tls.cert],
-    ['mqtt.tls.key', tls.key],
-    ['mqtt.tls.ca', tls.ca],
+    ['mqtt.tls.cert', tls?.cert],
+    ['mqtt.tls.key', tls?.key],
+    ['mqtt.tls.ca', tls?.ca],
+    ['uplink.passwordFile', uplink?.passwordFile],
+    ['uplink.ca', uplink?.ca],
+    ['uplink.cert', uplink?.cert],
+    ['uplink.key', uplink?.key],
   ];
   const problems: string[] = [];
   for (const [field, path] of files) {

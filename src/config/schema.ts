@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { describeValue, KNOWN_KEYS_PREFIX } from './format-issues.js';
+import { describeValue } from './format-issues.js';
+import { strictObject } from './strict-object.js';
+import { uplinkSection } from './uplink-section.js';
 import { passwordHashProblem } from './password-format.js';
 import { crossCheck } from './cross-checks.js';
 import { isValidTimeZone, parseClockTime, parseTimeRange, WEEKDAY_NAMES } from './time.js';
@@ -9,17 +11,6 @@ import { isValidTimeZone, parseClockTime, parseTimeRange, WEEKDAY_NAMES } from '
  * rather than a setting silently ignored. Checks that span sections (skills naming services,
  * unique numbers, ...) live in cross-checks.ts.
  */
-
-/** A strict object whose unknown-key issue carries the known keys, for "did you mean". */
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T, invalidTypeMessage?: string) {
-  return z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code === 'unrecognized_keys') return KNOWN_KEYS_PREFIX + Object.keys(shape).join(', ');
-      if (issue.code === 'invalid_type' && issue.input !== undefined && invalidTypeMessage) return invalidTypeMessage;
-      return undefined;
-    },
-  });
-}
 
 function pattern(regex: RegExp, what: string) {
   return z.string().superRefine((value, ctx) => {
@@ -155,6 +146,16 @@ const mqtt = strictObject({
     ca: z.string().min(1).optional(),
     requireClientCert: z.boolean().optional(),
   }).optional(),
+  // Broker protection (docs/mqtt-api.md "Broker limits"); an unset field takes the broker's default.
+  limits: strictObject({
+    maxConnectBytes: z.number().int().min(512).max(65_536).optional(),
+    maxPacketBytes: z.number().int().min(4096).max(268_435_455).optional(),
+    maxOutgoingBacklogBytes: z.number().int().min(65_536).max(1_073_741_824).optional(),
+    passwordChecks: z.number().int().min(1).max(16).optional(),
+    loginBackoffMs: z.number().int().min(0).max(60_000).optional(),
+    loginBackoffMaxMs: z.number().int().min(0).max(600_000).optional(),
+    pendingLoginsPerAddress: z.number().int().min(1).max(1000).optional(),
+  }).optional(),
 });
 
 const device = strictObject({
@@ -183,6 +184,8 @@ const hallConfigShape = strictObject({
   stateDir: z.string().min(1).default('/var/lib/hall-edge'),
   dashboard: strictObject({ host: host.default('127.0.0.1'), port: port.default(8080) }).optional(),
   devices: z.array(device).default([]),
+  /** The outbound link to the city's central broker (src/uplink); absent = no uplink. */
+  uplink: uplinkSection.optional(),
   // No default level: the logger then honours HALL_EDGE_LOG_LEVEL.
   log: strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() }).optional(),
 });

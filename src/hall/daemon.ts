@@ -16,6 +16,7 @@ import { VERSION } from '../platform/version.js';
 import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
 import { registerDeviceRequests } from './device-requests.js';
+import { startUplink, type Uplink } from '../uplink/start.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -61,6 +62,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ws: config.mqtt.ws,
         tls: config.mqtt.tls,
         users: config.users,
+        limits: config.mqtt.limits,
       },
       log.child({ component: 'broker' }),
     );
@@ -92,9 +94,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   let dashboard: Awaited<ReturnType<typeof startDashboardServer>> | undefined;
+  let uplink: Uplink | undefined;
   try {
     devices.create(config.devices ?? []);
     registerDeviceRequests(api, devices);
+    // Before the API publishes its first documents: the uplink mirrors them from the start.
+    uplink = config.uplink ? await startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
     await devices.startAll();
     dashboard = config.dashboard
@@ -111,6 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // A half-started daemon must not linger with open ports and serial lines: undo, then fail.
     await devices.stopAll();
     await api.stop();
+    await uplink?.stop();
     await bridge.stop();
     await broker.close();
     journal.close();
@@ -144,6 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await dashboard?.close();
         await devices.stopAll();
         await api.stop();
+        await uplink?.stop();
         await bridge.stop();
         await broker.close();
         journal.close();

@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
-import type { DeviceAlarm, DeviceContext, DeviceDriver, DeviceKind } from './device-api.js';
+import { validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind } from '../device-contract/index.js';
 
 export interface DeviceConfigEntry {
   id: string;
@@ -38,6 +38,7 @@ type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; ackno
  */
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
+  private readonly otherAlarmSources = new Map<string, Map<string, ActiveAlarm>>();
   private stopping = false;
 
   constructor(
@@ -109,7 +110,7 @@ export class DeviceManager {
    * (the device has not recovered); a new fault with another message raises it again.
    */
   acknowledgeAlarm(deviceId: string, code: string, by: string): ActiveAlarm | undefined {
-    const alarm = this.devices.get(deviceId)?.alarms.get(code);
+    const alarm = (this.devices.get(deviceId)?.alarms ?? this.otherAlarmSources.get(deviceId))?.get(code);
     if (!alarm) return undefined;
     if (alarm.acknowledgedBy === undefined) {
       alarm.acknowledgedBy = by;
@@ -122,7 +123,38 @@ export class DeviceManager {
   }
 
   activeAlarms(): Array<ActiveAlarm & { deviceId: string }> {
-    return [...this.devices.entries()].flatMap(([deviceId, record]) => [...record.alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+    const sources: Array<[string, Map<string, ActiveAlarm>]> = [
+      ...[...this.devices.entries()].map(([deviceId, record]): [string, Map<string, ActiveAlarm>] => [deviceId, record.alarms]),
+      ...this.otherAlarmSources,
+    ];
+    return sources.flatMap(([deviceId, alarms]) => [...alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+  }
+
+  /**
+   * Alarms of a part of the daemon that is not a device (the uplink): the same lifecycle,
+   * journal entries and `alarms` document as a device's, under `sourceId`.
+   */
+  alarmsFor(sourceId: string): { raise(alarm: DeviceAlarm): void; clear(code: string): void } {
+    if (this.devices.has(sourceId) || this.otherAlarmSources.has(sourceId)) throw new Error(`alarm source "${sourceId}" is already defined`);
+    const alarms = new Map<string, ActiveAlarm>();
+    this.otherAlarmSources.set(sourceId, alarms);
+    const log = this.log.child({ source: sourceId });
+    return { raise: (alarm) => this.raiseAlarm(sourceId, alarms, alarm, log), clear: (code) => this.clearAlarm(sourceId, alarms, code, log) };
+  }
+
+  private raiseAlarm(deviceId: string, alarms: Map<string, ActiveAlarm>, alarm: DeviceAlarm, log: Logger): void {
+    if (alarms.get(alarm.code)?.message === alarm.message) return;
+    alarms.set(alarm.code, { ...alarm, since: this.hall.now() });
+    log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
+    this.journalQuietly({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
+    this.publishAlarms();
+  }
+
+  private clearAlarm(deviceId: string, alarms: Map<string, ActiveAlarm>, code: string, log: Logger): void {
+    if (!alarms.delete(code)) return;
+    log.info({ alarm: code }, 'alarm cleared');
+    this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
+    this.publishAlarms();
   }
 
   private context(entry: DeviceConfigEntry, record: DeviceRecord): DeviceContext {
@@ -139,21 +171,11 @@ export class DeviceManager {
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),
-      raiseAlarm: (alarm) => {
-        if (record.alarms.get(alarm.code)?.message === alarm.message) return;
-        record.alarms.set(alarm.code, { ...alarm, since: hall.now() });
-        log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
-        this.journalQuietly({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
-        this.publishAlarms();
-      },
-      clearAlarm: (code) => {
-        if (!record.alarms.delete(code)) return;
-        log.info({ alarm: code }, 'alarm cleared');
-        this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
-        this.publishAlarms();
-      },
+      raiseAlarm: (alarm) => this.raiseAlarm(deviceId, record.alarms, alarm, log),
+      clearAlarm: (code) => this.clearAlarm(deviceId, record.alarms, code, log),
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
+      handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
     };
   }
 

@@ -8,7 +8,7 @@ import type { QueueModel } from '../queue/model.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import { MIN_FINISHED_FOR_DAY_MEAN, StatsAccumulator, estimateWaitMinutes, type DayStats } from '../queue/stats.js';
 import type { Journal } from '../journal/journal.js';
-import type { CommandResult, HallBusEvents, HallView } from './device-api.js';
+import type { CommandResult, HallBusEvents, HallView } from '../device-contract/index.js';
 
 export interface HallOptions {
   model: QueueModel;
@@ -208,7 +208,11 @@ export class Hall {
     for (let i = events.length - 1; i >= 0; i--) {
       const event = events[i]!;
       if (event.type === 'ticket.issued') return this.engine.ticket(event.ticket.number);
+      // Any other event naming a ticket (finished, skipped, started ...): the window's `current`
+      // is already cleared by then, so the events are the only place that still says which one.
+      // (Not for call-next: its answer is the ticket called, `null` when nobody was waiting.)
       if (event.type === 'ticket.called') return this.engine.ticket(event.number);
+      if (command.type !== 'call-next' && 'number' in event && typeof event.number === 'string') return this.engine.ticket(event.number);
     }
     if ('number' in command && command.number) return this.engine.ticket(command.number);
     if ('windowId' in command) {

@@ -7,6 +7,7 @@ import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
 import { formatZodIssues, isQueueRequest, parseQueueRequest, queryRequestSchemas } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
+import { eventsPage } from './events-query.js';
 
 export type ExtraRequestHandler = (payload: Record<string, unknown>, caller: { username: string; role: string }) => Promise<unknown> | unknown;
 
@@ -20,6 +21,8 @@ const STATS_PUBLISH_INTERVAL_MS = 1000;
  */
 export class MqttApi {
   private readonly extra = new Map<string, ExtraRequestHandler>();
+  /** Parts of `health` contributed by other components (the uplink). */
+  private readonly healthParts = new Map<string, () => unknown>();
   private statsTimer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
   private dirtyAll = false;
@@ -38,6 +41,11 @@ export class MqttApi {
   addRequest(name: string, handler: ExtraRequestHandler): void {
     if (isQueueRequest(name) || this.extra.has(name)) throw new Error(`request "${name}" is already defined`);
     this.extra.set(name, handler);
+  }
+
+  /** Adds `name` to the `health` answer (e.g. `uplink`: its link and backlog). */
+  addHealth(name: string, part: () => unknown): void {
+    this.healthParts.set(name, part);
   }
 
   requestNames(): string[] {
@@ -146,7 +154,15 @@ export class MqttApi {
       case 'info':
         return this.info();
       case 'health':
-        return { ...this.hall.counters(), day: this.hall.engine.currentDay() ?? null, lastSeq: this.journal.lastSeq(), latency: this.hall.latency() };
+        return {
+          ...this.hall.counters(),
+          day: this.hall.engine.currentDay() ?? null,
+          lastSeq: this.journal.lastSeq(),
+          latency: this.hall.latency(),
+          ...Object.fromEntries([...this.healthParts].map(([name, part]) => [name, part()])),
+        };
+      case 'events':
+        return eventsPage(this.journal, payload);
       default: {
         const handler = this.extra.get(command);
         if (!handler) throw new RequestError('unknown-command', `unknown command "${command}" (known: ${this.requestNames().join(', ')})`);
@@ -187,7 +203,7 @@ export class MqttApi {
 
 const BUILT_IN = [
   // queue commands and queries handled here; device and report requests are added by the daemon
- 'issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health'];
+ 'issue', 'call-next', 'call', 'recall', 'skip', 'requeue', 'transfer', 'start', 'finish', 'void', 'pause', 'resume', 'login', 'logout', 'rate', 'ticket', 'tickets', 'stats', 'info', 'health', 'events'];
 
 function parse<T>(schema: z.ZodType<T>, payload: Record<string, unknown>): T {
   const result = schema.safeParse(payload);

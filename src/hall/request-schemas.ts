@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { formatZodIssues } from '../platform/zod-issues.js';
+
+export { formatZodIssues };
 import type { QueueCommand } from '../queue/commands.js';
 
 /**
@@ -31,7 +34,8 @@ export const queueRequestSchemas = {
   pause: z.strictObject({ windowId: id, reason: z.string().max(100).optional() }),
   resume: z.strictObject({ windowId: id }),
   login: z.strictObject({ windowId: id, staffId: id }),
-  logout: z.strictObject({ windowId: id }),
+  /** `staffId`, when given, must be who is logged in there (a pad or dashboard logging out the wrong person). */
+  logout: z.strictObject({ windowId: id, staffId: id.optional() }),
   rate: z.strictObject({
     windowId: id,
     number: number.optional(),
@@ -60,11 +64,3 @@ export function parseQueueRequest(name: QueueRequestName, payload: Record<string
   return { command: { type: name, ...result.data } as QueueCommand };
 }
 
-export function formatZodIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}

@@ -26,7 +26,7 @@ export type QueueCommand =
   | { type: 'pause'; windowId: string; reason?: string }
   | { type: 'resume'; windowId: string }
   | { type: 'login'; windowId: string; staffId: string }
-  | { type: 'logout'; windowId: string }
+  | { type: 'logout'; windowId: string; staffId?: string }
   | { type: 'rate'; windowId: string; number?: string; rating?: RatingValue; timedOut?: boolean }
   /** Housekeeping from the hall's timer: day rollover and closing time. */
   | { type: 'tick' };

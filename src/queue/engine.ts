@@ -188,6 +188,9 @@ export class QueueEngine {
       case 'logout': {
         const { def, state } = this.window(command.windowId);
         if (state.status === 'closed') throw new QueueError('window-closed', `window ${def.number} is already closed`);
+        if (command.staffId !== undefined && state.staffId !== undefined && command.staffId !== state.staffId) {
+          throw new QueueError('wrong-staff', `window ${def.number} is staffed by ${state.staffId}, not ${command.staffId}`);
+        }
         if (state.current) throw new QueueError('busy', `window ${def.number} still has ticket ${state.current}: finish, skip or transfer it first`);
         return stamp([{ type: 'window.closed', at: now, windowId: def.id, staffId: state.staffId }]);
       }

@@ -5,6 +5,8 @@ import { startBroker, type RunningBroker } from '../../src/bus/broker.js';
 import { hashPassword } from '../../src/bus/password.js';
 import type { MqttUser } from '../../src/bus/users.js';
 import { silentLogger } from '../../src/platform/logger.js';
+import { validatedRequest } from '../../src/device-contract/index.js';
+import { z } from 'zod';
 import type { SequencedEvent } from '../../src/queue/events.js';
 
 const HALL = 'bridge-hall';
@@ -333,6 +335,37 @@ describe('device topics', () => {
     await vi.waitFor(() => expect(marker).toEqual(['m']));
     undo();
     expect(got).toHaveLength(1);
+  });
+
+  it('answers device-topic requests in the envelope of bridge/response, validated by the driver schema', async () => {
+    const { bridge } = await startAll();
+    // The device contract's handleRequest is this, as the device manager wires it.
+    const schema = z.strictObject({ mode: z.enum(['open', 'shut', 'auto']) });
+    const seen: Array<{ mode: string; caller: string }> = [];
+    await bridge.serveDeviceRequests(
+      'voice-1',
+      'hold',
+      validatedRequest(schema, ({ mode }, caller) => {
+        if (mode === 'auto') throw new RequestError('not-now', 'auto is refused in this test');
+        seen.push({ mode, caller: `${caller.username}/${caller.role}` });
+        return { mode };
+      }),
+    ).ready;
+    const device = await connect('voice-1');
+    const rec = recorder(device);
+    const responses = `${BASE}/device/voice-1/hold/response`;
+    await device.subscribeAsync(responses, { qos: 1 });
+    await device.publishAsync(`${BASE}/device/voice-1/hold`, JSON.stringify({ mode: 'open', transaction: 't1' }), { qos: 1 });
+    await device.publishAsync(`${BASE}/device/voice-1/hold`, JSON.stringify({ mode: 'sideways', transaction: 7 }), { qos: 1 });
+    await device.publishAsync(`${BASE}/device/voice-1/hold`, JSON.stringify({ mode: 'auto', transaction: 't3' }), { qos: 1 });
+    await device.publishAsync(`${BASE}/device/voice-1/hold`, 'not json', { qos: 1 });
+    const got = (await rec.waitFor(responses, 4)).map((m) => m.json);
+    expect(got).toContainEqual({ transaction: 't1', status: 'ok', data: { mode: 'open' } });
+    expect(got).toContainEqual({ transaction: 7, status: 'error', code: 'bad-request', error: expect.stringContaining('mode') });
+    expect(got).toContainEqual({ transaction: 't3', status: 'error', code: 'not-now', error: 'auto is refused in this test' });
+    expect(got).toContainEqual({ status: 'error', code: 'bad-request', error: expect.stringContaining('not valid JSON') });
+    expect(seen).toEqual([{ mode: 'open', caller: 'voice-1/device' }]);
+    expect(bridge.counters()).toMatchObject({ requestsHandled: 1, requestsFailed: 3 });
   });
 
   it('a throwing device handler is logged, not fatal', async () => {

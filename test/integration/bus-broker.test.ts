@@ -4,91 +4,23 @@ import { get as httpGet } from 'node:http';
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { connectMqtt } from '../../src/bus/client.js';
-import { startBroker, type BrokerSettings, type RunningBroker } from '../../src/bus/broker.js';
-import { hashPassword } from '../../src/bus/password.js';
-import type { MqttUser } from '../../src/bus/users.js';
-import { createLogger, silentLogger } from '../../src/platform/logger.js';
+import { startBroker } from '../../src/bus/broker.js';
+import { silentLogger } from '../../src/platform/logger.js';
+import { BASE, BrokerHarness, PASSWORDS, captureLog, closed, collect, nextMessage, sentinelThrough, tcpUrl, wsUrl, type Username } from '../support/broker-harness.js';
 
-const HALL = 'test-hall';
-const BASE = `hall/${HALL}`;
-const PASSWORDS = { op: 'op-pass-1', obs: 'obs-pass-1', root: 'root-pass-1', 'kiosk-1': 'kiosk-pass-1' } as const;
-type Username = keyof typeof PASSWORDS;
-
-let users: MqttUser[];
-const clients: MqttClient[] = [];
-const brokers: RunningBroker[] = [];
-
+let harness: BrokerHarness;
 beforeAll(() => {
-  users = [
-    { username: 'op', role: 'operator', passwordHash: hashPassword(PASSWORDS.op) },
-    { username: 'obs', role: 'observer', passwordHash: hashPassword(PASSWORDS.obs) },
-    { username: 'root', role: 'admin', passwordHash: hashPassword(PASSWORDS.root) },
-    { username: 'kiosk-1', role: 'device', deviceId: 'kiosk-1', passwordHash: hashPassword(PASSWORDS['kiosk-1']) },
-  ];
+  harness = new BrokerHarness();
 });
+afterEach(() => harness.cleanUp());
 
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-
-function settings(extra: Partial<BrokerSettings> = {}): BrokerSettings {
-  return { hallId: HALL, tcp: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: 0 }, users, ...extra };
-}
-
-async function start(extra: Partial<BrokerSettings> = {}, log = silentLogger()): Promise<RunningBroker> {
-  const broker = await startBroker(settings(extra), log);
-  brokers.push(broker);
-  return broker;
-}
-
-async function connect(url: string, username?: Username, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(url, {
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...(username ? { username, password: PASSWORDS[username] } : {}),
-    ...options,
-  });
-  clients.push(client);
-  return client;
-}
-
-const tcpUrl = (b: RunningBroker) => `mqtt://127.0.0.1:${b.ports.tcpPort}`;
-const wsUrl = (b: RunningBroker) => `ws://127.0.0.1:${b.ports.wsPort}/mqtt`;
-
-/** Resolves with the first message on `topic`. */
-function nextMessage(client: MqttClient, topic: string): Promise<{ payload: string; retain: boolean }> {
-  return new Promise((resolve) => {
-    const onMessage = (t: string, payload: Buffer, packet: { retain: boolean }) => {
-      if (t !== topic) return;
-      client.off('message', onMessage);
-      resolve({ payload: payload.toString(), retain: packet.retain });
-    };
-    client.on('message', onMessage);
-  });
-}
-
-function collect(client: MqttClient): string[] {
-  const seen: string[] = [];
-  client.on('message', (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
-  return seen;
-}
-
-function closed(client: MqttClient): Promise<void> {
-  return new Promise((resolve) => client.once('close', () => resolve()));
-}
-
-function captureLog() {
-  const lines: string[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-  return { log: createLogger({ destination: stream, level: 'debug' }), lines };
-}
+const settings: BrokerHarness['settings'] = (extra) => harness.settings(extra);
+const start: BrokerHarness['start'] = (extra, log) => harness.start(extra, log);
+const connect: BrokerHarness['connect'] = (url, username, options) => harness.connect(url, username, options);
 
 describe('listeners', () => {
   it('reports the ports it actually bound, and MQTT works over TCP and WebSocket', async () => {
@@ -133,7 +65,7 @@ describe('listeners', () => {
     await connect(`ws://127.0.0.1:${custom.ports.wsPort}/ws`, 'obs');
     const { ws: _ws, ...noWs } = settings();
     const tcpOnly = await startBroker(noWs, silentLogger());
-    brokers.push(tcpOnly);
+    harness.brokers.push(tcpOnly);
     expect(tcpOnly.ports.wsPort).toBeUndefined();
     await connect(tcpUrl(tcpOnly), 'obs');
   });
@@ -143,7 +75,7 @@ describe('listeners', () => {
     try {
       const broker = await start();
       const client = await connectMqtt(tcpUrl(broker), { reconnectPeriod: 0, username: 'op', password: PASSWORDS.op });
-      clients.push(client);
+      harness.clients.push(client);
       const own = client.stream as Socket;
       const withNoDelay = noDelay.mock.calls.flatMap((args, i) => (args[0] === true ? [noDelay.mock.contexts[i] as Socket] : []));
       expect(withNoDelay).toContain(own);
@@ -179,7 +111,7 @@ describe('listeners', () => {
   });
 
   it('refuses a config with a bad user before listening', async () => {
-    await expect(startBroker(settings({ users: [{ username: 'd', role: 'device', passwordHash: users[0]!.passwordHash }] }), silentLogger())).rejects.toThrow(
+    await expect(startBroker(settings({ users: [{ username: 'd', role: 'device', passwordHash: harness.users[0]!.passwordHash }] }), silentLogger())).rejects.toThrow(
       /role device needs a deviceId/,
     );
     await expect(startBroker(settings({ users: [{ username: 'x', role: 'operator', passwordHash: 'plain' }] }), silentLogger())).rejects.toThrow(/mqtt user "x".*hall-edge passwd/);
@@ -273,6 +205,12 @@ describe('ACL with real clients', () => {
     ['root', `${BASE}/window/w01`, true],
     ['root', `${BASE}/bridge/response/call-next`, false],
     ['op', 'elsewhere/topic', false],
+    // Below a command: relayed to every subscriber and answered by nobody, were it allowed.
+    ['op', `${BASE}/bridge/request/issue/extra`, false],
+    ['obs', `${BASE}/bridge/request/issue/extra`, false],
+    // The topic the hall commands the voice box on: retained, it would replay on every reconnect.
+    ['kiosk-1', `${BASE}/device/kiosk-1/announce`, true],
+    ['root', `${BASE}/device/kiosk-1/announce`, true],
   ];
 
   for (const [username, topic, retain] of refusedPublishes) {
@@ -350,8 +288,9 @@ describe('ACL with real clients', () => {
     expect(broker.counters().publishRefused).toBe(0);
   });
 
-  it("a device's last will on its own topic is published; a will on a forbidden topic is refused", async () => {
-    const broker = await start();
+  it("a device's last will on its own topic is published; a will on a forbidden or request topic refuses the CONNECT", async () => {
+    const { log, lines } = captureLog();
+    const broker = await start({}, log);
     const watcher = await connect(tcpUrl(broker), 'root');
     await watcher.subscribeAsync('hall/#', { qos: 1 });
     const seen = collect(watcher);
@@ -360,9 +299,16 @@ describe('ACL with real clients', () => {
     device.stream.destroy(); // an unclean loss triggers the will
     expect((await will).payload).toBe('gone');
 
-    const forger = await connect(tcpUrl(broker), 'kiosk-1', { clientId: 'forger', will: { topic: `${BASE}/bridge/state`, payload: Buffer.from('{"state":"forged"}'), qos: 1, retain: true } });
-    forger.stream.destroy();
-    await vi.waitFor(() => expect(broker.counters().publishRefused).toBe(1));
+    const attempt = (username: Username, topic: string, retain: boolean, url = tcpUrl(broker)) =>
+      mqtt.connectAsync(url, { reconnectPeriod: 0, username, password: PASSWORDS[username], will: { topic, payload: Buffer.from('{"forged":true}'), qos: 1, retain } });
+    await expect(attempt('kiosk-1', `${BASE}/bridge/state`, true)).rejects.toMatchObject({ code: 5 });
+    // An operator may send requests, but not as a will: the answer would go to a client that is gone.
+    await expect(attempt('op', `${BASE}/bridge/request/issue`, false)).rejects.toMatchObject({ code: 5 });
+    await expect(attempt('root', `${BASE}/bridge/request/call-next`, false, wsUrl(broker))).rejects.toMatchObject({ code: 5 });
+    expect(broker.counters()).toMatchObject({ willRefused: 3, authRefused: 0 });
+    const reasons = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'mqtt connection refused').map((l) => String(l.reason));
+    expect(reasons).toEqual([expect.stringMatching(/will on .*bridge\/state/), expect.stringMatching(/will on .*request/), expect.stringMatching(/will on .*request/)]);
+
     const sentinel = nextMessage(watcher, `${BASE}/device/kiosk-1/sentinel`);
     await watcher.publishAsync(`${BASE}/device/kiosk-1/sentinel`, 'after', { qos: 1 });
     await sentinel;

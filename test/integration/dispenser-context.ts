@@ -4,7 +4,8 @@ import { QueueEngine } from '../../src/queue/engine.js';
 import { QueueError, type QueueCommand } from '../../src/queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
 import type { QueueModel } from '../../src/queue/model.js';
-import type { CommandResult, DeviceAlarm, DeviceContext, HallBusEvents, HallView } from '../../src/hall/device-api.js';
+import { answerDeviceRequest, validatedRequest, type CommandResult, type DeviceAlarm, type DeviceContext, type DeviceRequestHandler, type HallBusEvents, type HallView } from '../../src/device-contract/index.js';
+import type { ZodType } from 'zod';
 
 /**
  * A hall for dispenser tests: the real queue engine with an in-memory "journal" (the list of
@@ -107,6 +108,12 @@ export class FakeContext implements DeviceContext {
     if (!set) this.handlers.set(subtopic, (set = new Set()));
     set.add(handler);
     return () => set.delete(handler);
+  }
+  handleRequest<T>(subtopic: string, schema: ZodType<T>, handler: DeviceRequestHandler<T>): () => void {
+    const handle = validatedRequest(schema, handler);
+    return this.subscribe(subtopic, (payload) => {
+      void answerDeviceRequest(payload, handle).then((response) => this.publish(`${subtopic}/response`, response));
+    });
   }
   /** What an MQTT message on device/<id>/<subtopic> would do. */
   deliver(subtopic: string, payload: unknown): void {

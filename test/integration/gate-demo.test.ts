@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { healthGateKind } from '../../devices/health-gate/kind.js';
 import { startGateSimulators, type GateSimulators } from '../../devices/health-gate/simulator.js';
 import { RecordingContext, eventually } from '../../devices/health-gate/fake-context.js';
-import type { DeviceDriver } from '../../src/hall/device-api.js';
+import type { DeviceDriver } from '../../src/device-contract/index.js';
 
 describe('the demo entrance (startGateSimulators)', () => {
   let sims: GateSimulators | undefined;

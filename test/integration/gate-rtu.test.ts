@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { healthGateKind } from '../../devices/health-gate/kind.js';
 import { GateSimulator, ScannerSimulator } from '../../devices/health-gate/simulator.js';
 import { RecordingContext, eventually } from '../../devices/health-gate/fake-context.js';
-import type { DeviceDriver } from '../../src/hall/device-api.js';
+import type { DeviceDriver } from '../../src/device-contract/index.js';
 import { openPtyPair, type PtyPair } from '../support/pty.js';
 
 /**

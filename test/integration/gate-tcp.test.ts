@@ -3,7 +3,7 @@ import { healthGateKind } from '../../devices/health-gate/kind.js';
 import { GateSimulator, ScannerSimulator } from '../../devices/health-gate/simulator.js';
 import { RecordingContext, eventually } from '../../devices/health-gate/fake-context.js';
 import type { HealthGateOptionsInput } from '../../devices/health-gate/options.js';
-import type { DeviceDriver } from '../../src/hall/device-api.js';
+import type { DeviceDriver } from '../../src/device-contract/index.js';
 import { openPtyPair, type PtyPair } from '../support/pty.js';
 
 /** The gate driver against a real Modbus TCP slave (modbus-serial ServerTCP) and a scanner on a socat PTY. */
@@ -190,7 +190,8 @@ describe('health gate over Modbus TCP', () => {
     await startDriver();
     ctx.deliver('hold', { mode: 'open', transaction: 't1' });
     await eventually(() => gate.coil(0), 'gate held open');
-    expect(ctx.published).toContainEqual({ subtopic: 'hold/response', payload: { transaction: 't1', status: 'ok', data: { mode: 'open' } } });
+    const response = (transaction: string) => ctx.published.find((p) => p.subtopic === 'hold/response' && (p.payload as { transaction?: string }).transaction === transaction)?.payload;
+    expect(await eventually(() => response('t1'), 'the answer to t1')).toEqual({ transaction: 't1', status: 'ok', data: { mode: 'open' } });
     ctx.deliver('hold', { mode: 'shut', transaction: 't2' });
     await eventually(() => !gate.coil(0), 'gate shut');
     gate.measure(36.5);
@@ -198,7 +199,8 @@ describe('health gate over Modbus TCP', () => {
     const [decision] = await eventually(() => ctx.decisions().length > 0 && ctx.decisions(), 'a decision');
     expect(decision).toMatchObject({ decision: 'refuse', reason: 'held-shut', hold: 'shut' });
     ctx.deliver('hold', { mode: 'sideways', transaction: 't3' });
-    expect(ctx.published.at(-1)).toMatchObject({ subtopic: 'hold/response', payload: { transaction: 't3', status: 'error' } });
+    // The envelope of bridge/response: transaction echoed, a code for programs, an error for people.
+    expect(await eventually(() => response('t3'), 'the answer to t3')).toMatchObject({ transaction: 't3', status: 'error', code: 'bad-request', error: expect.stringContaining('mode') });
     ctx.deliver('hold', { mode: 'auto' });
     await eventually(() => ctx.records.filter((r) => r.type === 'device.gate.hold').length === 3, 'three holds journaled');
     expect(ctx.records.filter((r) => r.type === 'device.gate.hold').map((r) => r.data.mode)).toEqual(['open', 'shut', 'auto']);

@@ -68,12 +68,15 @@ describe('MQTT API of the running daemon', () => {
     await ok('transfer', { number: 'B001', toServiceId: 'retirement' });
     expect((await ok('ticket', { number: 'B001' })).ticket).toMatchObject({ serviceId: 'retirement', state: 'waiting', order: 3 });
     await ok('call-next', { windowId: 'w02' });
-    await ok('finish', { windowId: 'w02' });
+    // The answer names the ticket finished (docs/mqtt-api.md: "the ticket concerned").
+    expect((await ok('finish', { windowId: 'w02' })).ticket).toMatchObject({ number: 'A002', state: 'done' });
     await ok('rate', { windowId: 'w02', rating: 5 });
     await ok('pause', { windowId: 'w02', reason: '午休' });
     await ok('resume', { windowId: 'w02' });
     await ok('void', { number: 'A001', reason: 'left the hall' });
-    await ok('logout', { windowId: 'w02' });
+    // docs/mqtt-api.md lists staffId for logout: a wrong one is refused, the right one accepted.
+    expect(await r.request('logout', { windowId: 'w02', staffId: 'zhang' })).toMatchObject({ status: 'error', code: 'wrong-staff' });
+    await ok('logout', { windowId: 'w02', staffId: 'li' });
     const tickets = await ok('tickets', {});
     expect(tickets.tickets.map((t: { number: string }) => t.number)).toEqual(['A001', 'B001', 'A002']); // A002 was put back at the end of the line
     const stats = await ok('stats', {});

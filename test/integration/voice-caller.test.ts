@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../src/bus/broker.js';
 import { hashPassword } from '../../src/bus/password.js';
-import type { DeviceContext, HallBusEvents } from '../../src/hall/device-api.js';
+import type { DeviceContext, HallBusEvents } from '../../src/device-contract/index.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import { buildDefaultClips } from '../../devices/voice-caller/build-clips.js';
 import { VoiceCallerDriver } from '../../devices/voice-caller/driver.js';

@@ -1,6 +1,8 @@
 import { EventBus } from '../../src/platform/event-bus.js';
-import { silentLogger, type Logger } from '../../src/platform/logger.js';
-import type { DeviceAlarm, HallBusEvents } from '../../src/hall/device-api.js';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
+import { answerDeviceRequest, validatedRequest, type DeviceAlarm, type DeviceRequestHandler, type HallBusEvents } from '../../src/device-contract/index.js';
+import type { ZodType } from 'zod';
 
 /**
  * The recording half of a DeviceContext for driver tests: availability, published state,
@@ -15,12 +17,32 @@ export class RecordingDeviceContext {
   readonly alarms: DeviceAlarm[] = [];
   readonly clearedAlarms: string[] = [];
   readonly published: Array<{ subtopic: string; payload: unknown }> = [];
+  /** Every line the driver logged (debug and up), parsed: tests assert on what an operator reads. */
+  readonly logLines: Array<Record<string, unknown>> = [];
   private readonly handlers = new Map<string, Set<(payload: unknown, topic: string) => void>>();
+  readonly log: Logger;
 
   constructor(
     readonly deviceId: string,
-    readonly log: Logger = silentLogger(),
-  ) {}
+    log?: Logger,
+  ) {
+    this.log =
+      log ??
+      createLogger({
+        level: 'debug',
+        destination: new Writable({
+          write: (chunk: Buffer, _encoding, done) => {
+            for (const line of chunk.toString('utf8').split('\n')) if (line) this.logLines.push(JSON.parse(line) as Record<string, unknown>);
+            done();
+          },
+        }),
+      });
+  }
+
+  /** The log lines with this message. */
+  logged(msg: string): Array<Record<string, unknown>> {
+    return this.logLines.filter((line) => line.msg === msg);
+  }
 
   setAvailability(online: boolean, reason?: string): void {
     this.availability.push({ online, reason });
@@ -47,6 +69,14 @@ export class RecordingDeviceContext {
     set.add(handler);
     this.handlers.set(subtopic, set);
     return () => set.delete(handler);
+  }
+
+  /** Device requests answer on `<subtopic>/response` in the bridge's envelope (see DeviceContext.handleRequest). */
+  handleRequest<T>(subtopic: string, schema: ZodType<T>, handler: DeviceRequestHandler<T>): () => void {
+    const handle = validatedRequest(schema, handler);
+    return this.subscribe(subtopic, (payload) => {
+      void answerDeviceRequest(payload, handle).then((response) => this.publish(`${subtopic}/response`, response));
+    });
   }
 
   /** An MQTT message arriving on device/<id>/<subtopic>. */

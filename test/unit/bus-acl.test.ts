@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decidePublish, decideSubscribe, isClientWritable } from '../../src/bus/acl.js';
+import { decidePublish, decideSubscribe, decideWill, isClientWritable, isRequest } from '../../src/bus/acl.js';
 import type { Principal } from '../../src/bus/users.js';
 
 const HALL = 'zhifu';
@@ -17,7 +17,9 @@ const principals: Record<Who, Principal> = { device, operator, observer, admin }
 const publishTable: Array<[topic: string, allowedFor: Who[], retain?: boolean]> = [
   [`${base}/bridge/request/call-next`, ['operator', 'admin']],
   [`${base}/bridge/request/call-next`, [], true],
-  [`${base}/bridge/request/x/y`, ['operator', 'admin']],
+  // Below a command: the bridge listens on bridge/request/+ only, so nobody would answer it.
+  [`${base}/bridge/request/x/y`, []],
+  [`${base}/bridge/request/issue/extra`, []],
   [`${base}/bridge/request`, []],
   [`${base}/bridge/request/`, []],
   [`${base}/bridge/state`, []],
@@ -34,7 +36,10 @@ const publishTable: Array<[topic: string, allowedFor: Who[], retain?: boolean]> 
   [`${base}/device/kiosk-1`, []],
   [`${base}/device/kiosk-1/availability`, []],
   [`${base}/device/kiosk-1/played`, ['device', 'admin']],
-  [`${base}/device/kiosk-1/played`, ['device', 'admin'], true],
+  // Retained device messages would be replayed to the device as commands (announce, checkin).
+  [`${base}/device/kiosk-1/played`, [], true],
+  [`${base}/device/kiosk-1/announce`, [], true],
+  [`${base}/device/kiosk-2/announce`, [], true],
   [`${base}/device/kiosk-1/a/b/c`, ['device', 'admin']],
   [`${base}/device/kiosk-1/`, []],
   [`${base}/device/kiosk-2/played`, ['admin']],
@@ -65,6 +70,37 @@ describe('decidePublish', () => {
   it('a device user without deviceId may publish nowhere', () => {
     const broken: Principal = { username: 'x', role: 'device' };
     expect(decidePublish(broken, `${base}/device/undefined/x`, false, HALL).allowed).toBe(false);
+  });
+});
+
+describe('decideWill', () => {
+  it('refuses a will on a request topic for every role, even one that may send requests', () => {
+    for (const who of Object.values(principals)) {
+      for (const t of [`${base}/bridge/request/call-next`, `${base}/bridge/request/issue/extra`, `${base}/bridge/request`]) {
+        const decision = decideWill(who, t, false, HALL);
+        expect(decision).toMatchObject({ allowed: false });
+        if (!decision.allowed) expect(decision.reason).toMatch(/request/);
+      }
+    }
+  });
+
+  it('otherwise judges a will like a publish', () => {
+    fc.assert(
+      fc.property(topic, fc.boolean(), fc.constantFrom(...Object.values(principals)), (t, retain, who) => {
+        if (t.startsWith(`${base}/bridge/request`)) return;
+        expect(decideWill(who, t, retain, HALL).allowed).toBe(decidePublish(who, t, retain, HALL).allowed);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('isRequest', () => {
+  it('is exactly bridge/request/<command> under the hall', () => {
+    expect(isRequest(`${base}/bridge/request/issue`, HALL)).toBe(true);
+    expect(isRequest(`${base}/bridge/request/issue/extra`, HALL)).toBe(false);
+    expect(isRequest(`${base}/bridge/request/`, HALL)).toBe(false);
+    expect(isRequest(`hall/other/bridge/request/issue`, HALL)).toBe(false);
   });
 });
 
@@ -133,6 +169,15 @@ describe('ACL properties', () => {
         if (decideSubscribe(device, t, HALL).allowed) expect(own || t === `${base}/bridge/state`).toBe(true);
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('no client ever publishes a retained message', () => {
+    fc.assert(
+      fc.property(topic, fc.constantFrom(...Object.values(principals)), (t, who) => {
+        expect(decidePublish(who, t, true, HALL).allowed).toBe(false);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -150,7 +150,7 @@ describe('config errors name the field and say what is wrong', () => {
     const config = baseConfig();
     config.colour = 'red';
     expect(problemsOf(config)).toEqual([
-      'colour: unknown key "colour" (known: hall, queue, services, windows, staff, mqtt, users, stateDir, dashboard, devices, log)',
+      'colour: unknown key "colour" (known: hall, queue, services, windows, staff, mqtt, users, stateDir, dashboard, devices, uplink, log)',
     ]);
     const typo = baseConfig();
     typo.hall.openinghours = typo.hall.openingHours;
@@ -206,6 +206,17 @@ describe('config errors name the field and say what is wrong', () => {
     const config = baseConfig();
     config.mqtt = { tcp: { port: 1883 }, ws: { port: 1883 } };
     expect(problemsOf(config)).toEqual(['mqtt.ws.port: port 1883 is also used by mqtt.tcp']);
+  });
+
+  it('broker limits: given ones are kept, the rest left to the broker, nonsense named', () => {
+    const config = baseConfig();
+    config.mqtt = { limits: { maxPacketBytes: 65_536, passwordChecks: 1 } };
+    expect(parseConfig(stringify(config)).mqtt.limits).toEqual({ maxPacketBytes: 65_536, passwordChecks: 1 });
+    config.mqtt = { limits: { maxPacketBytes: 10, maxPackets: 3 } };
+    const problems = problemsOf(config);
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/mqtt\.limits.*maxPackets/);
+    expect(problems.join('\n')).toMatch(/mqtt\.limits\.maxPacketBytes/);
   });
 
   it('no users', () => {

@@ -5,11 +5,13 @@ import type { QueueCommand } from '../queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../queue/events.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import type { QueueModel } from '../queue/model.js';
+import type { DeviceRequestHandler } from './device-requests.js';
 
 /**
  * The contract between the hall and one device driver. A device kind is a folder under
  * devices/<kind>/ with a codec (pure), a driver (I/O) and a simulator; the hall knows drivers
- * only through this file, so a new device is a new folder plus one line in devices/registry.ts.
+ * only through this module and drivers know the hall only through it (test/unit/layering.test.ts
+ * checks both), so a new device is a new folder plus one line in devices/registry.ts.
  */
 
 /** Events inside the process. `event` fires after the event is durable in the journal. */
@@ -88,6 +90,14 @@ export interface DeviceContext {
   publishState(state: Record<string, unknown> | (() => Record<string, unknown>)): void;
   raiseAlarm(alarm: DeviceAlarm): void;
   clearAlarm(code: string): void;
+  /**
+   * Requests on `device/<id>/<subtopic>` (a kiosk's `issue`, an operator's gate `hold`): answered
+   * on `device/<id>/<subtopic>/response` in the envelope of `bridge/response` (docs/mqtt-api.md,
+   * "Requests and responses"): the caller's `transaction` echoed, `status`, and `data` or `code` +
+   * `error`. The payload (without `transaction`) is checked against `schema` first; the handler
+   * returns the `data` or throws RequestError(code, message). Returns an unsubscribe function.
+   */
+  handleRequest<T>(subtopic: string, schema: ZodType<T>, handler: DeviceRequestHandler<T>): () => void;
   /** MQTT topics under `device/<id>/` for networked devices (kiosks, voice boxes). */
   publish(subtopic: string, payload: unknown, options?: { retain?: boolean }): void;
   subscribe(subtopic: string, handler: (payload: unknown, topic: string) => void): () => void;
@@ -105,5 +115,10 @@ export interface DeviceKind<Options = unknown> {
   kind: string;
   description: string;
   options: ZodType<Options>;
+  /**
+   * A valid options object as an installer would write it (input form, defaults left out). The
+   * strictness test puts an unknown key into each of its objects and requires a refusal.
+   */
+  exampleOptions: unknown;
   create(id: string, options: Options, ctx: DeviceContext): DeviceDriver;
 }

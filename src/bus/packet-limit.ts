@@ -1,0 +1,168 @@
+import { Duplex } from 'node:stream';
+
+/**
+ * Per-connection byte limits, enforced in front of aedes. aedes (through mqtt-packet) buffers a
+ * whole packet before it looks at it and has no size option (moscajs/aedes#831), so a client
+ * announcing a 250 MB CONNECT made the broker hold 250 MB before any credential was checked.
+ */
+export interface PacketLimits {
+  /** The first packet of a connection (CONNECT: client id, credentials, will). */
+  maxConnectBytes: number;
+  /** Every later packet, whole (fixed header included). */
+  maxPacketBytes: number;
+  /** Bytes written to the client but not yet taken by the network; over it the client is cut. */
+  maxOutgoingBacklogBytes: number;
+}
+
+export type LimitViolation =
+  | { kind: 'oversized-packet'; declaredBytes: number; limitBytes: number; connectPacket: boolean }
+  | { kind: 'malformed-length' }
+  | { kind: 'oversized-frame'; limitBytes: number }
+  | { kind: 'slow-consumer'; backlogBytes: number; limitBytes: number };
+
+export type ScanResult = { ok: true } | { ok: false; violation: LimitViolation };
+
+/** What the scanner expects next. */
+const Expect = { FixedHeader: 0, RemainingLength: 1, Body: 2 } as const;
+type Expect = (typeof Expect)[keyof typeof Expect];
+
+/**
+ * Follows MQTT framing across chunks without keeping any of the bytes: only the fixed header
+ * (type byte + 1..4 bytes of Remaining Length) is read, a body is skipped by counting. So the
+ * size of every packet is known from its first few bytes, before its body arrives.
+ */
+export class PacketSizeScanner {
+  private expect: Expect = Expect.FixedHeader;
+  private remainingLength = 0;
+  private multiplier = 1;
+  private lengthBytes = 0;
+  private bodyLeft = 0;
+  private packets = 0;
+
+  constructor(private readonly limits: Pick<PacketLimits, 'maxConnectBytes' | 'maxPacketBytes'>) {}
+
+  scan(chunk: Uint8Array): ScanResult {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.expect === Expect.Body) {
+        const take = Math.min(this.bodyLeft, chunk.length - i);
+        i += take;
+        this.bodyLeft -= take;
+        if (this.bodyLeft === 0) this.expect = Expect.FixedHeader;
+      } else if (this.expect === Expect.FixedHeader) {
+        i++;
+        this.expect = Expect.RemainingLength;
+        this.remainingLength = 0;
+        this.multiplier = 1;
+        this.lengthBytes = 0;
+      } else {
+        const byte = chunk[i++]!;
+        this.remainingLength += (byte & 0x7f) * this.multiplier;
+        this.multiplier *= 128;
+        this.lengthBytes++;
+        if (byte & 0x80) {
+          // MQTT-2.2.3: at most four bytes of Remaining Length.
+          if (this.lengthBytes === 4) return { ok: false, violation: { kind: 'malformed-length' } };
+          continue;
+        }
+        const declaredBytes = 1 + this.lengthBytes + this.remainingLength;
+        // The CONNECT is always the first packet (aedes refuses anything else). Later packets
+        // get the session limit even while the login is still being checked: aedes stops reading
+        // during authentication, so nothing past the CONNECT is buffered beyond the stream's
+        // high-water mark until the client is logged in.
+        const connectPacket = this.packets === 0;
+        const limitBytes = connectPacket ? this.limits.maxConnectBytes : this.limits.maxPacketBytes;
+        if (declaredBytes > limitBytes) return { ok: false, violation: { kind: 'oversized-packet', declaredBytes, limitBytes, connectPacket } };
+        this.packets++;
+        this.bodyLeft = this.remainingLength;
+        this.expect = this.bodyLeft > 0 ? Expect.Body : Expect.FixedHeader;
+      }
+    }
+    return { ok: true };
+  }
+}
+
+/** ws reports a frame over `maxPayload` with this code (before buffering the frame's payload). */
+const WS_FRAME_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
+/**
+ * The stream aedes reads and writes instead of the raw connection (TCP, TLS or WebSocket).
+ * Inbound: bytes pass only after their packet's declared size was checked; an oversized packet
+ * destroys the connection before its body is read, so it is never buffered nor forwarded.
+ * Outbound: writes complete at once (aedes never waits for a drain, so one stalled subscriber
+ * cannot hold the broker's delivery slots for everyone), and a client whose unsent backlog
+ * passes the bound is cut instead of growing memory.
+ */
+export class PacketLimitedStream extends Duplex {
+  /** Set by aedes (`conn.client = this`); used for logs. */
+  client?: { id?: string | null };
+  private readonly scanner: PacketSizeScanner;
+  private violated = false;
+
+  constructor(
+    readonly inner: Duplex,
+    private readonly limits: PacketLimits,
+    private readonly onViolation: (violation: LimitViolation, stream: PacketLimitedStream) => void,
+  ) {
+    super({ allowHalfOpen: false });
+    this.scanner = new PacketSizeScanner(limits);
+    inner.on('data', (chunk: Buffer) => this.onInbound(chunk));
+    inner.once('end', () => this.push(null));
+    inner.on('error', (err: Error & { code?: string }) => {
+      if (err.code === WS_FRAME_TOO_BIG) this.violate({ kind: 'oversized-frame', limitBytes: limits.maxPacketBytes });
+      else this.destroy(err);
+    });
+    inner.once('close', () => this.destroy());
+  }
+
+  /** The peer's address, as a net.Socket would report it (aedes and the logs look here). */
+  get remoteAddress(): string | undefined {
+    return (this.inner as Partial<{ remoteAddress: string }>).remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return (this.inner as Partial<{ remotePort: number }>).remotePort;
+  }
+
+  private onInbound(chunk: Buffer): void {
+    if (this.violated) return;
+    const result = this.scanner.scan(chunk);
+    if (!result.ok) {
+      this.violate(result.violation);
+      return;
+    }
+    if (!this.push(chunk)) this.inner.pause();
+  }
+
+  private violate(violation: LimitViolation): void {
+    if (this.violated) return;
+    this.violated = true;
+    this.onViolation(violation, this);
+    this.destroy();
+  }
+
+  override _read(): void {
+    this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.inner.destroyed) {
+      callback();
+      return;
+    }
+    this.inner.write(chunk);
+    const backlogBytes = this.inner.writableLength;
+    if (backlogBytes > this.limits.maxOutgoingBacklogBytes) this.violate({ kind: 'slow-consumer', backlogBytes, limitBytes: this.limits.maxOutgoingBacklogBytes });
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.inner.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.inner.destroy();
+    callback(error);
+  }
+}

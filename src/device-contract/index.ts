@@ -1,0 +1,23 @@
+/**
+ * The device contract: everything a device driver may see of the hall, in one module that both
+ * the hall (src/hall) and the device folders (devices/<kind>) import. The queue's event, ticket
+ * and command types are re-exported here so a driver needs no import from the hall's insides.
+ */
+export type {
+  CommandOk,
+  CommandRefused,
+  CommandResult,
+  DeviceAlarm,
+  DeviceContext,
+  DeviceDriver,
+  DeviceKind,
+  HallBusEvents,
+  HallView,
+} from './device-api.js';
+export { RequestError } from '../bus/request-envelope.js';
+export { validatedRequest, answerDeviceRequest } from './device-requests.js';
+export type { DeviceRequestHandler, RequestCaller } from './device-requests.js';
+export type { HallEvent, SequencedEvent } from '../queue/events.js';
+export type { Channel, Ticket, WindowState } from '../queue/ticket.js';
+export type { QueueCommand } from '../queue/commands.js';
+export type { LocalizedName, QueueModel } from '../queue/model.js';
