@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Logger } from '../platform/logger.js';
 import { SystemdNotifier } from '../platform/sd-notify.js';
 import { startBroker, type RunningBroker } from '../bus/broker.js';
@@ -11,7 +10,7 @@ import { deviceKinds } from '../../devices/registry.js';
 import { Hall } from './hall.js';
 import { MqttApi } from './mqtt-api.js';
 import { DeviceManager } from './device-manager.js';
-import { formatZodIssues } from './request-schemas.js';
+import { daemonRequestSchemas, formatZodIssues } from './request-schemas.js';
 import { VERSION } from '../platform/version.js';
 import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
@@ -76,7 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }));
 
   api.addRequest('broadcast', (payload) => {
-    const parsed = z.strictObject({ text: z.string().min(1).max(200) }).safeParse(payload);
+    const parsed = daemonRequestSchemas.broadcast.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
     const event = hall.record({ type: 'device.hall.broadcast', deviceId: 'hall', data: { text: parsed.data.text } });
     hall.bus.emit('broadcast', { text: parsed.data.text, at: event.at });
@@ -85,7 +84,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   api.addRequest('devices', () => ({ devices: devices.summary(), alarms: devices.activeAlarms() }));
 
   api.addRequest('report', (payload) => {
-    const parsed = z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).safeParse(payload);
+    const parsed = daemonRequestSchemas.report.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
     const stats = api.dayStats(parsed.data.day);
     const services = Object.fromEntries(model.services.map((s) => [s.id, s.name.zh]));

@@ -53,6 +53,12 @@ export const queryRequestSchemas = {
   stats: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
 } as const;
 
+/** The payloads of the requests the daemon adds (`devices` takes none). */
+export const daemonRequestSchemas = {
+  broadcast: z.strictObject({ text: z.string().min(1).max(200) }),
+  report: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
+} as const;
+
 export function isQueueRequest(name: string): name is QueueRequestName {
   return Object.hasOwn(queueRequestSchemas, name);
 }
