@@ -130,6 +130,8 @@ export class LedBx5kDriver implements DeviceDriver {
         online: !d.offline,
         errors: d.errors + stats.errors,
         timeouts: stats.timeouts,
+        /** Exchanges the controller answered (each request counted once, however noisy the line). */
+        answered: stats.ok,
         lastError: d.lastError ?? null,
         lastSeen: stats.lastSeen ?? null,
       };

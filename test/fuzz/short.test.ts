@@ -15,7 +15,7 @@ const SEED = 20261201;
 
 describe('fuzz targets, short run', () => {
   for (const [i, target] of TARGETS.entries()) {
-    it(`${target.name}: ${INPUTS} inputs without an exception, a broken property or heap growth`, { timeout: 240_000 }, async () => {
+    it(`${target.name}: ${INPUTS} inputs without an exception, a broken property or heap growth`, { timeout: 600_000 }, async () => {
       const report = await runTarget(target, { inputs: INPUTS, seed: SEED + i });
       const failures = report.failures.filter((f) => f.kind !== 'slow');
       const saved = saveRegressions(target.name, SEED + i, failures);
