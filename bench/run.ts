@@ -8,6 +8,7 @@
 import { run as journalBench } from './journal-bench.js';
 import { describe as describeEngine, run as engineBench } from './engine-bench.js';
 import { describe as describeLoop, run as callNextBench } from './call-next-loop.js';
+import { describe as describeLoginFlood, run as loginFloodBench } from './login-flood.js';
 import { describe as describeUplink, run as uplinkBench } from './uplink-bench.js';
 import { describe as describeSim, run as simBench } from './sim-bench.js';
 
@@ -33,5 +34,8 @@ for (const line of describeLoop(loopInProcess)) console.log(line);
 const uplink = await uplinkBench();
 for (const line of describeUplink(uplink)) console.log(line);
 
+const loginFlood = await loginFloodBench();
+for (const line of describeLoginFlood(loginFlood)) console.log(line);
+
 console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
-console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, sim, uplink } }));
+console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, sim, uplink, loginFlood } }));

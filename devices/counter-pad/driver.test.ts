@@ -12,6 +12,7 @@ import { CounterPadDriver } from './driver.js';
 import { counterPadKind } from './kind.js';
 import { CounterPadSimulator } from './simulator.js';
 import { pickRating, startAutopilot } from './autopilot.js';
+import { eventually } from '../../test/support/eventually.js';
 
 /** A hall event without the fields the journal stamps. */
 type EventInput = HallEvent extends infer E ? (E extends HallEvent ? Omit<E, 'at' | 'day'> : never) : never;
@@ -98,14 +99,6 @@ class FakeHall {
   }
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
@@ -138,9 +131,9 @@ async function setup(overrides: Record<string, unknown> = {}, simOverrides: Part
     cleanups.push(() => sim.stop());
     return sim;
   };
-  await until('link open', () => driver.state().linkOpen);
+  await eventually(() => driver.state().linkOpen, 'link open');
   const sim = await newSim();
-  await until('pads online', () => driver.state().pads.every((p) => p.online));
+  await eventually(() => driver.state().pads.every((p) => p.online), 'pads online');
   return {
     hall,
     driver,
@@ -166,8 +159,8 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
     const { hall, driver, sim } = await setup();
     expect(driver.state().pads.map((p) => p.firmware)).toEqual(['sim-1.0', 'sim-1.0']);
     // Power-up resync: the logged-in idle window and the closed one.
-    await until('initial displays', () => sim.displayOf(1)?.line1 === '空闲' && sim.displayOf(2)?.line1 === '请登录');
-    await until('initial LED', () => sim.view(1).led?.colour === 'GREEN');
+    await eventually(() => sim.displayOf(1)?.line1 === '空闲' && sim.displayOf(2)?.line1 === '请登录', 'initial displays');
+    await eventually(() => sim.view(1).led?.colour === 'GREEN', 'initial LED');
     expect(sim.view(1).led).toEqual({ colour: 'GREEN', pattern: 'ON' });
     expect(sim.displayOf(1)).toEqual({ line1: '空闲', line2: '等候 0 人' });
 
@@ -204,10 +197,10 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
     ]);
 
     hall.emit({ type: 'ticket.called', number: 'A023', windowId: 'w1', reason: 'next' });
-    await until('called display', () => sim.displayOf(1)?.line1 === 'A023 已呼叫');
+    await eventually(() => sim.displayOf(1)?.line1 === 'A023 已呼叫', 'called display');
     called.state = 'serving';
     hall.emit({ type: 'ticket.started', number: 'A023', windowId: 'w1' });
-    await until('serving display', () => sim.displayOf(1)?.line1 === 'A023 办理中' && sim.view(1).led?.colour === 'AMBER');
+    await eventually(() => sim.displayOf(1)?.line1 === 'A023 办理中' && sim.view(1).led?.colour === 'AMBER', 'serving display');
     expect(sim.view(1).led).toEqual({ colour: 'AMBER', pattern: 'ON' });
     const state = driver.state().pads[0]!;
     expect(state).toMatchObject({ keys: 12, refused: 2 });
@@ -237,11 +230,11 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
     sim.on('rate-request', (address, ticket) => prompts.push(`${address}:${ticket}`));
 
     hall.emit({ type: 'ticket.finished', number: 'A023', windowId: 'w1' });
-    await until('prompt A023', () => sim.view(1).rateRequest?.ticket === 'A023');
+    await eventually(() => sim.view(1).rateRequest?.ticket === 'A023', 'prompt A023');
     expect(await sim.rate(1, 5)).toMatchObject({ ok: true });
 
     hall.emit({ type: 'ticket.finished', number: 'A024', windowId: 'w1' });
-    await until('prompt A024', () => sim.view(1).rateRequest?.ticket === 'A024');
+    await eventually(() => sim.view(1).rateRequest?.ticket === 'A024', 'prompt A024');
     expect(await sim.expireRating(1)).toMatchObject({ ok: true });
 
     // The engine refuses a second rating for the same ticket: counted, ACKed NO, no crash.
@@ -250,7 +243,7 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
 
     // A pad that never answers: the host records a timeout on its own deadline.
     hall.emit({ type: 'ticket.finished', number: 'A025', windowId: 'w1' });
-    await until('host deadline', () => hall.commands.some((c) => c.type === 'rate' && c.number === 'A025'));
+    await eventually(() => hall.commands.some((c) => c.type === 'rate' && c.number === 'A025'), 'host deadline');
 
     expect(hall.commands.filter((c) => c.type === 'rate')).toEqual([
       { type: 'rate', windowId: 'w1', number: 'A023', rating: 5 },
@@ -259,7 +252,7 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
       { type: 'rate', windowId: 'w1', number: 'A025', timedOut: true },
     ]);
     expect(prompts).toEqual(['1:A023', '1:A024', '1:A025']);
-    await until('counters', () => driver.state().pads[0]!.ratingTimeouts === 2);
+    await eventually(() => driver.state().pads[0]!.ratingTimeouts === 2, 'counters');
     expect(driver.state().pads[0]).toMatchObject({ ratings: 1, ratingTimeouts: 2, ratingRefused: 1 });
   });
 
@@ -276,7 +269,7 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
       encodePadFrame(9, 0, { verb: 'NEXT' }), // an address not configured on this line
       Buffer.from([0x3c, 0x30, 0x31, 0x30, 0x7c, 0xff, 0x00, 0x2a, 0x0d, 0x0a]),
     ]));
-    await until('rejections counted', () => driver.state().unknownAddress === 1);
+    await eventually(() => driver.state().unknownAddress === 1, 'rejections counted');
     expect(driver.state().rejectedLines).toMatchObject({ 'bad-checksum': 2, 'bad-start': 1, overflow: 1 });
     expect(hall.commands).toEqual([]);
     expect(await sim.press(1, 'NEXT')).toMatchObject({ ok: true, acked: true });
@@ -285,17 +278,17 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
 
   it('reports the line down and up again, and resyncs a pad that comes back', async () => {
     const { hall, driver, sim, unplug, replug, newSim } = await setup();
-    await until('initial display', () => sim.displayOf(1)?.line1 === '空闲');
+    await eventually(() => sim.displayOf(1)?.line1 === '空闲', 'initial display');
     await sim.stop();
     await unplug();
-    await until('offline', () => hall.availability.at(-1)?.online === false && !driver.state().linkOpen);
+    await eventually(() => hall.availability.at(-1)?.online === false && !driver.state().linkOpen, 'offline');
     expect(driver.state().pads.every((p) => !p.online)).toBe(true);
 
     hall.windows.set('w1', { id: 'w1', status: 'paused', staffId: 's1', priorityStreak: 0 });
     await replug();
-    await until('online again', () => hall.availability.at(-1)?.online === true, 8000);
+    await eventually(() => hall.availability.at(-1)?.online === true, 'online again');
     const fresh = await newSim();
-    await until('pad resynced', () => fresh.displayOf(1)?.line1 === '暂停服务' && fresh.view(1).led !== undefined, 5000);
+    await eventually(() => fresh.displayOf(1)?.line1 === '暂停服务' && fresh.view(1).led !== undefined, 'pad resynced');
     expect(driver.state().pads[0]!.online).toBe(true);
     expect(fresh.view(1).led).toEqual({ colour: 'RED', pattern: 'ON' });
   }, 15_000);
@@ -305,7 +298,7 @@ describe('counter-pad driver with simulated pads on a real PTY', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(driver.state().pads.every((p) => p.online)).toBe(true);
     await sim.stop();
-    await until('pads offline', () => driver.state().pads.every((p) => !p.online));
+    await eventually(() => driver.state().pads.every((p) => !p.online), 'pads offline');
     expect(driver.state().linkOpen).toBe(true);
   });
 });
@@ -342,7 +335,7 @@ describe('autopilot', () => {
     for (let i = 0; i < 200; i += 1) hall.script.push(answer);
     const pilot = startAutopilot(sim, { speed: 100, walkUpSeconds: [1, 2], serveSeconds: [3, 5], thinkSeconds: [1, 2], random: () => 0.5 });
     cleanups.push(async () => pilot.stop());
-    await until('two rated services', () => hall.commands.filter((c) => c.type === 'rate').length >= 2, 8000);
+    await eventually(() => hall.commands.filter((c) => c.type === 'rate').length >= 2, 'two rated services');
     pilot.stop();
     const types = hall.commands.map((c) => c.type);
     expect(types.slice(0, 2).sort()).toEqual(['login', 'login']);

@@ -330,6 +330,8 @@ export class DispenserDriver implements DeviceDriver {
       printer: this.lastStatus ? { ...this.lastStatus } : null,
       failedPrints: [...this.failedPrints.entries()].map(([number, failure]) => ({ number, reason: failure.reason })),
       appointments: this.book.size,
+      /** Connections opened to the printer: 1 unless it or the network dropped one. */
+      printerConnections: this.printer.connections,
       counters: { ...this.counters },
     });
   }

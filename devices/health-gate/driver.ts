@@ -50,6 +50,7 @@ export class HealthGateDriver implements DeviceDriver {
   private presence = false;
   private movedSincePresence = true;
   private presencePolls = 0;
+  private freshConnection = false;
   private frozen = false;
   private sensorFault = false;
   private scannerUp = false;
@@ -168,6 +169,10 @@ export class HealthGateDriver implements DeviceDriver {
         try {
           this.link = link;
           await link.connect();
+          // A new conversation: its first poll is a baseline, and a person already standing
+          // there counts as just arrived (see onSample), so a sensor that hung while the link
+          // was down is caught like one that hangs in front of us.
+          this.freshConnection = true;
         } catch (error) {
           this.link = undefined;
           await link.dispose();
@@ -243,7 +248,12 @@ export class HealthGateDriver implements DeviceDriver {
       this.onSensorHealthChanged();
     }
     // Presence first: a person measured between two polls raises presence and moves the counter at once.
-    if (sample.status.presence && !this.presence) {
+    // The first poll of a new connection re-arms the check too: what the sensor did while we
+    // could not see it is unknown, so it must prove itself alive by moving its counter again
+    // (safety first: a person who was measured and stays put past frozenPolls also trips it).
+    const fresh = this.freshConnection || this.lastSequence === undefined;
+    this.freshConnection = false;
+    if (sample.status.presence && (!this.presence || fresh)) {
       this.movedSincePresence = false;
       this.presencePolls = 0;
     }
@@ -253,7 +263,9 @@ export class HealthGateDriver implements DeviceDriver {
     const moved = previous !== undefined && previous !== sample.sequence;
     if (moved) this.movedSincePresence = true;
     this.updateFrozen();
-    if (moved) {
+    // A counter that moved while we were not connected proves the sensor alive, but the reading
+    // belongs to nobody we know is there: the first poll of a connection is never a measurement.
+    if (moved && !fresh) {
       this.onMeasurement({ celsius: sample.bodyTemperature, sensorFault: sample.status.sensorFault, outOfRange: sample.status.outOfRange });
     }
   }
@@ -261,7 +273,9 @@ export class HealthGateDriver implements DeviceDriver {
   private updateFrozen(): void {
     if (this.presence && !this.movedSincePresence) this.presencePolls++;
     else this.presencePolls = 0;
-    const frozen = this.presencePolls >= this.options.frozenPolls;
+    // Once frozen, it stays frozen until the counter moves or presence clears (a reconnect, ours
+    // after detecting it or the link's own, restarts the count but does not clear it).
+    const frozen = this.presencePolls >= this.options.frozenPolls || (this.frozen && this.presence && !this.movedSincePresence);
     if (frozen === this.frozen) return;
     this.frozen = frozen;
     if (frozen) {

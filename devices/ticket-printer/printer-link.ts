@@ -1,12 +1,14 @@
 import net from 'node:net';
-import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
+import { SerialLink } from '../../src/platform/serial/serial-link.js';
+import type { Logger } from '../../src/platform/logger.js';
 
 /** Where the printer is: `tcp://host:port`, a device file such as /dev/usb/lp0, or a serial port. */
 export type PrinterAddress = string | { serial: string; baudRate: number };
 
 /**
  * The shape node-thermal-printer accepts as `interface` when given an object instead of a URI
- * (lib/interfaces/index.js returns objects unchanged); it has no serial interface of its own.
+ * (lib/interfaces/index.js returns objects unchanged). We hand it one for TCP and serial so the
+ * job goes down the same connection as the status polls.
  */
 export interface ThermalInterface {
   getPrinterName(): string;
@@ -15,8 +17,8 @@ export interface ThermalInterface {
 }
 
 /**
- * The byte pipe to one printer. Printing goes through node-thermal-printer (`thermalInterface`);
- * status requests, which need a reply of a known length, go through `exchange`.
+ * The byte pipe to one printer. Jobs (through node-thermal-printer's `thermalInterface`),
+ * status requests and DLE ENQ all go through `exchange`, one at a time, on one connection.
  */
 export interface PrinterLink {
   readonly description: string;
@@ -24,6 +26,8 @@ export interface PrinterLink {
   readonly thermalInterface: string | ThermalInterface;
   /** Whether the printer can answer (a write-only device file cannot be read back here). */
   readonly answers: boolean;
+  /** Connections opened so far (one, unless the printer or the network dropped it). */
+  readonly connections: number;
   /** Sends `bytes` and resolves with exactly `expect` reply bytes; rejects after timeoutMs. */
   exchange(bytes: Buffer, expect: number, timeoutMs: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -31,85 +35,48 @@ export interface PrinterLink {
 
 const TCP_URI = /^tcp:\/\/([^/:]+)(?::(\d+))?\/?$/i;
 
-export function openPrinterLink(address: PrinterAddress): PrinterLink {
-  if (typeof address === 'object') return new SerialPrinterLink(address.serial, address.baudRate);
+export function openPrinterLink(address: PrinterAddress, log: Logger): PrinterLink {
+  if (typeof address === 'object') return new ChannelPrinterLink(new SerialChannel(address.serial, address.baudRate, log));
   const tcp = TCP_URI.exec(address);
-  if (tcp) return new TcpPrinterLink(address, tcp[1]!, Number(tcp[2] ?? 9100));
+  if (tcp) return new ChannelPrinterLink(new TcpChannel(tcp[1]!, Number(tcp[2] ?? 9100), log));
   return new DeviceFilePrinterLink(address);
 }
 
-class TcpPrinterLink implements PrinterLink {
-  readonly answers = true;
-  constructor(
-    readonly thermalInterface: string,
-    private readonly host: string,
-    private readonly port: number,
-  ) {}
-
-  get description(): string {
-    return `tcp://${this.host}:${this.port}`;
-  }
-
-  exchange(bytes: Buffer, expect: number, timeoutMs: number): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let received = 0;
-      const socket = net.connect({ host: this.host, port: this.port });
-      const done = (err?: Error): void => {
-        clearTimeout(timer);
-        socket.removeAllListeners('data');
-        socket.destroy();
-        if (err) reject(err);
-        else resolve(Buffer.concat(chunks).subarray(0, expect));
-      };
-      const timer = setTimeout(() => done(new Error(`printer ${this.description} did not answer within ${timeoutMs} ms (${received}/${expect} bytes)`)), timeoutMs);
-      socket.on('error', (err) => done(new Error(`printer ${this.description}: ${err.message}`)));
-      socket.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        received += chunk.length;
-        if (received >= expect) done();
-      });
-      socket.on('close', () => done(new Error(`printer ${this.description} closed the connection (${received}/${expect} bytes)`)));
-      socket.write(bytes);
-      if (expect === 0) socket.end(() => done());
-    });
-  }
-
-  async close(): Promise<void> {}
-}
-
-class DeviceFilePrinterLink implements PrinterLink {
-  readonly answers = false;
-  constructor(readonly thermalInterface: string) {}
-
-  get description(): string {
-    return this.thermalInterface;
-  }
-
-  async exchange(): Promise<Buffer> {
-    throw new Error(`printer ${this.thermalInterface} is a write-only device file here: status cannot be read back`);
-  }
-
-  async close(): Promise<void> {}
+/** A connection to a printer that stays open between exchanges and is reopened when lost. */
+interface ByteChannel {
+  readonly description: string;
+  readonly connections: number;
+  readonly isOpen: boolean;
+  /** Opens the connection unless it is open; rejects when it cannot within timeoutMs. */
+  ensureOpen(timeoutMs: number): Promise<void>;
+  write(bytes: Buffer): Promise<void>;
+  /** Bytes from the printer, and the connection's loss (which fails the exchange in progress). */
+  onData(handler: (chunk: Buffer) => void): void;
+  onLost(handler: (reason: string) => void): void;
+  /** An exchange timed out: bytes still on their way belong to it, so start a new connection. */
+  discardInFlight(): void;
+  close(): Promise<void>;
 }
 
 /**
- * A serial printer. The port is opened lazily and recreated after an error (node-serialport
- * ports are not reopened in place). One exchange at a time: the dispenser serialises access.
+ * Exchanges over one persistent channel, strictly one at a time (a reply is the next `expect`
+ * bytes). Many LAN receipt printers take one TCP connection at a time, so polls, jobs and
+ * DLE ENQ must share it rather than open one each.
  */
-class SerialPrinterLink implements PrinterLink {
+class ChannelPrinterLink implements PrinterLink {
   readonly answers = true;
   readonly thermalInterface: ThermalInterface;
-  private port: SerialPort | undefined;
+  /** How long execute(waitForResponse) waits; the printer sets it from its options. */
+  responseTimeoutMs = 5000;
   private pending: { expect: number; chunks: Buffer[]; received: number; finish: (err?: Error) => void } | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly path: string,
-    private readonly baudRate: number,
-  ) {
+  constructor(private readonly channel: ByteChannel) {
+    channel.onData((chunk) => this.onData(chunk));
+    channel.onLost((reason) => this.pending?.finish(new Error(`printer ${this.description}: ${reason}`)));
     this.thermalInterface = {
-      getPrinterName: () => this.path,
-      isPrinterConnected: async () => this.port?.isOpen === true,
+      getPrinterName: () => this.description,
+      isPrinterConnected: async () => this.channel.isOpen,
       execute: async (buffer, options) => {
         // GS r 1 at the end of the job answers one byte once everything before it printed.
         if (options?.waitForResponse) return this.exchange(buffer, 1, this.responseTimeoutMs);
@@ -119,40 +86,22 @@ class SerialPrinterLink implements PrinterLink {
     };
   }
 
-  /** How long execute(waitForResponse) waits; the printer sets it from its options. */
-  responseTimeoutMs = 5000;
-
   get description(): string {
-    return `serial ${this.path}@${this.baudRate}`;
+    return this.channel.description;
   }
 
-  private async openPort(): Promise<SerialPort> {
-    if (this.port?.isOpen) return this.port;
-    const port = createSerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new Error(`cannot open printer port ${this.path}: ${err.message}`)) : resolve())));
-    port.on('data', (chunk: Buffer) => this.onData(chunk));
-    port.on('error', () => this.dropPort(port));
-    port.on('close', () => this.dropPort(port));
-    this.port = port;
-    return port;
+  get connections(): number {
+    return this.channel.connections;
   }
 
-  private dropPort(port: SerialPort): void {
-    if (this.port !== port) return;
-    this.port = undefined;
-    this.pending?.finish(new Error(`printer port ${this.path} closed`));
+  exchange(bytes: Buffer, expect: number, timeoutMs: number): Promise<Buffer> {
+    const run = this.chain.then(() => this.exchangeNow(bytes, expect, timeoutMs));
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
-  private onData(chunk: Buffer): void {
-    const pending = this.pending;
-    if (!pending) return; // unsolicited bytes (e.g. a late answer after a timeout) are dropped
-    pending.chunks.push(chunk);
-    pending.received += chunk.length;
-    if (pending.received >= pending.expect) pending.finish();
-  }
-
-  async exchange(bytes: Buffer, expect: number, timeoutMs: number): Promise<Buffer> {
-    const port = await this.openPort();
+  private async exchangeNow(bytes: Buffer, expect: number, timeoutMs: number): Promise<Buffer> {
+    await this.channel.ensureOpen(timeoutMs);
     return new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let settled = false;
@@ -164,22 +113,202 @@ class SerialPrinterLink implements PrinterLink {
         if (err) reject(err);
         else resolve(Buffer.concat(chunks).subarray(0, expect));
       };
-      const timer = setTimeout(() => finish(new Error(`printer ${this.description} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => {
+        this.channel.discardInFlight();
+        finish(new Error(`printer ${this.description} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
       if (expect > 0) this.pending = { expect, chunks, received: 0, finish };
-      port.write(bytes, (err) => {
-        if (err) return finish(new Error(`cannot write to printer ${this.description}: ${err.message}`));
-        port.drain((drainErr) => {
-          if (drainErr) finish(new Error(`cannot write to printer ${this.description}: ${drainErr.message}`));
-          else if (expect === 0) finish();
-        });
-      });
+      this.channel.write(bytes).then(
+        () => {
+          if (expect === 0) finish();
+        },
+        (err: Error) => finish(new Error(`cannot write to printer ${this.description}: ${err.message}`)),
+      );
     });
   }
 
-  async close(): Promise<void> {
-    const port = this.port;
-    this.port = undefined;
-    this.pending?.finish(new Error('printer link closed'));
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  private onData(chunk: Buffer): void {
+    const pending = this.pending;
+    if (!pending) return; // unsolicited bytes (the printer's own ASB, a late answer) are dropped
+    pending.chunks.push(chunk);
+    pending.received += chunk.length;
+    if (pending.received >= pending.expect) pending.finish();
   }
+
+  async close(): Promise<void> {
+    this.pending?.finish(new Error('printer link closed'));
+    await this.channel.close();
+  }
+}
+
+/** A LAN printer (port 9100): one socket, kept open, reopened on the next exchange after a loss. */
+class TcpChannel implements ByteChannel {
+  connections = 0;
+  private socket: net.Socket | undefined;
+  private opening: Promise<void> | undefined;
+  private dataHandler: (chunk: Buffer) => void = () => undefined;
+  private lostHandler: (reason: string) => void = () => undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly log: Logger,
+  ) {}
+
+  get description(): string {
+    return `tcp://${this.host}:${this.port}`;
+  }
+
+  get isOpen(): boolean {
+    return this.socket !== undefined && !this.opening;
+  }
+
+  onData(handler: (chunk: Buffer) => void): void {
+    this.dataHandler = handler;
+  }
+
+  onLost(handler: (reason: string) => void): void {
+    this.lostHandler = handler;
+  }
+
+  ensureOpen(timeoutMs: number): Promise<void> {
+    if (this.opening) return this.opening;
+    if (this.socket) return Promise.resolve();
+    const socket = net.connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    // A printer switched off without closing the connection is noticed by keep-alive probes.
+    socket.setKeepAlive(true, 10_000);
+    this.socket = socket;
+    this.opening = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`printer ${this.description} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        this.drop(socket);
+        reject(err);
+      };
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.connections += 1;
+        this.log.info({ printer: this.description, connections: this.connections }, 'printer connection open');
+        resolve();
+      });
+      socket.once('error', (err) => fail(new Error(`printer ${this.description}: ${err.message}`)));
+    }).finally(() => {
+      this.opening = undefined;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.dataHandler(chunk);
+    });
+    socket.on('error', (err) => this.log.debug({ err, printer: this.description }, 'printer connection error'));
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.log.warn({ printer: this.description }, 'printer connection lost; reopened at the next exchange');
+      this.lostHandler('connection closed');
+    });
+    return this.opening;
+  }
+
+  write(bytes: Buffer): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new Error('not connected'));
+    return new Promise((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  discardInFlight(): void {
+    if (this.socket) this.drop(this.socket);
+  }
+
+  private drop(socket: net.Socket): void {
+    if (this.socket === socket) this.socket = undefined;
+    socket.removeAllListeners('data');
+    socket.on('error', () => undefined);
+    socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 500).unref();
+    });
+  }
+}
+
+/** A serial printer on the shared SerialLink (reconnect, presence watch and back-off live there). */
+class SerialChannel implements ByteChannel {
+  private readonly link: SerialLink;
+  private started = false;
+
+  constructor(
+    private readonly path: string,
+    baudRate: number,
+    log: Logger,
+  ) {
+    this.link = new SerialLink({ path, baudRate, log });
+  }
+
+  get description(): string {
+    return `serial ${this.path}`;
+  }
+
+  get connections(): number {
+    return this.link.stats.opens;
+  }
+
+  get isOpen(): boolean {
+    return this.link.isOpen;
+  }
+
+  onData(handler: (chunk: Buffer) => void): void {
+    this.link.on('data', handler);
+  }
+
+  onLost(handler: (reason: string) => void): void {
+    this.link.on('close', (reason) => handler(`port ${reason}`));
+  }
+
+  async ensureOpen(timeoutMs: number): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.link.start();
+    }
+    try {
+      await this.link.whenOpen(timeoutMs);
+    } catch (err) {
+      throw new Error(`cannot open printer port ${this.path}: ${(err as Error).message}`);
+    }
+  }
+
+  write(bytes: Buffer): Promise<void> {
+    return this.link.write(bytes);
+  }
+
+  discardInFlight(): void {
+    // A serial line has no connection to renew: a late answer arrives with no exchange waiting
+    // and is dropped (ChannelPrinterLink.onData).
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}
+
+class DeviceFilePrinterLink implements PrinterLink {
+  readonly answers = false;
+  readonly connections = 0;
+  constructor(readonly thermalInterface: string) {}
+
+  get description(): string {
+    return this.thermalInterface;
+  }
+
+  async exchange(): Promise<Buffer> {
+    throw new Error(`printer ${this.thermalInterface} is a write-only device file here: status cannot be read back`);
+  }
+
+  async close(): Promise<void> {}
 }

@@ -50,7 +50,7 @@ export class TicketPrinter {
     readonly options: TicketPrinterOptions,
     private readonly log: Logger,
   ) {
-    this.link = openPrinterLink(options.address);
+    this.link = openPrinterLink(options.address, log);
     this.confirmTimeoutMs = options.confirmTimeoutMs ?? 5000;
     this.statusTimeoutMs = options.statusTimeoutMs ?? 1000;
     const link = this.link as PrinterLink & { responseTimeoutMs?: number };
@@ -67,6 +67,11 @@ export class TicketPrinter {
 
   get description(): string {
     return this.link.description;
+  }
+
+  /** Connections opened to the printer so far: one in normal operation (published in the state). */
+  get connections(): number {
+    return this.link.connections;
   }
 
   /** Whether a print can be confirmed and status read (false for a device file or a STAR printer). */

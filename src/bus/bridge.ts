@@ -12,7 +12,11 @@ export interface Caller {
 }
 
 export interface BridgeHandlers {
-  /** Throw RequestError(code, message) to refuse; anything else thrown becomes `internal-error`. */
+  /**
+   * Called as each request arrives, in arrival order, without waiting for the one before; the
+   * answers are published in arrival order. Throw RequestError(code, message) to refuse;
+   * anything else thrown becomes `internal-error`.
+   */
   request(command: string, payload: Record<string, unknown>, caller: Caller): Promise<unknown>;
 }
 
@@ -56,6 +60,8 @@ export class MqttBridge {
   private readonly requestPrefix: string;
   private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0 };
   private publishChain: Promise<void> = Promise.resolve();
+  private openBatch: PublishBatch | undefined;
+  private batchesInFlight = 0;
   private requestChain: Promise<void> = Promise.resolve();
   private pendingRequests = 0;
   private handlers: BridgeHandlers | undefined;
@@ -93,6 +99,15 @@ export class MqttBridge {
     };
     await this.enqueue('bridge/state', JSON.stringify({ state: 'online' }), { retain: true, qos: 1 });
     this.log.info({ base: this.base }, 'mqtt bridge online');
+  }
+
+  /**
+   * undefined when every publish handed over so far has gone to the broker; otherwise a promise
+   * that resolves when they have (the hall waits for it before its next group of commands, so a
+   * group's answers and events leave before the next group is executed).
+   */
+  outputsPending(): Promise<void> | undefined {
+    return this.batchesInFlight > 0 ? this.publishChain : undefined;
   }
 
   publishInfo(info: object): void {
@@ -261,15 +276,17 @@ export class MqttBridge {
 
     this.pendingRequests++;
     const who: Caller = { username: caller.username, role: caller.role };
+    // The handler starts at arrival (so the hall can commit the requests of one turn together);
+    // the answers go out in arrival order. Keeping the outcome in arrival order is the handler's job.
+    const outcome = settle(() => handlers.request(command, parsed.fields, who));
     this.requestChain = this.requestChain.then(async () => {
       let response: ResponseEnvelope;
-      try {
-        response = okResponse(parsed.transaction, await handlers.request(command, parsed.fields, who));
-      } catch (err) {
-        response = errorResponse(parsed.transaction, err);
-        if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'request handler threw');
-      } finally {
-        this.pendingRequests--;
+      const result = await outcome;
+      this.pendingRequests--;
+      if (result.ok) response = okResponse(parsed.transaction, result.value);
+      else {
+        response = errorResponse(parsed.transaction, result.err);
+        if (!(result.err instanceof RequestError)) this.log.error({ err: result.err, request: command, user: who.username }, 'request handler threw');
       }
       this.respond(command, parsed.transaction, response, who.username);
     });
@@ -313,20 +330,60 @@ export class MqttBridge {
     return this.enqueueAll(subtopic, [payload], options);
   }
 
-  /** Publishes after everything enqueued before; the payloads themselves go to the broker in one go. */
+  /**
+   * Publishes after everything enqueued before. What is enqueued while the broker is still busy
+   * with earlier publishes waits in one open batch, and the whole batch goes to the broker in
+   * one go when its turn comes (the broker keeps the order of publishes handed over together
+   * when they take the same path through it: same QoS and retain flag). Otherwise every publish
+   * would wait a whole event-loop turn (aedes completes a write on setImmediate) for the one
+   * before, and a burst's answers would trail far behind its commits.
+   */
   private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: { retain: boolean; qos: 0 | 1 }): Promise<void> {
     if (this.stopped) {
       this.log.debug({ topic: subtopic }, 'publish after bridge stop dropped');
       return Promise.resolve();
     }
     const topic = `${this.base}/${subtopic}`;
-    this.publishChain = this.publishChain
-      .then(() => (payloads.length === 1 ? this.broker.publish(topic, payloads[0]!, options) : Promise.all(payloads.map((payload) => this.broker.publish(topic, payload, options))).then(() => undefined)))
-      .catch((err: unknown) => {
-        this.stats.publishFailures++;
-        this.log.error({ err, topic }, 'mqtt publish failed');
+    const open = this.openBatch;
+    if (open && open.retain === options.retain && open.qos === options.qos) {
+      for (const payload of payloads) open.messages.push({ topic, payload });
+      return open.done;
+    }
+    const batch: PublishBatch = { retain: options.retain, qos: options.qos, messages: payloads.map((payload) => ({ topic, payload })), done: Promise.resolve() };
+    this.openBatch = batch;
+    this.batchesInFlight++;
+    batch.done = this.publishChain.then(() => {
+      if (this.openBatch === batch) this.openBatch = undefined;
+      const { retain, qos, messages } = batch;
+      const publishing = messages.map(({ topic, payload }) =>
+        this.broker.publish(topic, payload, { retain, qos }).catch((err: unknown) => {
+          this.stats.publishFailures++;
+          this.log.error({ err, topic }, 'mqtt publish failed');
+        }),
+      );
+      return Promise.all(publishing).then(() => {
+        this.batchesInFlight--;
       });
-    return this.publishChain;
+    });
+    this.publishChain = batch.done;
+    return batch.done;
+  }
+}
+
+/** Publishes waiting for their turn, to go to the broker together. */
+interface PublishBatch {
+  retain: boolean;
+  qos: 0 | 1;
+  messages: Array<{ topic: string; payload: string | Buffer }>;
+  done: Promise<void>;
+}
+
+/** A handler's outcome as a value: a throw (sync or async) never escapes as a rejection. */
+async function settle(run: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; err: unknown }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    return { ok: false, err };
   }
 }
 

@@ -8,6 +8,7 @@ import { Authenticator } from './authenticator.js';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.js';
 import { ClientIdRegistry } from './client-ids.js';
 import { openListeners, type ListenerPorts, type ListenerSettings } from './listeners.js';
+import { HeldRefusals } from './held-refusals.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PacketLimitedStream, type LimitViolation } from './packet-limit.js';
 import { isTopicLevel, type MqttUser, type Principal } from './users.js';
@@ -45,6 +46,9 @@ export interface BrokerCounters {
  */
 export const REFUSED_REQUEST_PREFIX = '$hall-edge/refused/';
 
+/** Throttled logins whose refusal is held back at once (each is an open socket and an aedes client). */
+const MAX_HELD_REFUSALS = 256;
+
 export interface InProcessMessage {
   topic: string;
   payload: Buffer;
@@ -79,6 +83,8 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   const authenticator = new Authenticator(settings.users);
   const limits = resolveBrokerLimits(settings.limits);
   const throttle = new LoginThrottle(limits.login);
+  const heldRefusals = new HeldRefusals(MAX_HELD_REFUSALS);
+  let throttledWarnedAt = -Infinity;
   const hallId = settings.hallId;
   const counters: BrokerCounters = {
     authRefused: 0,
@@ -134,7 +140,14 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
             if (!run.ran) {
               if (run.reason === 'abandoned' || run.reason === 'closed') return;
               counters.loginThrottled++;
-              refuseConnect(client, done, 3, 'mqtt login throttled', { username, reason: run.reason, pending: throttle.pending() });
+              const fields = { username, reason: run.reason, pending: throttle.pending() };
+              // One line per connection would be a log flood of its own: each at debug, a warning at most every 10 s.
+              log.debug({ clientId: client.id, remote: remoteOf(client), ...fields }, 'mqtt login throttled');
+              if (Date.now() - throttledWarnedAt >= 10_000) {
+                throttledWarnedAt = Date.now();
+                log.warn({ remote: remoteOf(client), ...fields, throttledSoFar: counters.loginThrottled }, 'mqtt logins throttled: too many waiting');
+              }
+              heldRefusals.hold(throttle.refusalDelayMs(address), () => done(connackError(connackMessages[3], 3), false));
               return;
             }
             const outcome = run.value;
@@ -285,6 +298,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       closing ??= (async () => {
         const stopped = opened.stopAccepting();
         throttle.close();
+        heldRefusals.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         opened.destroyConnections();
         await stopped;

@@ -3,18 +3,23 @@
  * real one to the back of a long line:
  * - at most `concurrency` checks run at once (the rest of the libuv pool stays free for the
  *   journal and the network);
- * - waiting checks are served per remote address, addresses without recent failures first,
- *   then in turn: a flooding address waits behind its own attempts, not in front of others';
+ * - waiting checks are served per remote address, in three tiers: addresses that logged in
+ *   successfully within `trustForMs` (and have not failed since) first, then addresses without
+ *   failures, then failing ones; within a tier, addresses take turns, so a flooding address
+ *   waits behind its own attempts, not in front of others';
+ * - only trusted addresses may use the last check slot: whatever the rest of the world sends,
+ *   a dashboard PC or device that logged in before finds a slot free;
  * - after a failure an address's next check waits `backoffBaseMs`, doubling per further failure
  *   up to `backoffMaxMs` (a success, or `forgetAfterMs` without failure, clears it);
  * - an address may have `maxPendingPerAddress` logins waiting, all addresses `maxPending`;
- *   beyond that a login is refused at once, without running scrypt.
+ *   beyond that a login is refused without running scrypt.
  */
 export interface LoginThrottleSettings {
   concurrency: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   forgetAfterMs: number;
+  trustForMs: number;
   maxPendingPerAddress: number;
   maxPending: number;
 }
@@ -24,9 +29,15 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = {
   backoffBaseMs: 250,
   backoffMaxMs: 8_000,
   forgetAfterMs: 60_000,
+  trustForMs: 24 * 60 * 60_000,
   maxPendingPerAddress: 8,
   maxPending: 256,
 };
+
+const TRUSTED = 0;
+const CLEAN = 1;
+const FAILING = 2;
+type Tier = typeof TRUSTED | typeof CLEAN | typeof FAILING;
 
 /** How a check waited; logged with every login so a slow one can be explained. */
 export interface CheckWait {
@@ -54,7 +65,7 @@ const REAL_CLOCK: ThrottleClock = {
 };
 
 interface Waiter {
-  start: () => void;
+  start: (tier: Tier) => void;
   cancel: (reason: 'abandoned' | 'closed') => void;
   wanted: () => boolean;
 }
@@ -62,6 +73,8 @@ interface Waiter {
 interface AddressState {
   failures: number;
   lastFailureAt: number;
+  /** When a login from this address last succeeded (-Infinity: never). */
+  lastSuccessAt: number;
   queue: Waiter[];
   /** Checks of this address running now (it is remembered until they end). */
   running: number;
@@ -74,6 +87,8 @@ export class LoginThrottle {
   // Map order is the round-robin order: a served address moves to the back.
   private readonly addresses = new Map<string, AddressState>();
   private running = 0;
+  /** Running checks of addresses that were not trusted when they started. */
+  private runningUntrusted = 0;
   private waiting = 0;
   private started = 0;
   private timer: unknown;
@@ -107,17 +122,17 @@ export class LoginThrottle {
       const waiter: Waiter = {
         wanted,
         cancel: (reason) => resolve({ ran: false, reason }),
-        start: () => {
+        start: (tier) => {
           const wait: CheckWait = { queuedMs: this.clock.now() - queuedAt, pendingAhead, overtakenBy: this.started - startedBefore - 1 };
           Promise.resolve()
             .then(check)
             .then(
               ({ value, failed }) => {
-                this.finish(address, state, failed);
+                this.finish(address, state, tier, failed);
                 resolve({ ran: true, value, wait });
               },
               (err: unknown) => {
-                this.finish(address, state, false);
+                this.finish(address, state, tier, undefined);
                 reject(err);
               },
             );
@@ -127,6 +142,17 @@ export class LoginThrottle {
       this.waiting++;
       this.pump();
     });
+  }
+
+  /**
+   * How long a refused client from `address` should be kept waiting before it hears so: the
+   * address's current back-off, at least the base one. Answering at once would only invite an
+   * immediate reconnect, and the flood would turn into connection churn.
+   */
+  refusalDelayMs(address: string): number {
+    const state = this.addresses.get(address);
+    const failures = state ? this.currentFailures(state) : 0;
+    return failures > 0 ? this.backoffMs(failures) : this.settings.backoffBaseMs;
   }
 
   /** Refuses everything still waiting (the broker is closing). */
@@ -140,14 +166,17 @@ export class LoginThrottle {
     this.waiting = 0;
   }
 
-  private finish(address: string, state: AddressState, failed: boolean): void {
+  /** `failed` undefined: the check itself broke, which says nothing about the address. */
+  private finish(address: string, state: AddressState, tier: Tier, failed: boolean | undefined): void {
     this.running--;
+    if (tier !== TRUSTED) this.runningUntrusted--;
     state.running--;
-    if (failed) {
+    if (failed === true) {
       state.failures = this.currentFailures(state) + 1;
       state.lastFailureAt = this.clock.now();
-    } else {
+    } else if (failed === false) {
       state.failures = 0;
+      state.lastSuccessAt = this.clock.now();
     }
     this.forgetIfIdle(address, state);
     this.pump();
@@ -159,27 +188,33 @@ export class LoginThrottle {
       this.clock.clearTimer(this.timer);
       this.timer = undefined;
     }
+    // The last slot is kept for trusted addresses (with one slot in all, nobody is kept out).
+    const untrustedSlots = Math.max(1, this.settings.concurrency - 1);
     let earliestRetry = Infinity;
     while (this.running < this.settings.concurrency && this.waiting > 0) {
       const now = this.clock.now();
-      let chosen: [string, AddressState] | undefined;
-      let suspect: [string, AddressState] | undefined;
+      const untrustedMayStart = this.runningUntrusted < untrustedSlots;
+      let chosen: { address: string; state: AddressState; tier: Tier } | undefined;
       earliestRetry = Infinity;
-      for (const entry of this.addresses) {
-        const state = entry[1];
+      for (const [address, state] of this.addresses) {
         if (state.queue.length === 0) continue;
-        const failures = this.currentFailures(state);
-        if (failures === 0) {
-          chosen = entry;
+        const tier = this.tierOf(state, now);
+        if (tier === TRUSTED) {
+          chosen = { address, state, tier };
           break;
         }
-        const readyAt = state.lastFailureAt + this.backoffMs(failures);
-        if (readyAt <= now) suspect ??= entry;
-        else earliestRetry = Math.min(earliestRetry, readyAt);
+        if (!untrustedMayStart || (chosen && chosen.tier <= tier)) continue;
+        if (tier === FAILING) {
+          const readyAt = state.lastFailureAt + this.backoffMs(state.failures);
+          if (readyAt > now) {
+            earliestRetry = Math.min(earliestRetry, readyAt);
+            continue;
+          }
+        }
+        chosen = { address, state, tier };
       }
-      chosen ??= suspect;
       if (!chosen) break;
-      const [address, state] = chosen;
+      const { address, state, tier } = chosen;
       const waiter = state.queue.shift()!;
       this.waiting--;
       // To the back of the round robin.
@@ -191,9 +226,10 @@ export class LoginThrottle {
         continue;
       }
       this.running++;
+      if (tier !== TRUSTED) this.runningUntrusted++;
       state.running++;
       this.started++;
-      waiter.start();
+      waiter.start(tier);
     }
     if (this.running < this.settings.concurrency && this.waiting > 0 && earliestRetry !== Infinity) {
       this.timer = this.clock.setTimer(() => {
@@ -201,6 +237,11 @@ export class LoginThrottle {
         this.pump();
       }, Math.max(1, earliestRetry - this.clock.now()));
     }
+  }
+
+  private tierOf(state: AddressState, now: number): Tier {
+    if (this.currentFailures(state) > 0) return FAILING;
+    return now - state.lastSuccessAt <= this.settings.trustForMs ? TRUSTED : CLEAN;
   }
 
   private backoffMs(failures: number): number {
@@ -216,15 +257,16 @@ export class LoginThrottle {
     let state = this.addresses.get(address);
     if (!state) {
       if (this.addresses.size >= MAX_TRACKED_ADDRESSES) this.forgetOldestIdle();
-      state = { failures: 0, lastFailureAt: 0, queue: [], running: 0 };
+      state = { failures: 0, lastFailureAt: 0, lastSuccessAt: -Infinity, queue: [], running: 0 };
       this.addresses.set(address, state);
     }
     return state;
   }
 
-  /** An address is worth remembering while it waits, is being checked or has failures to back off from. */
+  /** An address is worth remembering while it waits, is being checked, has failures to back off from or is trusted. */
   private forgetIfIdle(address: string, state: AddressState): void {
-    if (state.queue.length === 0 && state.running === 0 && this.currentFailures(state) === 0 && this.addresses.get(address) === state) this.addresses.delete(address);
+    if (state.queue.length > 0 || state.running > 0 || this.tierOf(state, this.clock.now()) !== CLEAN) return;
+    if (this.addresses.get(address) === state) this.addresses.delete(address);
   }
 
   private forgetOldestIdle(): void {

@@ -36,6 +36,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       'no-devices': { type: 'boolean', default: false },
       speed: { type: 'string', default: '1' },
+      'accept-journal-loss': { type: 'boolean', default: false },
       uplink: { type: 'string' },
     },
     strict: true,
@@ -74,7 +75,8 @@ export async function demoCommand(args: string[]): Promise<number> {
     config = { ...config, devices: [...(config.devices ?? []), ...demoDevices.deviceEntries] };
   }
 
-  return runUntilSignal(log, () => startDaemon({ config, log }), {
+  const invocation = `hall-edge demo --state ${stateDir}`;
+  return runUntilSignal(log, () => startDaemon({ config, log, acceptJournalLoss: values['accept-journal-loss'], invocation }), {
     onStarted: async (daemon) => {
       await demoDevices?.afterDaemonStarted(daemon);
       printWelcome(config, daemon.ports, credentials, stateDir, demoDevices);

@@ -6,11 +6,13 @@ import { checkConfigCommand } from './check-config.js';
 import { passwdCommand } from './passwd.js';
 import { statsCommand } from './stats.js';
 import { demoCommand } from './demo.js';
+import { journalCommand } from './journal.js';
 
 const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-service hall
 
 Usage:
-  hall-edge run --config FILE            run the daemon
+  hall-edge run --config FILE [--accept-journal-loss]
+                                         run the daemon
   hall-edge demo [--state DIR] [--real-hours] [--tcp-port N] [--ws-port N] [--uplink mqtt://[user:pass@]host:port]
                                          run the demo hall: embedded broker, simulated devices,
                                          optionally sending its record to a central broker
@@ -18,6 +20,9 @@ Usage:
   hall-edge passwd [--password P]        print a scrypt hash for a user's password (reads stdin)
   hall-edge stats --config FILE [--day YYYY-MM-DD] [--csv]
                                          a day's figures from the journal
+  hall-edge journal verify|recover|export (--config FILE | --state DIR | --file JOURNAL)
+                                         check the journal, rebuild it into a new file,
+                                         or export a day (--day YYYY-MM-DD) as JSON lines
   hall-edge simulate --config FILE (--tickets N --profile P | --arrivals CSV | --replay-day D --journal FILE)
                    [--windows 28..36] [--target-p90 MIN] [--csv|--json] [--svg FILE]
                                          a what-if day on the real queue engine (simulate --help)
@@ -38,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return passwdCommand(rest);
     case 'stats':
       return statsCommand(rest);
+    case 'journal':
+      return journalCommand(rest);
     case 'simulate': {
       const { simulateCommand } = await import('./simulate.js');
       return simulateCommand(rest);

@@ -4,7 +4,7 @@ import { loadConfigForCli } from './load-config.js';
 import { startDaemon, type RunningDaemon } from '../hall/daemon.js';
 
 export async function runCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'accept-journal-loss': { type: 'boolean', default: false } }, strict: true });
   if (!values.config) {
     process.stderr.write('hall-edge run: --config FILE is required\n');
     return 2;
@@ -12,7 +12,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const config = loadConfigForCli(values.config);
   if (!config) return 1;
   const log = createLogger({ level: config.log?.level });
-  return runUntilSignal(log, () => startDaemon({ config, log }));
+  const invocation = `hall-edge run --config ${values.config}`;
+  return runUntilSignal(log, () => startDaemon({ config, log, acceptJournalLoss: values['accept-journal-loss'], invocation }));
 }
 
 /**

@@ -67,6 +67,11 @@ function resolvePaths(config: HallConfig, baseDir: string): HallConfig {
   return {
     ...config,
     stateDir: at(config.stateDir),
+    journal: {
+      ...config.journal,
+      ...(config.journal.watermarkMirror !== undefined ? { watermarkMirror: at(config.journal.watermarkMirror) } : {}),
+      backup: { ...config.journal.backup, ...(config.journal.backup.dir !== undefined ? { dir: at(config.journal.backup.dir) } : {}) },
+    },
     ...(uplink
       ? { uplink: { ...uplink, passwordFile: optional(uplink.passwordFile), ca: optional(uplink.ca), cert: optional(uplink.cert), key: optional(uplink.key) } }
       : {}),

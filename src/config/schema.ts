@@ -73,6 +73,8 @@ const queue = strictObject({
   priorityGuard: z.number().int().min(0).max(100).default(3),
   requeuePlace: z.enum(['back', 'original']).default('back'),
   appointmentEarlyMinutes: z.number().int().min(0).max(240).default(10),
+  appointmentLateGraceMinutes: z.number().int().min(0).max(1440).default(15),
+  appointmentOnTimeMinutes: z.number().int().min(0).max(240).default(5),
   enforceWindowSchedule: z.boolean().default(true),
 });
 
@@ -173,6 +175,20 @@ const device = strictObject({
     .optional(),
 });
 
+/** The journal's protection against storage that loses data: watermark mirror, loss policy, backups. */
+const journal = strictObject({
+  /** Continue above the watermark when the journal is found behind it (like --accept-journal-loss, every time). */
+  acceptLoss: z.boolean().default(false),
+  /** A second copy of the watermark on another medium (USB stick, second partition). */
+  watermarkMirror: z.string().min(1).optional(),
+  backup: strictObject({
+    /** Default: <stateDir>/backups. Better on another medium. */
+    dir: z.string().min(1).optional(),
+    keep: z.number().int().min(1).max(365).default(3),
+    atClosing: z.boolean().default(true),
+  }).prefault({}),
+});
+
 const hallConfigShape = strictObject({
   hall,
   queue: queue.prefault({}),
@@ -182,6 +198,7 @@ const hallConfigShape = strictObject({
   mqtt: mqtt.prefault({}),
   users: z.array(user).min(1, { error: 'needs at least one user: anonymous MQTT clients are refused' }),
   stateDir: z.string().min(1).default('/var/lib/hall-edge'),
+  journal: journal.prefault({}),
   dashboard: strictObject({ host: host.default('127.0.0.1'), port: port.default(8080) }).optional(),
   devices: z.array(device).default([]),
   /** The outbound link to the city's central broker (src/uplink); absent = no uplink. */

@@ -3,7 +3,10 @@ import type { Logger } from '../platform/logger.js';
 import { SystemdNotifier } from '../platform/sd-notify.js';
 import { startBroker, type RunningBroker } from '../bus/broker.js';
 import { MqttBridge, RequestError } from '../bus/bridge.js';
-import { Journal } from '../journal/journal.js';
+import { JournalBackups } from '../journal/backup.js';
+import type { WatermarkWriter } from '../journal/watermark.js';
+import { openCheckedJournal, startWatermark } from './journal-start.js';
+import { JournalAlarms } from './journal-alarms.js';
 import type { HallConfig } from '../config/schema.js';
 import { toQueueModel } from '../config/load.js';
 import { deviceKinds } from '../../devices/registry.js';
@@ -24,6 +27,10 @@ export interface DaemonOptions {
   now?: () => number;
   /** Housekeeping tick interval (day rollover, closing time). */
   tickMs?: number;
+  /** `--accept-journal-loss`: continue above the watermark when the journal has lost events. */
+  acceptJournalLoss?: boolean;
+  /** The command line that started this daemon, for the commands a start-up refusal suggests. */
+  invocation?: string;
 }
 
 export interface RunningDaemon {
@@ -31,6 +38,8 @@ export interface RunningDaemon {
   api: MqttApi;
   devices: DeviceManager;
   broker: RunningBroker;
+  /** The link to the central broker, when the config has an `uplink:` section. */
+  uplink: Uplink | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -42,15 +51,34 @@ export interface RunningDaemon {
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, log } = options;
   const model = toQueueModel(config);
-  const journalPath = join(config.stateDir, 'journal.db');
-  const journal = Journal.open(journalPath, log.child({ component: 'journal' }));
+  // The journal is checked against its watermark before anything is replayed: a journal that
+  // lost acknowledged events must not be taken for the hall's whole record.
+  const checked = openCheckedJournal({
+    stateDir: config.stateDir,
+    mirror: config.journal.watermarkMirror,
+    acceptLoss: options.acceptJournalLoss === true || config.journal.acceptLoss,
+    invocation: options.invocation,
+    log,
+  });
+  const journal = checked.journal;
+  const journalPath = journal.path;
   const notifier = new SystemdNotifier(log);
 
   const hall = new Hall({ model, journal, log: log.child({ component: 'hall' }), now: options.now });
-  const started = Date.now();
-  const replayed = hall.replay();
-  log.info({ day: replayed.day, events: replayed.events, ms: Date.now() - started, journal: journalPath }, 'journal replayed');
-  hall.tick();
+  const admins = new Set(config.users.filter((u) => u.role === 'admin').map((u) => u.username));
+  const journalAlarms = new JournalAlarms(journal, (username) => admins.has(username), log.child({ component: 'journal' }), hall);
+  let watermark: WatermarkWriter;
+  try {
+    const started = Date.now();
+    const replayed = hall.replay();
+    log.info({ day: replayed.day, events: replayed.events, ms: Date.now() - started, journal: journalPath }, 'journal replayed');
+    hall.tick();
+    watermark = startWatermark(checked, hall, journalAlarms, { mirror: config.journal.watermarkMirror, log });
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
+  const backups = new JournalBackups(journal, { dir: config.journal.backup.dir ?? join(config.stateDir, 'backups'), keep: config.journal.backup.keep, log: log.child({ component: 'backup' }) });
 
   let broker: RunningBroker | undefined;
   try {
@@ -66,6 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log.child({ component: 'broker' }),
     );
   } catch (err) {
+    await watermark.close();
     journal.close();
     throw err;
   }
@@ -82,6 +111,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { seq: event.seq };
   });
   api.addRequest('devices', () => ({ devices: devices.summary(), alarms: devices.activeAlarms() }));
+  devices.addAlarmSource(journalAlarms);
+
+  api.addRequest('backup', async (payload, caller) => {
+    const parsed = z.strictObject({}).safeParse(payload);
+    if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
+    if (caller.role !== 'admin') throw new RequestError('forbidden', 'only an admin may ask for a journal backup');
+    try {
+      return await backups.run(`asked by ${caller.username}`);
+    } catch (err) {
+      throw new RequestError('backup-failed', `the journal backup into ${backups.dir} failed: ${(err as Error).message}`);
+    }
+  });
+  if (config.journal.backup.atClosing) {
+    // At closing time the hall is quiet: the day's record is complete and copying costs nobody.
+    hall.bus.on('event', (event) => {
+      if (event.type === 'day.closed') backups.run('closing time').catch(() => undefined);
+    });
+  }
 
   api.addRequest('report', (payload) => {
     const parsed = daemonRequestSchemas.report.safeParse(payload);
@@ -118,6 +165,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await uplink?.stop();
     await bridge.stop();
     await broker.close();
+    await watermark.close();
     journal.close();
     throw err;
   }
@@ -141,6 +189,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     api,
     devices,
     broker,
+    uplink,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {
@@ -152,7 +201,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await uplink?.stop();
         await bridge.stop();
         await broker.close();
+        await backups.settle();
+        await watermark.close();
         journal.close();
+        notifier.close();
         log.info('hall-edge stopped');
       })()),
   };

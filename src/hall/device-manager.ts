@@ -29,7 +29,18 @@ interface DeviceRecord {
 }
 
 /** An alarm while it lasts; an operator's acknowledgement stays until the device clears it. */
-type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
+export type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; acknowledgedAt?: number };
+
+/**
+ * Alarms the hall raises about itself rather than a device (the journal's: a recorded loss, a
+ * damaged watermark). They are listed in `alarms` beside the devices' under their own
+ * `deviceId`, and `alarm-ack` for that id goes to the source, which may refuse (RequestError).
+ */
+export interface AlarmSource {
+  deviceId: string;
+  alarms(): ActiveAlarm[];
+  acknowledge(code: string, by: string): ActiveAlarm | undefined;
+}
 
 /**
  * Builds the configured device drivers and gives each its DeviceContext: the only door a
@@ -38,6 +49,7 @@ type ActiveAlarm = DeviceAlarm & { since: number; acknowledgedBy?: string; ackno
  */
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
+  private readonly alarmSources = new Map<string, AlarmSource>();
   private readonly otherAlarmSources = new Map<string, Map<string, ActiveAlarm>>();
   private stopping = false;
 
@@ -110,6 +122,12 @@ export class DeviceManager {
    * (the device has not recovered); a new fault with another message raises it again.
    */
   acknowledgeAlarm(deviceId: string, code: string, by: string): ActiveAlarm | undefined {
+    const source = this.alarmSources.get(deviceId);
+    if (source) {
+      const acknowledged = source.acknowledge(code, by);
+      if (acknowledged) this.publishAlarms();
+      return acknowledged;
+    }
     const alarm = (this.devices.get(deviceId)?.alarms ?? this.otherAlarmSources.get(deviceId))?.get(code);
     if (!alarm) return undefined;
     if (alarm.acknowledgedBy === undefined) {
@@ -127,7 +145,14 @@ export class DeviceManager {
       ...[...this.devices.entries()].map(([deviceId, record]): [string, Map<string, ActiveAlarm>] => [deviceId, record.alarms]),
       ...this.otherAlarmSources,
     ];
-    return sources.flatMap(([deviceId, alarms]) => [...alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+    const own = sources.flatMap(([deviceId, alarms]) => [...alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
+    const hall = [...this.alarmSources.values()].flatMap((source) => source.alarms().map((alarm) => ({ ...alarm, deviceId: source.deviceId })));
+    return [...own, ...hall];
+  }
+
+  /** An alarm source with its own acknowledgement rules (the journal's: admin only, clears it). */
+  addAlarmSource(source: AlarmSource): void {
+    this.alarmSources.set(source.deviceId, source);
   }
 
   /**
@@ -167,7 +192,7 @@ export class DeviceManager {
       log,
       hall: hall.view,
       bus: hall.bus,
-      submit: async (command) => hall.execute(command),
+      submit: (command) => hall.submit(command),
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),

@@ -9,6 +9,19 @@ import type { Ticket, WindowState } from '../queue/ticket.js';
 import { MIN_FINISHED_FOR_DAY_MEAN, StatsAccumulator, estimateWaitMinutes, type DayStats } from '../queue/stats.js';
 import type { Journal } from '../journal/journal.js';
 import type { CommandResult, HallBusEvents, HallView } from '../device-contract/index.js';
+import { OutputDispatcher, type StageCounters, type StageName } from './dispatcher.js';
+
+/**
+ * The most commands one group commit takes. A burst larger than this is committed in several
+ * groups, and the first group's answers, frames and events go out before the next group runs:
+ * 32 windows pressing at once do not all wait for the 32nd. Large enough that one fsync is
+ * shared by many commands (throughput), small enough to bound how long the first one waits.
+ */
+export const MAX_GROUP_COMMANDS = 16;
+
+type Pending =
+  | { kind: 'command'; command: QueueCommand; submittedAt: number; resolve: (result: CommandResult) => void }
+  | { kind: 'task'; run: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void };
 
 export interface HallOptions {
   model: QueueModel;
@@ -28,9 +41,11 @@ export interface HallOptions {
  * which is what makes 32 simultaneous "next" presses get 32 different tickets.
  */
 export class Hall {
-  readonly engine: QueueEngine;
   readonly bus: EventBus<HallBusEvents>;
   readonly view: HallView;
+  /** The stages after a commit (frames, MQTT, voice, state documents, log), each guarded. */
+  readonly dispatcher: OutputDispatcher;
+  private queueEngine: QueueEngine;
   private stats: StatsAccumulator;
   private readonly journal: Journal;
   private readonly log: Logger;
@@ -40,15 +55,39 @@ export class Hall {
   /** Time inside `execute` per command type (journal, state, and every listener), ms. */
   private readonly executeLatency = new Map<string, LatencyWindow>();
   private readonly commitLatency = new LatencyWindow();
+  /** From `submit` to the command's outputs dispatched: the daemon's own part of a key press. */
+  private readonly submitLatency = new Map<string, LatencyWindow>();
+  private readonly groupSizes = new LatencyWindow(256);
+  private readonly pending: Pending[] = [];
+  private flushScheduled = false;
+  private outputsPending: (() => Promise<void> | undefined) | undefined;
+  private groupCommits = 0;
+  private groupCommitFailures = 0;
 
   constructor(options: HallOptions) {
-    this.engine = new QueueEngine(options.model);
+    this.queueEngine = new QueueEngine(options.model);
     this.journal = options.journal;
     this.log = options.log;
     this.clock = options.now ?? Date.now;
     this.bus = new EventBus<HallBusEvents>(options.log);
     this.stats = new StatsAccumulator(options.model);
     this.view = this.makeView();
+    this.dispatcher = new OutputDispatcher(options.log);
+    this.dispatcher.on('frames', (events) => {
+      let failed = 0;
+      for (const event of events) failed += this.bus.emit('event', event);
+      failed += this.bus.emit('committed', events);
+      if (failed > 0) this.dispatcher.failed('frames', undefined, failed);
+    });
+    this.dispatcher.on('voice', (events) => this.announceCalls(events));
+    this.dispatcher.on('log', (events) => {
+      for (const event of events) this.logEvent(event);
+    });
+  }
+
+  /** The queue state machine (replaced only when a failed group commit forces a rebuild from the journal). */
+  get engine(): QueueEngine {
+    return this.queueEngine;
   }
 
   get model(): QueueModel {
@@ -75,37 +114,38 @@ export class Hall {
     return { day, events: events.length };
   }
 
-  /** Runs one queue command: journal, state, then the bus. Never throws for a refusal. */
+  /**
+   * Runs one queue command now, in a journal transaction of its own: journal, state, then every
+   * output stage. Never throws for a refusal. Requests and key presses go through `submit`.
+   */
   execute(command: QueueCommand): CommandResult {
-    const started = performance.now();
-    try {
-      return this.executeTimed(command);
-    } finally {
-      let window = this.executeLatency.get(command.type);
-      if (!window) this.executeLatency.set(command.type, (window = new LatencyWindow(256)));
-      window.record(performance.now() - started);
-    }
+    const { result, committed } = this.run(command);
+    // Housekeeping events may have been committed even when the command itself was refused.
+    this.publish(committed);
+    return result;
   }
 
-  private executeTimed(command: QueueCommand): CommandResult {
-    const now = this.clock();
-    const committed: SequencedEvent[] = [];
-    try {
-      this.engine.run(command, now, (events) => committed.push(...this.commit(events)));
-      this.commandsRun += 1;
-      return { ok: true, events: committed, ticket: this.ticketConcerned(command, committed) };
-    } catch (err) {
-      if (err instanceof QueueError) {
-        this.commandsRefused += 1;
-        this.log.info({ command: command.type, code: err.code, window: windowOf(command) }, err.message);
-        return { ok: false, code: err.code, message: err.message };
-      }
-      this.log.error({ err, command: command.type }, 'command failed');
-      return { ok: false, code: 'internal', message: `the command could not be carried out: ${(err as Error).message}` };
-    } finally {
-      // Housekeeping events may have been committed even when the command itself was refused.
-      this.publish(committed);
-    }
+  /**
+   * Runs a queue command in arrival order with the others submitted in the same event-loop turn,
+   * all committed in ONE journal transaction (one fsync); then each command's outputs go out in
+   * command order and its promise resolves. The semantics are `execute`'s, one command at a time.
+   */
+  submit(command: QueueCommand): Promise<CommandResult> {
+    return new Promise((resolve) => {
+      this.pending.push({ kind: 'command', command, submittedAt: performance.now(), resolve });
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Runs `task` after every command submitted before it has been committed and its outputs sent
+   * (a query after an `issue` sees the ticket), and before any submitted after it.
+   */
+  inOrder<T>(task: () => T): Promise<Awaited<T>> {
+    return new Promise<Awaited<T>>((resolve, reject) => {
+      this.pending.push({ kind: 'task', run: task, resolve: resolve as (value: unknown) => void, reject });
+      this.scheduleFlush();
+    });
   }
 
   /** Journals a device event (gate decision, printer fault ...) and puts it on the bus. */
@@ -126,24 +166,175 @@ export class Hall {
     return this.stats.snapshot(this.clock());
   }
 
-  counters(): { commandsRun: number; commandsRefused: number; listenerFailures: number } {
-    return { commandsRun: this.commandsRun, commandsRefused: this.commandsRefused, listenerFailures: this.bus.listenerFailures };
+  counters(): {
+    commandsRun: number;
+    commandsRefused: number;
+    listenerFailures: number;
+    groupCommits: number;
+    groupCommitFailures: number;
+    stages: Record<StageName, StageCounters>;
+  } {
+    return {
+      commandsRun: this.commandsRun,
+      commandsRefused: this.commandsRefused,
+      listenerFailures: this.bus.listenerFailures,
+      groupCommits: this.groupCommits,
+      groupCommitFailures: this.groupCommitFailures,
+      stages: this.dispatcher.health(),
+    };
   }
 
-  /** Where a command's time goes on this box: the whole `execute`, and the journal commit in it. */
-  latency(): { executeMs: Record<string, ReturnType<LatencyWindow['summary']>>; journalCommitMs: ReturnType<LatencyWindow['summary']> } {
+  /**
+   * Where a command's time goes on this box (monotonic clock): the command's own work per type,
+   * the journal commit (a whole group's fsync for submitted commands), submit → outputs sent per
+   * type (queueing for the group and the group's commit included), and commands per group.
+   */
+  latency(): {
+    executeMs: Record<string, ReturnType<LatencyWindow['summary']>>;
+    journalCommitMs: ReturnType<LatencyWindow['summary']>;
+    submitToOutputMs: Record<string, ReturnType<LatencyWindow['summary']>>;
+    groupSize: ReturnType<LatencyWindow['summary']>;
+  } {
     return {
       executeMs: Object.fromEntries([...this.executeLatency].map(([type, window]) => [type, window.summary()])),
       journalCommitMs: this.commitLatency.summary(),
+      submitToOutputMs: Object.fromEntries([...this.submitLatency].map(([type, window]) => [type, window.summary()])),
+      groupSize: this.groupSizes.summary(),
     };
   }
 
   // ---------------------------------------------------------------- internals
 
-  private commit(events: HallEvent[]): SequencedEvent[] {
+  /** One command through the engine, its events appended (durable unless inside a group commit). */
+  private run(command: QueueCommand, inGroup = false): { result: CommandResult; committed: SequencedEvent[] } {
+    const started = performance.now();
+    const now = this.clock();
+    const committed: SequencedEvent[] = [];
+    let result: CommandResult;
+    try {
+      this.engine.run(command, now, (events) => committed.push(...this.commit(events, inGroup)));
+      this.commandsRun += 1;
+      result = { ok: true, events: committed, ticket: this.ticketConcerned(command, committed) };
+    } catch (err) {
+      if (err instanceof QueueError) {
+        this.commandsRefused += 1;
+        this.log.info({ command: command.type, code: err.code, window: windowOf(command) }, err.message);
+        result = { ok: false, code: err.code, message: err.message };
+      } else {
+        this.log.error({ err, command: command.type }, 'command failed');
+        result = { ok: false, code: 'internal', message: `the command could not be carried out: ${(err as Error).message}` };
+      }
+    }
+    timed(this.executeLatency, command.type, performance.now() - started);
+    return { result, committed };
+  }
+
+  /**
+   * The outputs the next group must wait for: undefined when all are out, or a promise for when
+   * they are. The MQTT API hands in its bridge's, so a burst's first answers leave before the
+   * next group runs (and while they leave, the next group gathers what arrives).
+   */
+  waitForOutputs(pending: () => Promise<void> | undefined): void {
+    this.outputsPending = pending;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // After the I/O of this turn: every request and key press that arrived in it joins the group.
+    setImmediate(() => {
+      const outputs = this.outputsPending?.();
+      if (outputs) void outputs.then(() => this.flushNow(), () => this.flushNow());
+      else this.flushNow();
+    });
+  }
+
+  private flushNow(): void {
+    this.flushScheduled = false;
+    try {
+      this.flush();
+    } catch (err) {
+      // flush() answers its own failures; this is a bug in it, and must not end the daemon.
+      this.dispatcher.failed('journal', err);
+    }
+    if (this.pending.length > 0) this.scheduleFlush();
+  }
+
+  /**
+   * Tasks in order until the next group, then one group of commands (one transaction), their
+   * outputs, and the tasks right after it. Further groups wait for the next turn, so this
+   * group's answers and frames reach their sockets and serial lines first.
+   */
+  private flush(): void {
+    this.runTasks();
+    const group: Array<Extract<Pending, { kind: 'command' }>> = [];
+    while (group.length < MAX_GROUP_COMMANDS && this.pending[0]?.kind === 'command') group.push(this.pending.shift() as Extract<Pending, { kind: 'command' }>);
+    if (group.length === 0) return;
+
+    const outcomes: Array<{ result: CommandResult; committed: SequencedEvent[] }> = [];
+    const started = performance.now();
+    try {
+      this.journal.batch(() => {
+        for (const item of group) outcomes.push(this.run(item.command, true));
+      });
+    } catch (err) {
+      this.groupFailed(group, err);
+      this.runTasks();
+      return;
+    }
+    this.commitLatency.record(performance.now() - started);
+    this.groupSizes.record(group.length);
+    this.groupCommits += 1;
+    group.forEach((item, i) => {
+      const { result, committed } = outcomes[i]!;
+      this.publish(committed);
+      timed(this.submitLatency, item.command.type, performance.now() - item.submittedAt);
+      item.resolve(result);
+    });
+    this.runTasks();
+  }
+
+  private runTasks(): void {
+    while (this.pending[0]?.kind === 'task') {
+      const task = this.pending.shift() as Extract<Pending, { kind: 'task' }>;
+      try {
+        task.resolve(task.run());
+      } catch (err) {
+        task.reject(err);
+      }
+    }
+  }
+
+  /**
+   * The group's transaction did not commit: nothing of it is stored, yet the engine applied its
+   * events. Rebuild the queue from the journal (what is durable is the truth) and answer every
+   * command of the group with an error; nothing of them was shown.
+   */
+  private groupFailed(group: Array<Extract<Pending, { kind: 'command' }>>, err: unknown): void {
+    this.groupCommitFailures += 1;
+    this.dispatcher.failed('journal', err);
+    try {
+      this.rebuildFromJournal();
+    } catch (rebuildErr) {
+      this.log.fatal({ err: rebuildErr }, 'the queue could not be rebuilt from the journal after a failed commit');
+    }
+    const message = `the command could not be stored: ${(err as Error).message}`;
+    for (const item of group) item.resolve({ ok: false, code: 'internal', message });
+  }
+
+  private rebuildFromJournal(): void {
+    this.queueEngine = new QueueEngine(this.queueEngine.model);
+    this.stats = new StatsAccumulator(this.queueEngine.model);
+    this.replay();
+  }
+
+  private commit(events: HallEvent[], inGroup = false): SequencedEvent[] {
     const started = performance.now();
     const sequenced = this.journal.append(events);
-    this.commitLatency.record(performance.now() - started);
+    // In a group the fsync comes once for the whole group, and is timed there.
+    if (!inGroup) this.commitLatency.record(performance.now() - started);
+    // Statistics, like the engine, follow each command at once (in a group that later fails to
+    // commit, both are rebuilt from the journal).
     for (const event of sequenced) {
       if (event.type === 'day.started') this.closeOutStatsDay(event.at);
       this.stats.apply(event);
@@ -165,26 +356,27 @@ export class Hall {
     this.stats = new StatsAccumulator(this.engine.model);
   }
 
+  /** A command's committed events through every stage after the journal (dispatcher.ts). */
   private publish(events: SequencedEvent[]): void {
-    if (events.length === 0) return;
+    this.dispatcher.dispatch(events);
+  }
+
+  private announceCalls(events: readonly SequencedEvent[]): void {
+    let failed = 0;
     for (const event of events) {
-      this.bus.emit('event', event);
-      if (event.type === 'ticket.called' || event.type === 'ticket.recalled') {
-        const ticket = this.engine.ticket(event.number);
-        const window = this.model.windows.find((w) => w.id === event.windowId);
-        this.bus.emit('announce', {
-          number: event.number,
-          windowId: event.windowId,
-          windowNumber: window?.number ?? 0,
-          serviceId: ticket?.serviceId ?? '',
-          recall: event.type === 'ticket.recalled',
-          at: event.at,
-        });
-      }
+      if (event.type !== 'ticket.called' && event.type !== 'ticket.recalled') continue;
+      const ticket = this.engine.ticket(event.number);
+      const window = this.model.windows.find((w) => w.id === event.windowId);
+      failed += this.bus.emit('announce', {
+        number: event.number,
+        windowId: event.windowId,
+        windowNumber: window?.number ?? 0,
+        serviceId: ticket?.serviceId ?? '',
+        recall: event.type === 'ticket.recalled',
+        at: event.at,
+      });
     }
-    this.bus.emit('committed', events);
-    // The journal lines come last: nothing waits for them, while displays and subscribers do.
-    for (const event of events) this.logEvent(event);
+    if (failed > 0) this.dispatcher.failed('voice', undefined, failed);
   }
 
   /** One journal line per event an operator would want to read. */
@@ -251,6 +443,12 @@ export class Hall {
       activeWindows: this.engine.activeWindowsFor(serviceId),
     });
   }
+}
+
+function timed(windows: Map<string, LatencyWindow>, type: string, ms: number): void {
+  let window = windows.get(type);
+  if (!window) windows.set(type, (window = new LatencyWindow(256)));
+  window.record(ms);
 }
 
 function windowOf(command: QueueCommand): string | undefined {

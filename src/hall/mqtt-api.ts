@@ -3,9 +3,10 @@ import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import { RequestError } from '../bus/bridge.js';
 import type { Journal } from '../journal/journal.js';
+import { ticketsAhead } from '../queue/ahead.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
-import { formatZodIssues, isQueueRequest, parseQueueRequest, queryRequestSchemas } from './request-schemas.js';
+import { formatZodIssues, isQueueRequest, parseQueueRequest, queryRequestSchemas, type QueueRequestName } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
 import { eventsPage } from './events-query.js';
 
@@ -54,19 +55,25 @@ export class MqttApi {
 
   async start(): Promise<void> {
     // The events of one command go to the broker together, once the listeners that drive
-    // hardware have put their frames on the serial lines (their microtasks are queued first).
-    // Publishing first measured worse for both paths: the broker's work then delays the frames.
-    this.unsubscribe.push(this.hall.bus.on('committed', (events) => queueMicrotask(() => this.bridge.publishEvents(events))));
-    this.unsubscribe.push(this.hall.bus.on('event', (event) => {
-      // The state documents are rebuilt off the call-next path: a burst of events costs one
-      // rebuild per document, after the displays and pads have had their frames.
-      const { windows, services, all } = affectedBy(this.hall, event);
-      this.dirtyAll ||= all;
-      for (const windowId of windows) this.dirtyWindows.add(windowId);
-      for (const serviceId of services) this.dirtyServices.add(serviceId);
-      this.scheduleStateFlush();
-      this.scheduleStats();
-    }));
+    // hardware have put their frames on the serial lines (their microtasks are queued first):
+    // publishing first measured worse for both paths, as the broker's work delays the frames.
+    const dispatcher = this.hall.dispatcher;
+    this.hall.waitForOutputs(() => this.bridge.outputsPending());
+    this.unsubscribe.push(dispatcher.on('mqtt', (events) => dispatcher.defer('mqtt', () => this.bridge.publishEvents(events))));
+    this.unsubscribe.push(
+      dispatcher.on('state', (events) => {
+        // The state documents are rebuilt off the call-next path: a burst of events costs one
+        // rebuild per document, after the displays and pads have had their frames.
+        for (const event of events) {
+          const { windows, services, all } = affectedBy(this.hall, event);
+          this.dirtyAll ||= all;
+          for (const windowId of windows) this.dirtyWindows.add(windowId);
+          for (const serviceId of services) this.dirtyServices.add(serviceId);
+        }
+        this.scheduleStateFlush();
+        this.scheduleStats();
+      }),
+    );
     await this.bridge.start({ request: (command, payload, caller) => this.handle(command, payload, caller) });
     this.publishAllState();
     this.publishStats();
@@ -81,7 +88,7 @@ export class MqttApi {
   private scheduleStateFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    this.hall.dispatcher.defer('state', () => {
       this.flushScheduled = false;
       if (this.dirtyAll) this.publishAllState();
       else {
@@ -91,7 +98,7 @@ export class MqttApi {
       this.dirtyAll = false;
       this.dirtyWindows.clear();
       this.dirtyServices.clear();
-    });
+    }, 'immediate');
   }
 
   publishAllState(): void {
@@ -113,7 +120,7 @@ export class MqttApi {
     if (this.statsTimer) return;
     this.statsTimer = setTimeout(() => {
       this.statsTimer = undefined;
-      this.publishStats();
+      this.hall.dispatcher.guard('state', () => this.publishStats());
     }, STATS_PUBLISH_INTERVAL_MS);
     this.statsTimer.unref();
   }
@@ -126,15 +133,26 @@ export class MqttApi {
     }
   }
 
+  /**
+   * The bridge calls this as each request arrives. Queue commands join the hall's group commit;
+   * everything else runs in the hall's order after them (a `ticket` query right after an
+   * `issue` sees the new ticket), so the outcome is as if requests ran one at a time.
+   */
   private async handle(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
-    if (isQueueRequest(command)) {
-      const parsed = parseQueueRequest(command, payload);
-      if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
-      const result = this.hall.execute(parsed.command);
-      if (!result.ok) throw new RequestError(result.code, result.message);
-      this.log.debug({ request: command, user: caller.username }, 'request done');
-      return { ticket: result.ticket ?? null, events: result.events.map((e) => ({ seq: e.seq, type: e.type })) };
-    }
+    if (isQueueRequest(command)) return this.handleQueueCommand(command, payload, caller);
+    return this.hall.inOrder(() => this.handleOther(command, payload, caller));
+  }
+
+  private async handleQueueCommand(command: QueueRequestName, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
+    const parsed = parseQueueRequest(command, payload);
+    if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+    const result = await this.hall.submit(parsed.command);
+    if (!result.ok) throw new RequestError(result.code, result.message);
+    this.log.debug({ request: command, user: caller.username }, 'request done');
+    return { ticket: result.ticket ?? null, events: result.events.map((e) => ({ seq: e.seq, type: e.type })) };
+  }
+
+  private handleOther(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): unknown {
     switch (command) {
       case 'ticket': {
         const { number } = parse(queryRequestSchemas.ticket, payload);
@@ -181,12 +199,9 @@ export class MqttApi {
     return computeDayStats(this.hall.model, events);
   }
 
-  /** Position of a waiting ticket in its line (0 = next). */
+  /** Tickets that will be called before a waiting ticket (0 = next); see ticketsAhead. */
   private ahead(number: string): number | null {
-    const ticket = this.hall.engine.ticket(number);
-    if (!ticket || ticket.state !== 'waiting') return null;
-    const line = ticket.targetWindowId ? this.hall.engine.waitingForWindow(ticket.targetWindowId) : this.hall.engine.waiting(ticket.serviceId);
-    return line.findIndex((t) => t.number === number);
+    return ticketsAhead(this.hall.engine, number);
   }
 
   info(): Record<string, unknown> {

@@ -36,7 +36,11 @@ export class Journal {
   private last: number;
   private lastDay: string | undefined;
   private isOpen = true;
+  private readonly appendedListeners: Array<(events: SequencedEvent[]) => void> = [];
+  /** Inside `batch`: events appended but not yet committed, announced when the batch commits. */
+  private pendingAppended: SequencedEvent[] | undefined;
   private readonly insertBatch: (rows: Array<[number, string, number, string, string]>) => void;
+  private readonly runInTransaction: (work: () => unknown) => unknown;
   private readonly stmts: {
     maxSeq: Database.Statement<[]>;
     lastDay: Database.Statement<[]>;
@@ -56,6 +60,8 @@ export class Journal {
     this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>) => {
       for (const row of rows) insert.run(...row);
     });
+    // better-sqlite3 turns a transaction function called inside another into a savepoint.
+    this.runInTransaction = db.transaction((work: () => unknown) => work());
     this.stmts = {
       maxSeq: db.prepare<[]>('SELECT coalesce(max(seq), 0) FROM events').pluck(),
       lastDay: db.prepare<[]>('SELECT day FROM events ORDER BY seq DESC LIMIT 1').pluck(),
@@ -127,7 +133,7 @@ export class Journal {
   /**
    * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
    * event is malformed or the write fails, nothing is stored and seq does not move. Durable
-   * (fsynced) when it returns.
+   * (fsynced) when it returns — except inside `batch`, where it is durable when the batch returns.
    */
   append(events: HallEvent[]): SequencedEvent[] {
     this.ensureOpen();
@@ -149,7 +155,100 @@ export class Journal {
     }
     this.last += rows.length;
     this.lastDay = events[events.length - 1]!.day;
+    // Inside a batch nothing is durable before the batch commits: the listeners (the watermark)
+    // must not hear of these events before then, or a crash would leave them ahead of the file.
+    if (this.pendingAppended) this.pendingAppended.push(...sequenced);
+    else this.notifyAppended(sequenced);
     return sequenced;
+  }
+
+  /**
+   * Called with every batch right after it is durable, before `append` returns (so before the
+   * caller shows the events to anyone): the journal watermark is kept this way. A listener must
+   * not throw; if it does, the error is logged and the append still counts.
+   * Every path that writes events must end in `notifyAppended`.
+   */
+  onAppended(listener: (events: SequencedEvent[]) => void): () => void {
+    this.appendedListeners.push(listener);
+    return () => {
+      const index = this.appendedListeners.indexOf(listener);
+      if (index >= 0) this.appendedListeners.splice(index, 1);
+    };
+  }
+
+  private notifyAppended(events: SequencedEvent[]): void {
+    for (const listener of this.appendedListeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.log.error({ err, journal: this.path }, 'a journal append listener failed');
+      }
+    }
+  }
+
+  /**
+   * After a journal loss: the next event gets seq `seq + 1`, so seqs that were issued before the
+   * loss (and that consumers may have seen) are never given to other events. Only moves forward.
+   */
+  skipTo(seq: number): void {
+    this.ensureOpen();
+    if (Number.isSafeInteger(seq) && seq > this.last) this.last = seq;
+  }
+
+  /** A small JSON value kept in the journal's meta table (losses not yet acknowledged ...). */
+  getMeta<T>(key: string): T | undefined {
+    this.ensureOpen();
+    const value = this.db.prepare<[string]>('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.ensureOpen();
+    if (value === undefined) this.db.prepare<[string]>('DELETE FROM meta WHERE key = ?').run(key);
+    else this.db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  /**
+   * An online copy of the journal into `destination` (SQLite's backup API: pages are copied a
+   * slice at a time between other work, and writes made meanwhile through this connection are
+   * carried into the copy).
+   */
+  async backupTo(destination: string): Promise<{ pages: number }> {
+    this.ensureOpen();
+    const result = await this.db.backup(destination, { progress: () => 256 });
+    return { pages: result.totalPages };
+  }
+
+  /**
+   * Group commit: runs `work` inside ONE transaction, so every `append` it makes is fsynced
+   * together when it returns (one fsync for a whole burst of commands). Each `append` inside is a
+   * savepoint of its own, still all-or-nothing: a refused batch rolls back alone and `work` goes
+   * on. Nothing appended inside is durable until `batch` returns; if the final commit fails,
+   * nothing of it is stored, seq is re-read from the file and the error is thrown.
+   */
+  batch<T>(work: () => T): T {
+    this.ensureOpen();
+    const outer = this.pendingAppended === undefined;
+    if (outer) this.pendingAppended = [];
+    let result: T;
+    try {
+      result = this.runInTransaction(work) as T;
+    } catch (err) {
+      if (outer) this.pendingAppended = undefined;
+      this.resyncTail();
+      throw err;
+    }
+    if (outer) {
+      const committed = this.pendingAppended!;
+      this.pendingAppended = undefined;
+      if (committed.length > 0) this.notifyAppended(committed);
+    }
+    return result;
   }
 
   lastSeq(): number {
@@ -159,14 +258,39 @@ export class Journal {
   /** The day's events in seq order (index on day, so past days cost nothing). */
   readDay(day: string): SequencedEvent[] {
     this.ensureOpen();
-    return (this.stmts.byDay.all(day) as Row[]).map(decode);
+    return this.readRows(() => this.stmts.byDay.all(day) as Row[]);
   }
 
   /** Events after `seq`, oldest first, at most `limit` (DEFAULT_READ_LIMIT) of them. */
   readSince(seq: number, limit = DEFAULT_READ_LIMIT): SequencedEvent[] {
     this.ensureOpen();
     if (!Number.isFinite(limit) || limit <= 0) return [];
-    return (this.stmts.since.all(seq, Math.floor(limit)) as Row[]).map(decode);
+    return this.readRows(() => this.stmts.since.all(seq, Math.floor(limit)) as Row[]);
+  }
+
+  /** Rows to events; a damaged page or body becomes a JournalError that names the file and the fix. */
+  private readRows(query: () => Row[]): SequencedEvent[] {
+    let rows: Row[];
+    try {
+      rows = query();
+    } catch (err) {
+      throw describeOpenError(this.path, err);
+    }
+    const events: SequencedEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        events[i] = decode(rows[i]!);
+      } catch (err) {
+        throw new JournalError(
+          'corrupt',
+          this.path,
+          `journal ${this.path} is damaged: the event at seq ${rows[i]![0]} cannot be read (${(err as Error).message}); ` +
+            `the storage changed bytes of the file. Run \`hall-edge journal verify\` for a full report and \`hall-edge journal recover\` to rebuild it into a new file`,
+          { cause: err },
+        );
+      }
+    }
+    return events;
   }
 
   /** Days that have events, ascending. */

@@ -26,9 +26,11 @@ export class EventBus<Events extends object> {
     this.listeners.get(name)?.delete(listener as Listener<never>);
   }
 
-  emit<K extends keyof Events>(name: K, payload: Events[K]): void {
+  /** Calls every listener; returns how many of them threw (each is logged and counted). */
+  emit<K extends keyof Events>(name: K, payload: Events[K]): number {
     const set = this.listeners.get(name);
-    if (!set) return;
+    if (!set) return 0;
+    const before = this.failures;
     for (const listener of [...set]) {
       try {
         (listener as Listener<Events[K]>)(payload);
@@ -37,6 +39,7 @@ export class EventBus<Events extends object> {
         this.log?.error({ err, event: String(name) }, 'event listener failed');
       }
     }
+    return this.failures - before;
   }
 
   /** How many listener calls have thrown since start (exposed for health reporting). */

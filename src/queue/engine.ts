@@ -9,6 +9,10 @@ import { WaitingLines } from './waiting-lines.js';
 /** Ratings are accepted this long after the ticket was finished; later ones are refused as late. */
 export const RATING_WINDOW_MS = 5 * 60_000;
 const RECENT_CALLS_KEPT = 20;
+/** The largest epoch ms a JS Date can hold (±100,000,000 days). */
+const MAX_DATE_MS = 8.64e15;
+/** How long after its slot ended an appointment is still honoured, when the policy does not say. */
+export const DEFAULT_APPOINTMENT_LATE_GRACE_MINUTES = 15;
 
 export interface RecentCall {
   number: string;
@@ -114,6 +118,8 @@ export class QueueEngine {
     switch (command.type) {
       case 'tick':
         return [];
+      case 'record-journal-loss':
+        return stamp([{ type: 'journal.loss', at: now, ...command.loss }]);
       case 'issue':
         return stamp([this.decideIssue(command, now)]);
       case 'call-next': {
@@ -130,6 +136,8 @@ export class QueueEngine {
         if (ticket.state !== 'waiting' && ticket.state !== 'no-show') {
           throw new QueueError('bad-state', `ticket ${ticket.number} cannot be called: it is ${ticket.state}`);
         }
+        // A ticket sent to this window by name is this window's to call.
+        if (ticket.targetWindowId !== def.id) this.requireSkill(def, ticket.serviceId, command.override, `call ${ticket.number} there`);
         const drafts = this.finishCurrent(state, now);
         drafts.push({ type: 'ticket.called', at: now, number: ticket.number, windowId: def.id, staffId: state.staffId, reason: 'direct' });
         return stamp(drafts);
@@ -213,9 +221,7 @@ export class QueueEngine {
     if (command.channel === 'appointment' && !command.appointment) {
       throw new QueueError('bad-request', 'an appointment ticket needs its appointment slot');
     }
-    if (command.appointment && !(command.appointment.slotEnd > command.appointment.slotStart)) {
-      throw new QueueError('bad-request', 'an appointment slot must end after it starts');
-    }
+    if (command.appointment) this.checkAppointment(command.appointment, now);
     const number = `${service.prefix}${String(issued + 1).padStart(service.digits, '0')}`;
     const ticket: Ticket = {
       number,
@@ -246,6 +252,7 @@ export class QueueEngine {
     if (command.toWindowId && !this.windowDefs.has(command.toWindowId)) {
       throw new QueueError('unknown-window', `unknown window "${command.toWindowId}"`);
     }
+    if (command.toWindowId) this.requireSkill(this.windowDefs.get(command.toWindowId)!, toService, command.override, `send ${ticket.number} there`);
     if (toService === ticket.serviceId && command.toWindowId === undefined) {
       throw new QueueError('bad-request', `ticket ${ticket.number} is already in the ${toService} line`);
     }
@@ -318,6 +325,14 @@ export class QueueEngine {
         return;
       case 'day.closed':
         this.closedForDay = true;
+        return;
+      case 'journal.loss':
+        this.day ??= event.day;
+        if (event.day !== this.day || event.watermarkDay !== this.day) return;
+        // A floor only ever raises a counter: the next number is above every number issued.
+        for (const [serviceId, floor] of Object.entries(event.numberFloors)) {
+          if (Number.isSafeInteger(floor) && floor > 0) this.counters.set(serviceId, Math.max(this.counters.get(serviceId) ?? 0, floor));
+        }
         return;
       case 'ticket.issued': {
         const ticket: Ticket = { ...event.ticket, items: [...event.ticket.items] };
@@ -622,6 +637,42 @@ export class QueueEngine {
     const ticket = this.tickets.get(number);
     if (!ticket) throw new QueueError('unknown-ticket', `no ticket ${number} today`);
     return ticket;
+  }
+
+  /**
+   * A window takes the services in its skills. An operator's direct call and a transfer to a
+   * named window may go beyond them only when they say so (`override: true`): sending a medical
+   * case to a general-only window is usually a slip, sometimes a supervisor's decision.
+   */
+  private requireSkill(def: WindowDef, serviceId: string, override: boolean | undefined, what: string): void {
+    if (override === true || def.skills.some((skill) => skill.serviceId === serviceId)) return;
+    const name = this.services.get(serviceId)?.name;
+    const skills = def.skills.map((skill) => skill.serviceId).join(', ');
+    throw new QueueError('skill', `window ${def.number} does not take ${name ? `${name.en} (${name.zh})` : serviceId} (its services: ${skills}); pass override: true to ${what} anyway`);
+  }
+
+  /**
+   * An appointment slot must lie within today's business day (a slot of another day, or a time
+   * no calendar can show, would be accepted and never called), and its holder must come before
+   * the slot has been over for longer than the grace.
+   */
+  private checkAppointment(slot: { slotStart: number; slotEnd: number }, now: number): void {
+    const { slotStart, slotEnd } = slot;
+    const representable = (ms: number): boolean => Number.isSafeInteger(ms) && Math.abs(ms) <= MAX_DATE_MS;
+    if (!representable(slotStart) || !representable(slotEnd)) {
+      throw new QueueError('bad-request', 'an appointment slot needs start and end as epoch milliseconds of a real date');
+    }
+    if (!(slotEnd > slotStart)) throw new QueueError('bad-request', 'an appointment slot must end after it starts');
+    const today = this.day ?? this.calendar.businessDay(now);
+    const slotDay = this.calendar.businessDay(slotStart);
+    if (slotDay !== today || this.calendar.businessDay(slotEnd - 1) !== today) {
+      throw new QueueError('appointment-day', `the appointment slot is on ${slotDay}${slotDay === today ? ' but runs past the end of the day' : ''}, not within today (${today})`);
+    }
+    const graceMinutes = this.model.policy.appointmentLateGraceMinutes ?? DEFAULT_APPOINTMENT_LATE_GRACE_MINUTES;
+    if (now > slotEnd + graceMinutes * 60_000) {
+      const ended = formatMinutes(this.calendar.minutesOfDay(slotEnd));
+      throw new QueueError('appointment-late', `the appointment slot ended at ${ended}, more than ${graceMinutes} min ago: take a normal ticket`);
+    }
   }
 
   /** Pressing "next" while a ticket is at the window finishes it first. */

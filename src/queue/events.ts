@@ -58,6 +58,21 @@ export type HallEvent =
   | (Base & { type: 'window.paused'; windowId: string; reason?: string })
   | (Base & { type: 'window.resumed'; windowId: string })
   /**
+   * The journal was found behind its watermark at start (storage lost or rolled back events) and
+   * an admin chose to continue. Seqs `lostSeq.from..to` and the tickets listed are gone from the
+   * record; `numberFloors` (service id → highest serial issued that day, per the watermark)
+   * raises the day's numbering so no lost number is issued again. Applied by the engine only
+   * when `day` is its current day: numbers restart every day anyway.
+   */
+  | (Base & {
+      type: 'journal.loss';
+      lostSeq: { from: number; to: number };
+      lostTickets: Array<{ serviceId: string; from: string; to: string }>;
+      numberFloors: Record<string, number>;
+      watermarkDay: string | null;
+      detail: string;
+    })
+  /**
    * Events that belong to the hall but not to the queue (gate decisions, printer faults,
    * broadcasts). The queue state ignores them; statistics may count them.
    */

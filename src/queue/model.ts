@@ -65,6 +65,13 @@ export interface QueuePolicy {
   requeuePlace: 'original' | 'back';
   /** Appointment tickets become callable this many minutes before their slot starts. */
   appointmentEarlyMinutes: number;
+  /**
+   * An appointment is refused when its holder arrives more than this many minutes after the
+   * slot has ended (default 15): they are offered a normal ticket instead.
+   */
+  appointmentLateGraceMinutes?: number;
+  /** Statistics: an appointment called within this many minutes of its slot start is on time (default 5). */
+  appointmentOnTimeMinutes?: number;
   /** Refuse call-next at a window outside its schedule. */
   enforceWindowSchedule: boolean;
 }

@@ -54,10 +54,10 @@ export class QuarterSeries {
     this.bucket(at).served += 1;
   }
 
-  /** A wait, counted in the quarter its ticket arrived. */
-  waited(issuedAt: number, seconds: number): void {
+  /** A wait in whole ms, counted in the quarter its ticket arrived (summed as integers). */
+  waited(issuedAt: number, ms: number): void {
     const bucket = this.bucket(issuedAt);
-    bucket.waitSum += seconds;
+    bucket.waitSum += Math.max(0, Math.round(ms));
     bucket.waitCount += 1;
   }
 
@@ -73,7 +73,7 @@ export class QuarterSeries {
         start: this.formatter.format(index * QUARTER_MS),
         issued: bucket?.issued ?? 0,
         served: bucket?.served ?? 0,
-        meanWaitSeconds: bucket && bucket.waitCount > 0 ? round1(bucket.waitSum / bucket.waitCount) : 0,
+        meanWaitSeconds: bucket && bucket.waitCount > 0 ? round1(bucket.waitSum / bucket.waitCount / 1000) : 0,
       };
     });
   }

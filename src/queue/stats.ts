@@ -1,7 +1,7 @@
 import type { HallEvent } from './events.js';
 import type { QueueModel } from './model.js';
 import { QuarterSeries, type QuarterFigures } from './stats-quarters.js';
-import { DurationSample, type Summary } from './stats-summary.js';
+import { DurationSample, OffsetSample, type Summary } from './stats-summary.js';
 
 export type { Summary } from './stats-summary.js';
 export type { QuarterFigures } from './stats-quarters.js';
@@ -13,6 +13,8 @@ export interface Figures {
   issued: number;
   /** Tickets finished. */
   served: number;
+  /** Matters (items) on the finished tickets: a ticket with no item list is one matter (取一次号、办一批事). */
+  itemsServed: number;
   /** Skips (过号); a ticket skipped twice counts twice. */
   noShows: number;
   requeued: number;
@@ -28,16 +30,46 @@ export interface Figures {
   open: number;
   /** First call − issue, seconds. */
   waiting: Summary;
-  /** Finish − start (or − last call when the ticket was never started), seconds. */
+  /**
+   * Waits after the first call, seconds: from a transfer (the ticket back in a line or sent to a
+   * window) or a put-back (过号 then back in line) to the next call. Counted where that call is.
+   */
+  secondWaits: { afterTransfer: Summary; afterRequeue: Summary };
+  /**
+   * Finish − start (or − last call when the ticket was never started), seconds. For the hall and
+   * a service, one figure per finished ticket: its time at every counter, a part served before a
+   * transfer included. For a window or a staff member, each part served there is one figure.
+   */
   handling: Summary;
+  /**
+   * Appointment punctuality: first call − slot start, seconds (negative = called before the
+   * slot), and how many were called within the tolerance (DayStats.appointmentOnTimeMinutes).
+   */
+  appointments: { called: number; meanLateSeconds: number; p90LateSeconds: number; onTime: number; onTimeRate: number };
   ratings: {
     rated: number;
     timedOut: number;
     split: Record<RatingKey, number>;
     /** Share of served tickets that got a rating, 0..1. */
     rate: number;
+    /** Share of the ratings that are 4 or 5 (满意, 非常满意), 0..1. */
+    satisfaction: number;
   };
 }
+
+/** A rating of 1 or 2, for the same-day follow-up the halls promise. */
+export interface PoorRating {
+  number: string;
+  serviceId: string;
+  windowId: string;
+  staffId?: string;
+  /** Epoch ms of the rating. */
+  at: number;
+  rating: 1 | 2;
+}
+
+/** Tolerance for an appointment called after its slot started, when the policy does not say. */
+export const DEFAULT_APPOINTMENT_ON_TIME_MINUTES = 5;
 
 export interface DayStats {
   day: string;
@@ -50,6 +82,10 @@ export interface DayStats {
   /** Arrivals and tickets served per local quarter hour, gaps filled, in time order. */
   perQuarter: QuarterFigures[];
   gate: { entries: number; refusals: Record<string, number> };
+  /** The day's ratings of 1–2, in time order. (Absent in statistics stored before it was added.) */
+  poorRatings: PoorRating[];
+  /** The tolerance behind `appointments.onTime`. */
+  appointmentOnTimeMinutes: number;
 }
 
 /** Below this many finished tickets today, a service's wait estimate uses its configured average. */
@@ -79,6 +115,7 @@ export function estimateWaitMinutes(input: {
 class Tally {
   issued = 0;
   served = 0;
+  itemsServed = 0;
   noShows = 0;
   requeued = 0;
   transfersIn = 0;
@@ -91,13 +128,23 @@ class Tally {
   timedOut = 0;
   readonly split: [number, number, number, number, number] = [0, 0, 0, 0, 0];
   readonly waiting = new DurationSample();
+  readonly afterTransfer = new DurationSample();
+  readonly afterRequeue = new DurationSample();
   readonly handling = new DurationSample();
+  readonly punctuality: OffsetSample;
+
+  constructor(onTimeMs: number) {
+    this.punctuality = new OffsetSample(onTimeMs);
+  }
 
   figures(): Figures {
     const [one, two, three, four, five] = this.split;
+    const punctuality = this.punctuality.summary();
+    const rated = one + two + three + four + five;
     return {
       issued: this.issued,
       served: this.served,
+      itemsServed: this.itemsServed,
       noShows: this.noShows,
       requeued: this.requeued,
       transfersIn: this.transfersIn,
@@ -107,12 +154,21 @@ class Tally {
       recalls: this.recalls,
       open: this.open,
       waiting: this.waiting.summary(),
+      secondWaits: { afterTransfer: this.afterTransfer.summary(), afterRequeue: this.afterRequeue.summary() },
       handling: this.handling.summary(),
+      appointments: {
+        called: punctuality.count,
+        meanLateSeconds: punctuality.meanSeconds,
+        p90LateSeconds: punctuality.p90Seconds,
+        onTime: punctuality.onTime,
+        onTimeRate: punctuality.onTimeRate,
+      },
       ratings: {
         rated: this.rated,
         timedOut: this.timedOut,
         split: { '1': one, '2': two, '3': three, '4': four, '5': five },
         rate: this.served === 0 ? 0 : Math.min(1, this.rated / this.served),
+        satisfaction: rated === 0 ? 0 : Math.round(((four + five) / rated) * 10000) / 10000,
       },
     };
   }
@@ -122,6 +178,12 @@ class Tally {
 interface TicketTrack {
   serviceId: string;
   issuedAt: number;
+  items: number;
+  slotStart?: number;
+  /** Set by a transfer or a put-back: the next call ends a second wait begun here. */
+  secondWaitFrom?: { at: number; kind: 'transfer' | 'requeue' };
+  /** Counter time before a transfer, ms: part of the ticket's handling when it is finished. */
+  servedBeforeMs: number;
   firstCalledAt?: number;
   lastCalledAt?: number;
   startedAt?: number;
@@ -139,7 +201,7 @@ interface TicketTrack {
  */
 export class StatsAccumulator {
   private day: string | undefined;
-  private readonly total = new Tally();
+  private readonly total: Tally;
   private readonly services = new Map<string, Tally>();
   private readonly windows = new Map<string, Tally>();
   private readonly staff = new Map<string, Tally>();
@@ -147,14 +209,20 @@ export class StatsAccumulator {
   private readonly quarters: QuarterSeries;
   private gateEntries = 0;
   private readonly refusals = new Map<string, number>();
+  private readonly poorRatings: PoorRating[] = [];
+  private readonly onTimeMinutes: number;
+  private readonly onTimeMs: number;
   /** Events that referred to an unknown ticket or arrived in an impossible state. */
   ignored = 0;
 
   constructor(model: QueueModel) {
     this.quarters = new QuarterSeries(model.clock.timeZone);
+    this.onTimeMinutes = model.policy.appointmentOnTimeMinutes ?? DEFAULT_APPOINTMENT_ON_TIME_MINUTES;
+    this.onTimeMs = this.onTimeMinutes * 60_000;
+    this.total = new Tally(this.onTimeMs);
     // Configured services and windows appear even on a day they saw nothing.
-    for (const service of model.services) this.services.set(service.id, new Tally());
-    for (const window of model.windows) this.windows.set(window.id, new Tally());
+    for (const service of model.services) this.services.set(service.id, new Tally(this.onTimeMs));
+    for (const window of model.windows) this.windows.set(window.id, new Tally(this.onTimeMs));
   }
 
   apply(e: HallEvent): void {
@@ -163,7 +231,16 @@ export class StatsAccumulator {
       case 'ticket.issued': {
         const ticket = e.ticket;
         if (this.tickets.has(ticket.number)) return this.ignore();
-        this.tickets.set(ticket.number, { serviceId: ticket.serviceId, issuedAt: ticket.issuedAt, final: false, done: false, rated: false });
+        this.tickets.set(ticket.number, {
+          serviceId: ticket.serviceId,
+          issuedAt: ticket.issuedAt,
+          items: Math.max(1, ticket.items?.length ?? 0),
+          ...(ticket.appointment ? { slotStart: ticket.appointment.slotStart } : {}),
+          servedBeforeMs: 0,
+          final: false,
+          done: false,
+          rated: false,
+        });
         for (const tally of [this.total, this.service(ticket.serviceId)]) {
           tally.issued += 1;
           tally.open += 1;
@@ -177,10 +254,15 @@ export class StatsAccumulator {
         const groups = [this.total, this.service(t.serviceId), this.window(e.windowId), this.staffTally(e.staffId)];
         if (t.firstCalledAt === undefined) {
           t.firstCalledAt = e.at;
-          const seconds = Math.max(0, (e.at - t.issuedAt) / 1000);
-          for (const tally of groups) tally?.waiting.add(seconds);
-          this.quarters.waited(t.issuedAt, seconds);
+          const ms = e.at - t.issuedAt;
+          for (const tally of groups) tally?.waiting.addMs(ms);
+          this.quarters.waited(t.issuedAt, ms);
+          if (t.slotStart !== undefined) for (const tally of groups) tally?.punctuality.addMs(e.at - t.slotStart);
+        } else if (t.secondWaitFrom) {
+          const ms = e.at - t.secondWaitFrom.at;
+          for (const tally of groups) (t.secondWaitFrom.kind === 'transfer' ? tally?.afterTransfer : tally?.afterRequeue)?.addMs(ms);
         }
+        t.secondWaitFrom = undefined;
         t.lastCalledAt = e.at;
         t.startedAt = undefined;
         t.staffId = e.staffId;
@@ -207,6 +289,7 @@ export class StatsAccumulator {
         if (!t) return;
         this.total.requeued += 1;
         this.service(t.serviceId).requeued += 1;
+        t.secondWaitFrom = { at: e.at, kind: 'requeue' };
         return;
       }
       case 'ticket.transferred':
@@ -224,10 +307,19 @@ export class StatsAccumulator {
         const staffId = e.staffId ?? t.staffId;
         t.staffId = staffId;
         this.close(t, true);
-        for (const tally of [this.total, this.service(t.serviceId), this.window(e.windowId), this.staffTally(staffId)]) {
+        // This counter's part goes to the window and staff; the whole visit to the hall and service.
+        const part = since !== undefined ? Math.max(0, e.at - since) : undefined;
+        const whole = part !== undefined || t.servedBeforeMs > 0 ? (part ?? 0) + t.servedBeforeMs : undefined;
+        for (const tally of [this.window(e.windowId), this.staffTally(staffId)]) {
           if (!tally) continue;
           tally.served += 1;
-          if (since !== undefined) tally.handling.add(Math.max(0, (e.at - since) / 1000));
+          tally.itemsServed += t.items;
+          if (part !== undefined) tally.handling.addMs(part);
+        }
+        for (const tally of [this.total, this.service(t.serviceId)]) {
+          tally.served += 1;
+          tally.itemsServed += t.items;
+          if (whole !== undefined) tally.handling.addMs(whole);
         }
         this.quarters.served(e.at);
         return;
@@ -268,6 +360,8 @@ export class StatsAccumulator {
       byStaff: mapFigures(this.staff),
       perQuarter: this.quarters.snapshot(),
       gate: { entries: this.gateEntries, refusals: Object.fromEntries(this.refusals) },
+      poorRatings: this.poorRatings.map((r) => ({ ...r })),
+      appointmentOnTimeMinutes: this.onTimeMinutes,
     };
   }
 
@@ -296,12 +390,24 @@ export class StatsAccumulator {
       t.serviceId = e.toServiceId;
     }
     if (e.fromWindowId) {
-      this.window(e.fromWindowId).transfersOut += 1;
+      const fromWindow = this.window(e.fromWindowId);
+      fromWindow.transfersOut += 1;
       const staff = this.staffTally(t.staffId);
       if (staff) staff.transfersOut += 1;
+      // The time served at this counter before the transfer is this window's work, and part of
+      // the ticket's handling when it is finished elsewhere.
+      const since = t.startedAt ?? t.lastCalledAt;
+      if (since !== undefined) {
+        const part = Math.max(0, e.at - since);
+        t.servedBeforeMs += part;
+        fromWindow.handling.addMs(part);
+        staff?.handling.addMs(part);
+      }
     }
     if (e.toWindowId) this.window(e.toWindowId).transfersIn += 1;
     t.startedAt = undefined;
+    t.lastCalledAt = undefined;
+    t.secondWaitFrom = { at: e.at, kind: 'transfer' };
   }
 
   private rated(e: Extract<HallEvent, { type: 'ticket.rated' }>): void {
@@ -317,6 +423,10 @@ export class StatsAccumulator {
         tally.rated += 1;
         tally.split[rating - 1]! += 1;
       }
+    }
+    if (!e.timedOut && (rating === 1 || rating === 2)) {
+      const staffId = e.staffId ?? t.staffId;
+      this.poorRatings.push({ number: e.number, serviceId: t.serviceId, windowId: e.windowId, ...(staffId ? { staffId } : {}), at: e.at, rating });
     }
   }
 
@@ -350,15 +460,15 @@ export class StatsAccumulator {
   }
 
   private service(id: string): Tally {
-    return tallyIn(this.services, id);
+    return tallyIn(this.services, id, this.onTimeMs);
   }
 
   private window(id: string): Tally {
-    return tallyIn(this.windows, id);
+    return tallyIn(this.windows, id, this.onTimeMs);
   }
 
   private staffTally(id: string | undefined): Tally | undefined {
-    return id ? tallyIn(this.staff, id) : undefined;
+    return id ? tallyIn(this.staff, id, this.onTimeMs) : undefined;
   }
 }
 
@@ -373,10 +483,10 @@ export function computeDayStats(model: QueueModel, events: Iterable<HallEvent>):
   return accumulator.snapshot(last);
 }
 
-function tallyIn(map: Map<string, Tally>, id: string): Tally {
+function tallyIn(map: Map<string, Tally>, id: string, onTimeMs: number): Tally {
   let tally = map.get(id);
   if (!tally) {
-    tally = new Tally();
+    tally = new Tally(onTimeMs);
     map.set(id, tally);
   }
   return tally;

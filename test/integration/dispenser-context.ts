@@ -6,6 +6,7 @@ import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
 import type { QueueModel } from '../../src/queue/model.js';
 import { answerDeviceRequest, validatedRequest, type CommandResult, type DeviceAlarm, type DeviceContext, type DeviceRequestHandler, type HallBusEvents, type HallView } from '../../src/device-contract/index.js';
 import type { ZodType } from 'zod';
+import { eventually } from '../support/eventually.js';
 
 /**
  * A hall for dispenser tests: the real queue engine with an in-memory "journal" (the list of
@@ -122,13 +123,10 @@ export class FakeContext implements DeviceContext {
   lastState(): Record<string, unknown> | undefined {
     return this.states.at(-1);
   }
-  async waitForPublished(subtopic: string, count = 1, timeoutMs = 5000): Promise<unknown[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  waitForPublished(subtopic: string, count = 1): Promise<unknown[]> {
+    return eventually(() => {
       const found = this.published.filter((p) => p.subtopic === subtopic).map((p) => p.payload);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`no ${count} message(s) on ${subtopic} in ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+      return found.length >= count && found;
+    }, `${count} message(s) on ${subtopic}`);
   }
 }

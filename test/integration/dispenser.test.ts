@@ -4,6 +4,7 @@ import { DispenserDriver, type IssueOutcome } from '../../devices/dispenser/driv
 import { PrinterSimulator } from '../../devices/ticket-printer/simulator.js';
 import type { GpioBackend, GpioInput } from '../../src/platform/gpio/gpio.js';
 import { openPtyPair } from '../support/pty.js';
+import { eventually } from '../support/eventually.js';
 import { MONDAY_9AM, MINUTE, smallModel } from '../support/model.js';
 import { FakeHall, type FakeContext } from './dispenser-context.js';
 import { SerialPort } from 'serialport';
@@ -74,7 +75,7 @@ describe('dispenser', () => {
     let beeps = 0;
     sim.on('beep', () => (beeps += 1));
     sim.setFaults({ paperOut: true });
-    await waitFor(() => driver.state === 'fault');
+    await eventually(() => driver.state === 'fault', 'the dispenser in fault');
     expect(ctx.lastState()).toMatchObject({ state: 'fault', reason: 'paper-out', printer: { paperOut: true } });
     expect(ctx.alarms.get('printer-fault')?.severity).toBe('critical');
     const refused = await driver.issue({ serviceId: 'ss', channel: 'kiosk' });
@@ -84,7 +85,7 @@ describe('dispenser', () => {
     expect(issuedNumbers(hall)).toEqual([]);
     expect(sim.tickets).toHaveLength(0);
     sim.setFaults({ paperOut: false });
-    await waitFor(() => driver.state === 'ready');
+    await eventually(() => driver.state === 'ready', 'the dispenser ready');
     expect(ctx.alarms.has('printer-fault')).toBe(false);
     expect(ctx.lastState()).toMatchObject({ state: 'ready', reason: null });
     expect(await driver.issue({ serviceId: 'ss', channel: 'kiosk' })).toMatchObject({ ok: true, number: 'A001' });
@@ -211,11 +212,3 @@ describe('dispenser', () => {
     expect(JSON.stringify(hall.journal)).not.toContain(id);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startTestDaemon, type TestDaemon } from '../support/in-process-daemon.js';
 import { TEST_USERS } from '../support/hall-config.js';
+import { eventually } from '../support/eventually.js';
 
 
 /**
@@ -69,14 +70,8 @@ describe('a central Mosquitto bridged to the hall', () => {
     central.on('message', (topic, payload) => messages.push({ topic, body: payload.toString() }));
     await central.subscribeAsync(['hall/test-hall/#', 'central/hall-test/link'], { qos: 1 });
 
-    const waitFor = async (predicate: (m: { topic: string; body: string }) => boolean, what: string) => {
-      const until = Date.now() + 10_000;
-      while (!messages.some(predicate)) {
-        if (Date.now() > until) throw new Error(`no ${what} through the bridge; got ${messages.map((m) => m.topic).join(', ')}\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return messages.find(predicate)!;
-    };
+    const waitFor = (predicate: (m: { topic: string; body: string }) => boolean, what: string) =>
+      eventually(() => messages.find(predicate), `${what} through the bridge (mosquitto: ${stderr})`);
     await waitFor((m) => m.topic === 'central/hall-test/link' && m.body === '1', 'bridge link up');
     await waitFor((m) => m.topic === 'hall/test-hall/bridge/state' && m.body.includes('online'), 'bridge/state');
     await waitFor((m) => m.topic === 'hall/test-hall/window/w01', 'window/w01 state');

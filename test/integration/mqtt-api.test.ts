@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { startTestDaemon, type TestDaemon } from '../support/in-process-daemon.js';
 import { Requester } from '../support/daemon-process.js';
+import { eventually } from '../support/eventually.js';
 
 function collect(client: MqttClient, filter: string) {
   const messages: Array<{ topic: string; payload: Record<string, unknown>; retain: boolean }> = [];
@@ -24,16 +25,6 @@ function mqttMatch(filter: string, topic: string): boolean {
     if (f[i] !== '+' && f[i] !== t[i]) return false;
   }
   return f.length === t.length;
-}
-
-async function until<T>(check: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('MQTT API of the running daemon', () => {
@@ -99,7 +90,7 @@ describe('MQTT API of the running daemon', () => {
     const responses = collect(hall.operator.client, `${hall.base}/bridge/response/+`);
     hall.operator.client.publish(`${hall.base}/bridge/request/issue`, '{not json');
     hall.operator.client.publish(`${hall.base}/bridge/request/issue`, '[1,2,3]');
-    await until(() => responses.length >= 2);
+    await eventually(() => responses.length >= 2, 'two responses');
     expect(responses.every((m) => m.payload.status === 'error' && m.payload.code === 'bad-request')).toBe(true);
     expect((await r.request('issue', { serviceId: 'social-security' })).status).toBe('ok');
   });
@@ -112,7 +103,7 @@ describe('MQTT API of the running daemon', () => {
     await r.request('login', { windowId: 'w01', staffId: 'zhang' });
     for (let i = 0; i < 5; i++) await r.request('issue', { serviceId: 'social-security' });
     await r.request('call-next', { windowId: 'w01' });
-    await until(() => events.length >= 7);
+    await eventually(() => events.length >= 7, 'seven events');
     const seqs = events.map((e) => e.payload.seq as number);
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
     expect(events.at(-1)!.payload).toMatchObject({ type: 'ticket.called', number: 'A001', windowId: 'w01' });
@@ -121,15 +112,15 @@ describe('MQTT API of the running daemon', () => {
     const late = await hall.connectAs('observer');
     const retained = collect(late, `${hall.base}/#`);
     await late.subscribeAsync(`${hall.base}/#`, { qos: 1 });
-    const window = await until(() => retained.find((m) => m.topic === `${hall.base}/window/w01`));
+    const window = await eventually(() => retained.find((m) => m.topic === `${hall.base}/window/w01`), 'retained window/w01');
     expect(window.retain).toBe(true);
     expect(window.payload).toMatchObject({ status: 'open', staffId: 'zhang', ticket: { number: 'A001', state: 'called' } });
-    const queue = await until(() => retained.find((m) => m.topic === `${hall.base}/queue/social-security`));
+    const queue = await eventually(() => retained.find((m) => m.topic === `${hall.base}/queue/social-security`), 'retained queue/social-security');
     expect(queue.payload).toMatchObject({ waiting: 4, next: ['A002', 'A003', 'A004', 'A005'] });
-    await until(() => retained.find((m) => m.topic === `${hall.base}/bridge/state` && m.payload.state === 'online'));
-    const info = await until(() => retained.find((m) => m.topic === `${hall.base}/bridge/info`));
+    await eventually(() => retained.find((m) => m.topic === `${hall.base}/bridge/state` && m.payload.state === 'online'), 'retained bridge/state online');
+    const info = await eventually(() => retained.find((m) => m.topic === `${hall.base}/bridge/info`), 'retained bridge/info');
     expect(info.payload).toMatchObject({ hallId: 'test-hall', version: expect.any(String) });
-    const stats = await until(() => retained.find((m) => m.topic === `${hall.base}/stats/today` && (m.payload.total as { issued: number }).issued === 5), 4000);
+    const stats = await eventually(() => retained.find((m) => m.topic === `${hall.base}/stats/today` && (m.payload.total as { issued: number }).issued === 5), 'stats/today with 5 issued');
     expect(stats.payload.day).toEqual(expect.any(String));
   });
 
@@ -145,7 +136,7 @@ describe('MQTT API of the running daemon', () => {
     for (let i = 0; i < 24; i++) burst.push(r.request('issue', { serviceId: 'social-security' }));
     for (let round = 0; round < 4; round++) for (const windowId of windows) burst.push(r.request('call-next', { windowId }));
     await Promise.all(burst);
-    await until(() => (events.filter((e) => e.payload.type === 'ticket.called').length >= 16 ? true : undefined));
+    await eventually(() => events.filter((e) => e.payload.type === 'ticket.called').length >= 16, '16 ticket.called events');
     const seqs = events.map((e) => e.payload.seq as number);
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
     expect(events.filter((e) => e.payload.type === 'ticket.finished').length).toBeGreaterThanOrEqual(12);

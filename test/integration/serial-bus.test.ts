@@ -4,6 +4,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import { openPtyPair } from '../support/pty.js';
 import { BusLinkDownError, BusPriority, BusTimeoutError, Rs485Bus, SerialLink } from '../../src/platform/serial/index.js';
 import { silentLogger } from '../../src/platform/logger.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * A line protocol for the bus tests: the host sends "<dev> <n>\n", the device answers
@@ -131,7 +132,7 @@ describe('Rs485Bus over a real PTY pair', () => {
     device.write('k3 key CALL\n');
     await bus.send('k1', Buffer.from('k1 9\n'));
     // the device's answer to "k1 9" is unsolicited too: nothing waited for it
-    while (unsolicited.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => unsolicited.length >= 2, 'two unsolicited frames');
     expect(unsolicited).toEqual(['k3 key CALL', 'k1 ok 9']);
     expect(bus.unsolicitedFrames).toBe(2);
   });

@@ -30,11 +30,11 @@ export interface DaemonProcess {
 }
 
 /** Starts `hall-edge run` as a real child process and waits for its "running" log line. */
-export async function startDaemonProcess(configFile: string, cwd: string, timeoutMs = 20_000): Promise<DaemonProcess> {
+export async function startDaemonProcess(configFile: string, cwd: string, timeoutMs = 20_000, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
   requireBuild();
-  const proc = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
+  const proc = spawn(process.execPath, [CLI, 'run', '--config', configFile, ...extraArgs], {
     cwd,
-    env: { ...process.env, HALL_EDGE_LOG_JSON: '1', NOTIFY_SOCKET: '' },
+    env: { ...process.env, HALL_EDGE_LOG_JSON: '1', NOTIFY_SOCKET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -104,6 +104,15 @@ export class Requester {
         // ignore malformed
       }
     });
+  }
+
+  /** Rejects every request still waiting (its daemon is gone: no answer will come). */
+  abandon(reason: string): void {
+    for (const [transaction, waiter] of this.pending) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error(`no response to ${transaction}: ${reason}`));
+    }
+    this.pending.clear();
   }
 
   async ready(): Promise<void> {

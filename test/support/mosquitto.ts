@@ -17,6 +17,8 @@ export interface MosquittoOptions {
   acl: string;
   /** Keep sessions and retained messages across restarts (written on exit and every second). */
   persistence?: boolean;
+  /** A TLS listener instead of plain TCP (PEM files). */
+  tls?: { certfile: string; keyfile: string };
   /** A port chosen by the caller (e.g. one a client is already trying); a free one otherwise. */
   port?: number;
 }
@@ -33,6 +35,7 @@ export class Mosquitto {
   private constructor(
     readonly port: number,
     private readonly conf: string,
+    private readonly scheme: 'mqtt' | 'mqtts',
   ) {}
 
   static async start(options: MosquittoOptions): Promise<Mosquitto> {
@@ -55,6 +58,7 @@ export class Mosquitto {
         // private temp dir; it keeps the user that started it this way.
         ...(process.getuid?.() === 0 ? ['user root'] : []),
         'allow_anonymous false',
+        ...(options.tls ? [`certfile ${options.tls.certfile}`, `keyfile ${options.tls.keyfile}`] : []),
         `password_file ${passwords}`,
         `acl_file ${acl}`,
         `persistence ${options.persistence ? 'true' : 'false'}`,
@@ -69,13 +73,13 @@ export class Mosquitto {
         '',
       ].join('\n'),
     );
-    const mosquitto = new Mosquitto(port, conf);
+    const mosquitto = new Mosquitto(port, conf, options.tls ? 'mqtts' : 'mqtt');
     await mosquitto.start();
     return mosquitto;
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   get log(): string {

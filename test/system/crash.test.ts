@@ -6,6 +6,7 @@ import { connect, Requester, startDaemonProcess, type DaemonProcess, type Respon
 
 const BASE = 'hall/test-hall';
 const ROUNDS = 6;
+const BURST = 60;
 
 describe('power cut: SIGKILL during a burst', () => {
   let daemon: DaemonProcess | undefined;
@@ -37,17 +38,30 @@ describe('power cut: SIGKILL during a burst', () => {
           expect(r.status).toBe('ok');
         }
       }
-      // A burst of pipelined requests; the daemon is killed while they are in flight.
+      // A burst of pipelined requests; the daemon is killed right after the K-th answer, so some
+      // requests are answered, some committed but unanswered, some never run — whatever the
+      // speed of the box (counting answers, not milliseconds).
+      const killAfter = 5 + Math.floor(Math.random() * 30);
+      let answers = 0;
+      let killed = false;
+      const proc = daemon.proc;
+      const kill = () => {
+        if (killed) return;
+        killed = true;
+        proc.kill('SIGKILL');
+      };
       const inFlight: Array<Promise<void>> = [];
       const services = ['social-security', 'medical-insurance', 'retirement'];
-      for (let i = 0; i < 60; i++) {
+      for (let i = 0; i < BURST; i++) {
         const isCall = i % 4 === 3;
         const promise = isCall
-          ? requester.request('call-next', { windowId: `w0${(i % 8) + 1}` }, 3000)
-          : requester.request('issue', { serviceId: services[i % 3], channel: 'kiosk' }, 3000);
+          ? requester.request('call-next', { windowId: `w0${(i % 8) + 1}` }, 60_000)
+          : requester.request('issue', { serviceId: services[i % 3], channel: 'kiosk' }, 60_000);
         inFlight.push(
           promise.then(
             (response: Response) => {
+              // The answer was received: it counts even if the kill below lands at once.
+              if (++answers >= killAfter) kill();
               if (response.status !== 'ok') return;
               const ticket = (response.data as { ticket?: { number: string } | null }).ticket;
               if (!ticket) return;
@@ -57,10 +71,11 @@ describe('power cut: SIGKILL during a burst', () => {
           ),
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 15 + Math.floor(Math.random() * 120)));
-      daemon.proc.kill('SIGKILL');
-      await daemon.exited;
+      const exited = daemon.exited.then(() => requester.abandon('daemon killed'));
       await Promise.all(inFlight);
+      kill(); // answered everything before the K-th answer could count (cannot happen: K < BURST)
+      await exited;
+      expect(answers).toBeGreaterThanOrEqual(killAfter);
       client.end(true);
       client = undefined;
     }

@@ -22,7 +22,7 @@ class ManualClock implements ThrottleClock {
   }
 }
 
-const settings: LoginThrottleSettings = { concurrency: 1, backoffBaseMs: 100, backoffMaxMs: 400, forgetAfterMs: 10_000, maxPendingPerAddress: 3, maxPending: 5 };
+const settings: LoginThrottleSettings = { concurrency: 1, backoffBaseMs: 100, backoffMaxMs: 400, forgetAfterMs: 10_000, trustForMs: 60_000, maxPendingPerAddress: 3, maxPending: 5 };
 
 /** A check the test finishes by hand. */
 function manualCheck(failed: boolean) {
@@ -116,6 +116,32 @@ describe('LoginThrottle', () => {
     expect(waiting[1]!.started).toBe(true);
     throttle.close();
     expect(await waitingRuns[2]).toEqual({ ran: false, reason: 'closed' });
+  });
+
+  it('keeps the last slot for addresses that logged in before, whatever the rest of the world sends', async () => {
+    const clock = new ManualClock();
+    const throttle = new LoginThrottle({ ...settings, concurrency: 2, maxPendingPerAddress: 10, maxPending: 100 }, clock);
+    const earlier = manualCheck(false);
+    const earlierRun = throttle.run('10.0.0.1', earlier.run);
+    await settle();
+    earlier.finish();
+    await earlierRun;
+
+    // Fifty never-seen addresses: they share one slot.
+    const strangers = Array.from({ length: 50 }, () => manualCheck(true));
+    const strangerRuns = strangers.map((c, i) => throttle.run(`10.1.0.${i}`, c.run));
+    await settle();
+    expect(strangers.filter((c) => c.started)).toHaveLength(1);
+
+    const known = manualCheck(false);
+    const knownRun = throttle.run('10.0.0.1', known.run);
+    await settle();
+    expect(known.started).toBe(true);
+    known.finish();
+    expect(await knownRun).toMatchObject({ ran: true, wait: { pendingAhead: 50, overtakenBy: 0, queuedMs: 0 } });
+    throttle.close();
+    strangers[0]!.finish();
+    await Promise.all(strangerRuns);
   });
 
   it('forgets failures after a success', async () => {

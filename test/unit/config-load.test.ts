@@ -96,6 +96,8 @@ describe('defaults', () => {
       priorityGuard: 3,
       requeuePlace: 'back',
       appointmentEarlyMinutes: 10,
+      appointmentLateGraceMinutes: 15,
+      appointmentOnTimeMinutes: 5,
       enforceWindowSchedule: true,
     });
     expect(model.clock).toMatchObject({ dayStartsAt: 240, openDays: [1, 2, 3, 4, 5] });

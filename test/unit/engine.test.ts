@@ -126,7 +126,9 @@ describe('queue engine', () => {
     h.issue('rt'); // C01
     h.issue('ss'); // A001
     h.callNext('w1'); // A001
-    h.run({ type: 'transfer', number: 'A001', toWindowId: 'w3' });
+    // w3 takes only retirement: sending a social-security ticket there needs an explicit override.
+    expect(() => h.run({ type: 'transfer', number: 'A001', toWindowId: 'w3' })).toThrow(expect.objectContaining({ code: 'skill' }));
+    h.run({ type: 'transfer', number: 'A001', toWindowId: 'w3', override: true });
     expect(h.engine.waitingForWindow('w3').map((t) => t.number)).toEqual(['A001']);
     // What w3's staff have ahead: its own service's line and the ticket sent to it by name.
     expect(h.engine.waitingCountForWindow('w3')).toBe(2);

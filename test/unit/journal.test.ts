@@ -177,7 +177,7 @@ describe('Journal', () => {
     writeSync(fd, Buffer.alloc(pageSize * 3, 0xa5), 0, pageSize * 3, pageSize);
     closeSync(fd);
     // Found at open (the tail of the seq index is read there), with advice, not a raw SQLite code.
-    expect(() => open()).toThrow(new RegExp(`journal ${path} is corrupt .*\\.recover`));
+    expect(() => open()).toThrow(new RegExp(`journal ${path} is damaged: a damaged page .*hall-edge journal recover`));
   });
 
   it('refuses a second open in the same process', () => {

@@ -94,6 +94,7 @@ function figures(overrides: Partial<Figures>): Figures {
   return {
     issued: 0,
     served: 0,
+    itemsServed: 0,
     noShows: 0,
     requeued: 0,
     transfersIn: 0,
@@ -103,8 +104,10 @@ function figures(overrides: Partial<Figures>): Figures {
     recalls: 0,
     open: 0,
     waiting: summary(0, 0, 0, 0, 0),
+    secondWaits: { afterTransfer: summary(0, 0, 0, 0, 0), afterRequeue: summary(0, 0, 0, 0, 0) },
     handling: summary(0, 0, 0, 0, 0),
-    ratings: { rated: 0, timedOut: 0, split: split({}), rate: 0 },
+    appointments: { called: 0, meanLateSeconds: 0, p90LateSeconds: 0, onTime: 0, onTimeRate: 0 },
+    ratings: { rated: 0, timedOut: 0, split: split({}), rate: 0, satisfaction: 0 },
     ...overrides,
   };
 }
@@ -128,9 +131,12 @@ describe('day statistics', () => {
         expired: 1,
         recalls: 1,
         open: 1,
+        itemsServed: 3,
         waiting: summary(3, 400, 300, 600, 600),
-        handling: summary(3, 460, 600, 600, 600),
-        ratings: { rated: 2, timedOut: 1, split: split({ '5': 1, '2': 1 }), rate: 2 / 3 },
+        secondWaits: { afterTransfer: summary(1, 480, 480, 480, 480), afterRequeue: summary(1, 420, 420, 420, 420) },
+        // B001's minute at w2 before its transfer is part of its handling: 600 + 180 + (60 + 600).
+        handling: summary(3, 480, 600, 660, 660),
+        ratings: { rated: 2, timedOut: 1, split: split({ '5': 1, '2': 1 }), rate: 2 / 3, satisfaction: 0.5 },
       }),
     );
   });
@@ -147,9 +153,11 @@ describe('day statistics', () => {
         expired: 1,
         recalls: 1,
         open: 1,
+        itemsServed: 3,
         waiting: summary(2, 300, 300, 300, 300),
-        handling: summary(3, 460, 600, 600, 600),
-        ratings: { rated: 2, timedOut: 1, split: split({ '5': 1, '2': 1 }), rate: 2 / 3 },
+        secondWaits: { afterTransfer: summary(1, 480, 480, 480, 480), afterRequeue: summary(1, 420, 420, 420, 420) },
+        handling: summary(3, 480, 600, 660, 660),
+        ratings: { rated: 2, timedOut: 1, split: split({ '5': 1, '2': 1 }), rate: 2 / 3, satisfaction: 0.5 },
       }),
     );
     expect(stats.byService.mi).toEqual(figures({ issued: 1, transfersOut: 1, waiting: summary(1, 600, 600, 600, 600) }));
@@ -160,12 +168,16 @@ describe('day statistics', () => {
   it('attributes to the window and staff member where it happened', () => {
     const w1 = figures({
       served: 3,
+      itemsServed: 3,
       transfersIn: 1,
       waiting: summary(1, 300, 300, 300, 300),
+      secondWaits: { afterTransfer: summary(1, 480, 480, 480, 480), afterRequeue: summary(1, 420, 420, 420, 420) },
+      // Each window counts the part served at it.
       handling: summary(3, 460, 600, 600, 600),
-      ratings: { rated: 2, timedOut: 1, split: split({ '5': 1, '2': 1 }), rate: 2 / 3 },
+      ratings: { rated: 2, timedOut: 1, split: split({ '5': 1, '2': 1 }), rate: 2 / 3, satisfaction: 0.5 },
     });
-    const w2 = figures({ recalls: 1, noShows: 1, transfersOut: 1, waiting: summary(2, 450, 300, 600, 600) });
+    // B001 was at w2's counter for a minute before w2 transferred it.
+    const w2 = figures({ recalls: 1, noShows: 1, transfersOut: 1, waiting: summary(2, 450, 300, 600, 600), handling: summary(1, 60, 60, 60, 60) });
     expect(stats.byWindow.w1).toEqual(w1);
     expect(stats.byWindow.w2).toEqual(w2);
     expect(stats.byWindow.w3).toEqual(figures({}));
@@ -197,6 +209,10 @@ describe('day statistics', () => {
     expect(computeDayStats(berlin, [issue('A001', 'ss', 0)]).perQuarter[0]!.start).toBe('02:00');
   });
 
+  it('lists the poor ratings (1-2) for the same-day follow-up, with ticket, service, window, staff and time', () => {
+    expect(stats.poorRatings).toEqual([{ number: 'B001', serviceId: 'ss', windowId: 'w1', staffId: 's1', at: t(32), rating: 2 }]);
+  });
+
   it('counts gate entries and refusals by reason', () => {
     expect(stats.gate).toEqual({ entries: 3, refusals: { fever: 2, unspecified: 1 } });
   });
@@ -215,7 +231,7 @@ describe('day statistics', () => {
     const accumulator = new StatsAccumulator(model);
     for (const event of MORNING) accumulator.apply(event);
     expect(accumulator.snapshot(stats.generatedAt)).toEqual(stats);
-    expect(accumulator.handling('ss')).toEqual({ count: 3, meanSeconds: 460 });
+    expect(accumulator.handling('ss')).toEqual({ count: 3, meanSeconds: 480 });
     expect(accumulator.handling('nope')).toEqual({ count: 0, meanSeconds: 0 });
   });
 

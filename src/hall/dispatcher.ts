@@ -1,0 +1,97 @@
+import type { Logger } from '../platform/logger.js';
+import type { SequencedEvent } from '../queue/events.js';
+
+/**
+ * What happens after a commit, in the order it happens. The journal commit itself comes first
+ * (nothing below runs for events that are not durable); then:
+ *
+ *   frames — device drivers hear `event`: LED displays and counter pads queue their frames
+ *   mqtt   — the events go to the broker (after the frames: the broker's work must not delay them)
+ *   voice  — call announcements (`announce`) for the voice caller
+ *   state  — retained state documents (window/…, queue/…, stats/today), coalesced per burst
+ *   log    — one journal line per event in the daemon log: nothing waits for it, so it is last
+ *
+ * `journal` is counted here too: a group commit that failed (its commands were answered with an
+ * error and nothing of them was shown).
+ */
+export const STAGES = ['journal', 'frames', 'mqtt', 'voice', 'state', 'log'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export type StageHandler = (events: readonly SequencedEvent[]) => void;
+
+export interface StageCounters {
+  /** Handler calls and deferred jobs run. */
+  runs: number;
+  /** Of those, how many threw (each logged; the other stages ran regardless). */
+  failures: number;
+}
+
+/**
+ * The guarded dispatcher. Every stage's handlers run in try/catch, so a throw in one (a driver
+ * bug, a broker that refuses a payload) is logged and counted, and the later stages and the
+ * next command still run. Work a stage wants to do later is scheduled through `defer`, which
+ * keeps the same guard: nothing after a commit runs outside it, so one throw can never end the
+ * daemon as an uncaught exception.
+ */
+export class OutputDispatcher {
+  private readonly handlers = new Map<StageName, StageHandler[]>();
+  private readonly counters = new Map<StageName, StageCounters>();
+
+  constructor(private readonly log: Logger) {
+    for (const stage of STAGES) {
+      this.handlers.set(stage, []);
+      this.counters.set(stage, { runs: 0, failures: 0 });
+    }
+  }
+
+  /** Adds a handler to a stage (after the ones already there). Returns the way to remove it. */
+  on(stage: StageName, handler: StageHandler): () => void {
+    this.handlers.get(stage)!.push(handler);
+    return () => {
+      const list = this.handlers.get(stage)!;
+      const at = list.indexOf(handler);
+      if (at >= 0) list.splice(at, 1);
+    };
+  }
+
+  /** Runs every stage, in order, for one command's committed events. */
+  dispatch(events: readonly SequencedEvent[]): void {
+    if (events.length === 0) return;
+    for (const stage of STAGES) {
+      for (const handler of this.handlers.get(stage)!) this.guard(stage, () => handler(events));
+    }
+  }
+
+  /**
+   * Runs `job` later under the stage's guard: 'microtask' right after the current synchronous
+   * work (e.g. after drivers' own microtasks queued before it), 'immediate' after pending I/O.
+   */
+  defer(stage: StageName, job: () => void, when: 'microtask' | 'immediate' = 'microtask'): void {
+    if (when === 'microtask') queueMicrotask(() => this.guard(stage, job));
+    else setImmediate(() => this.guard(stage, job));
+  }
+
+  /** Runs `job` now under the stage's guard; true when it did not throw. */
+  guard(stage: StageName, job: () => void): boolean {
+    const counters = this.counters.get(stage)!;
+    counters.runs += 1;
+    try {
+      job();
+      return true;
+    } catch (err) {
+      this.failed(stage, err);
+      return false;
+    }
+  }
+
+  /** Counts a failure found elsewhere: a failed commit, or listeners the event bus caught (and logged). */
+  failed(stage: StageName, err: unknown, count = 1): void {
+    this.counters.get(stage)!.failures += count;
+    if (err !== undefined) this.log.error({ err, stage }, `${stage} stage failed after a commit`);
+  }
+
+  /** Per stage: runs and failures since start, for `health`. */
+  health(): Record<StageName, StageCounters> {
+    return Object.fromEntries(STAGES.map((stage) => [stage, { ...this.counters.get(stage)! }])) as Record<StageName, StageCounters>;
+  }
+}
