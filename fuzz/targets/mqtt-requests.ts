@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { z } from 'zod';
 import { errorResponse, okResponse, parseRequest } from '../../src/bus/request-envelope.js';
 import { deviceRequestSchemas } from '../../src/hall/device-requests.js';
+import { eventsRequest } from '../../src/hall/events-query.js';
 import { daemonRequestSchemas, formatZodIssues, queryRequestSchemas, queueRequestSchemas } from '../../src/hall/request-schemas.js';
 import { mutateBytes, mutateJsonLeaf, randomBytes } from '../mutate.js';
 import { fromArbitrary, jsonish } from '../structured.js';
@@ -18,7 +19,7 @@ interface Input {
   payload: Buffer;
 }
 
-const schemas: Record<string, z.ZodType> = { ...queueRequestSchemas, ...queryRequestSchemas, ...daemonRequestSchemas, ...deviceRequestSchemas };
+const schemas: Record<string, z.ZodType> = { ...queueRequestSchemas, ...queryRequestSchemas, ...daemonRequestSchemas, ...deviceRequestSchemas, events: eventsRequest };
 const commands = [...Object.keys(schemas), 'info', 'health', 'devices', 'no-such-command'];
 
 // Payloads that each schema accepts, as seeds for mutation.
@@ -33,6 +34,7 @@ const examples: Array<Record<string, unknown>> = [
   { windowId: 'w02', number: 'A023', rating: 5 },
   { serviceId: 'social-security', state: 'waiting' },
   { day: '2026-12-01' },
+  { since: 120, limit: 50 },
   { text: '系统维护, 请稍候 / back in 5 minutes' },
   { deviceId: 'gate-1', mode: 'open' },
   { deviceId: 'gate-1', code: 'fever' },

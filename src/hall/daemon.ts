@@ -114,7 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   devices.addAlarmSource(journalAlarms);
 
   api.addRequest('backup', async (payload, caller) => {
-    const parsed = z.strictObject({}).safeParse(payload);
+    const parsed = daemonRequestSchemas.backup.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
     if (caller.role !== 'admin') throw new RequestError('forbidden', 'only an admin may ask for a journal backup');
     try {

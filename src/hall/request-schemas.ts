@@ -57,6 +57,7 @@ export const queryRequestSchemas = {
 export const daemonRequestSchemas = {
   broadcast: z.strictObject({ text: z.string().min(1).max(200) }),
   report: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
+  backup: z.strictObject({}),
 } as const;
 
 export function isQueueRequest(name: string): name is QueueRequestName {
