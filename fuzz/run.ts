@@ -44,10 +44,19 @@ function runInChild(name: string, targetSeed: number): Promise<TargetReport> {
 const reports: TargetReport[] = [];
 const queue = targets.map((name, i) => ({ name, seed: seed + i }));
 let saved: string[] = [];
+const crashed: string[] = [];
 await Promise.all(
   Array.from({ length: jobs }, async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const report = await runInChild(next.name, next.seed);
+      let report: TargetReport;
+      try {
+        report = await runInChild(next.name, next.seed);
+      } catch (err) {
+        // A target process that died (out of memory, its modules swapped under it) fails the run but not the others.
+        console.log(`${next.name}: ${(err as Error).message}`);
+        crashed.push(next.name);
+        continue;
+      }
       reports.push(report);
       saved = saved.concat(saveRegressions(report.target, next.seed, report.failures));
       console.log(formatReport(report));
@@ -56,9 +65,9 @@ await Promise.all(
 );
 
 reports.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target));
-const failures = reports.reduce((n, r) => n + r.failures.length, 0);
+const failures = reports.reduce((n, r) => n + r.failures.length, 0) + crashed.length;
 const seconds = (performance.now() - started) / 1000;
 for (const path of saved) console.log(`saved regression vector ${path}`);
 console.log(`fuzz: ${reports.reduce((n, r) => n + r.inputs, 0)} inputs in ${seconds.toFixed(0)} s, ${failures} failure(s)`);
-console.log(JSON.stringify({ fuzz: { seed, inputsPerTarget: inputs, seconds: Number(seconds.toFixed(1)), failures, node: process.version, targets: reports.map(summarise) } }));
+console.log(JSON.stringify({ fuzz: { seed, inputsPerTarget: inputs, seconds: Number(seconds.toFixed(1)), failures, crashed, node: process.version, targets: reports.map(summarise) } }));
 process.exitCode = failures > 0 ? 1 : 0;

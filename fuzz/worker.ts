@@ -8,5 +8,5 @@ import { targetByName } from './targets/index.js';
 const [name, inputs, seed] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
 const target = targetByName(name);
 if (!target) throw new Error(`no fuzz target ${name}`);
-const report = await runTarget(target, { inputs, seed, onProgress: (done) => process.send?.({ progress: done }) });
+const report = await runTarget(target, { inputs, seed, onProgress: (done) => process.connected && process.send?.({ progress: done }) });
 process.send?.({ report }, () => process.exit(0));
