@@ -13,7 +13,8 @@ import { openPtyPair, type PtyPair } from '../src/platform/pty-pair.js';
 import type { SequencedEvent } from '../src/queue/events.js';
 import { CounterPadSimulator } from '../devices/counter-pad/simulator.js';
 import { Bx5kSimulator } from '../devices/led-bx5k/simulator.js';
-import { HALL_LED_BAUD, hallBusAddresses, hallBusDevice } from '../devices/led-bx5k/hall-bus.js';
+import { HALL_DISPLAY_ADDRESS, HALL_LED_BAUD, hallBusAddresses, hallBusDevice } from '../devices/led-bx5k/hall-bus.js';
+import { openWireLine, type WireLine } from './wire-relay.js';
 import { testHallConfig, TEST_USERS } from '../test/support/hall-config.js';
 import { Requester, startDaemonProcess } from '../test/support/daemon-process.js';
 import { freePort } from '../test/support/ports.js';
@@ -31,7 +32,9 @@ export const LED_BAUD = HALL_LED_BAUD;
 
 export interface PadLine {
   sim: CounterPadSimulator;
-  pty: PtyPair;
+  pty: PtyPair | undefined;
+  /** The paced line, in wire-true mode. */
+  wire?: WireLine;
   /** Window id for each pad address on this line. */
   windows: Map<number, string>;
 }
@@ -47,6 +50,25 @@ export interface HallRigOptions {
    * as real keypads and displays do not.
    */
   separateProcess?: boolean;
+  /** LED buses the windows' displays are spread over (the hall display is on the first). Default 1. */
+  ledBuses?: number;
+  /**
+   * Wire-true: every pad line and LED bus goes through a relay that paces bytes at the line's
+   * baud rate with a half-duplex turnaround (wire-relay.ts), instead of a bare PTY pair.
+   */
+  wire?: { turnaroundMs?: number };
+}
+
+const RIG_ACK_TIMEOUT_MS = 2000;
+
+/** The pads' line speed in the rig (the counter-pad default). */
+export const PAD_BAUD = 19200;
+
+export interface LedBus {
+  sim: Bx5kSimulator;
+  /** The paced line, in wire-true mode. */
+  wire?: WireLine;
+  windowIds: string[];
 }
 
 export interface HallRig {
@@ -54,7 +76,13 @@ export interface HallRig {
   daemon: RunningDaemon | undefined;
   config: HallConfig;
   lines: PadLine[];
+  /** The first LED bus's simulator (the one with the hall display). */
   led: Bx5kSimulator;
+  ledBuses: LedBus[];
+  /** The LED bus a window's display is on. */
+  ledBusOf(windowId: string): LedBus;
+  /** The daemon's process id when it runs as its own process. */
+  daemonPid: number | undefined;
   /** The LED bus's PTY; replaced by replugLed(). */
   ledPty: PtyPair;
   observer: MqttClient;
@@ -92,32 +120,72 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     const windowIds = Array.from({ length: windowCount }, (_, i) => `w${String(i + 1).padStart(2, '0')}`);
     const entries: DeviceConfigEntry[] = [];
     const lines: PadLine[] = [];
+    // A line is a bare PTY pair, or in wire-true mode a relay paced at the line's baud.
+    const openLine = async (baud: number, ownDir?: string): Promise<{ host: string; device: string; pty?: PtyPair; wire?: WireLine }> => {
+      if (options.wire) {
+        const wire = await openWireLine({ baud, turnaroundMs: options.wire.turnaroundMs });
+        closers.push(() => wire.close());
+        return { host: wire.host, device: wire.device, wire };
+      }
+      const pty = await openPtyPair(ownDir);
+      return { host: pty.a, device: pty.b, pty };
+    };
     for (let start = 0; start < windowCount; start += PADS_PER_LINE) {
-      const pty = await openPtyPair();
-      closers.push(() => pty.close());
+      const line = await openLine(PAD_BAUD);
+      const pty = line.pty;
+      if (pty) closers.push(() => pty.close());
       const onLine = windowIds.slice(start, start + PADS_PER_LINE);
       const windows = new Map(onLine.map((id, i) => [i + 1, id] as const));
       entries.push({
         id: `pads-${lines.length + 1}`,
         kind: 'counter-pad',
         // A rating prompt that outlives the run: its timeouts would be traffic nobody measures.
-        options: { port: pty.a, pads: onLine.map((window, i) => ({ address: i + 1, window })), rateTimeoutSeconds: 999 },
+        options: {
+          port: line.host,
+          baudRate: PAD_BAUD,
+          pads: onLine.map((window, i) => ({ address: i + 1, window })),
+          rateTimeoutSeconds: 999,
+          // 16 pads pressing at once on one line: on a paced line their keys alone take ~120 ms,
+          // and on a busy box a PTY line can be as slow; ACKs wait their turn beyond the 150 ms
+          // default meant for one exchange, and a resend would be traffic nobody measures.
+          ackTimeoutMs: RIG_ACK_TIMEOUT_MS,
+        },
       });
-      const sim = new CounterPadSimulator({ path: pty.b, addresses: [...windows.keys()], heartbeatMs: 10_000, log });
+      const sim = new CounterPadSimulator({ path: line.device, addresses: [...windows.keys()], heartbeatMs: 10_000, log, ackTimeoutMs: RIG_ACK_TIMEOUT_MS });
       closers.push(() => sim.stop());
-      lines.push({ sim, pty, windows });
+      lines.push({ sim, pty, wire: line.wire, windows });
     }
 
-    // The LED bus's PTY lives in a directory of the rig's own, so replugLed() can reopen it at the same paths.
+    // The first LED bus's PTY lives in a directory of the rig's own, so replugLed() can reopen it at the same paths.
     const ledDir = join(stateDir, 'led-bus');
     mkdirSync(ledDir);
-    let ledPty = await openPtyPair(ledDir);
-    closers.push(() => ledPty.close());
-    const windowsOnBus = windowIds.map((id, i) => ({ id, number: i + 1 }));
-    const led = new Bx5kSimulator({ path: ledPty.b, baudRate: LED_BAUD, addresses: hallBusAddresses(windowsOnBus), log });
-    await led.start();
-    closers.push(() => led.stop());
-    entries.push(hallBusDevice('led-bus-1', ledPty.a, windowsOnBus));
+    const busCount = Math.max(1, options.ledBuses ?? 1);
+    const perBus = Math.ceil(windowCount / busCount);
+    const ledBuses: LedBus[] = [];
+    let ledPty!: PtyPair;
+    for (let bus = 0; bus < busCount; bus++) {
+      const onBus = windowIds.slice(bus * perBus, (bus + 1) * perBus).map((id) => ({ id, number: windowIds.indexOf(id) + 1 }));
+      const line = await openLine(LED_BAUD, bus === 0 ? ledDir : undefined);
+      if (line.pty) {
+        if (bus === 0) {
+          ledPty = line.pty;
+          closers.push(() => ledPty.close());
+        } else {
+          const pty = line.pty;
+          closers.push(() => pty.close());
+        }
+      }
+      // The hall display hangs on the first bus only.
+      const addresses = bus === 0 ? hallBusAddresses(onBus) : hallBusAddresses(onBus).filter((a) => a !== HALL_DISPLAY_ADDRESS);
+      const sim = new Bx5kSimulator({ path: line.device, baudRate: LED_BAUD, addresses, log });
+      await sim.start();
+      closers.push(() => sim.stop());
+      const device = hallBusDevice(`led-bus-${bus + 1}`, line.host, onBus);
+      if (bus > 0) device.options.displays = (device.options.displays as Array<{ role: string }>).filter((d) => d.role !== 'hall');
+      entries.push(device);
+      ledBuses.push({ sim, wire: line.wire, windowIds: onBus.map((w) => w.id) });
+    }
+    const led = ledBuses[0]!.sim;
 
     const tcpPort = options.separateProcess ? await freePort() : 0;
     const base = testHallConfig({ windows: windowCount, devices: entries, ws: false, extra: { mqtt: { tcp: { host: '127.0.0.1', port: tcpPort } } } });
@@ -129,6 +197,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     };
     const config = parseConfig(stringify(raw), undefined, { deviceKinds: deviceKindSchemas() });
     let daemon: RunningDaemon | undefined;
+    let daemonPid: number | undefined;
     let port: number;
     if (options.separateProcess) {
       const file = join(stateDir, 'hall.yaml');
@@ -142,6 +211,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
         await child.exited;
       });
       port = child.ports.tcpPort;
+      daemonPid = child.proc.pid;
     } else {
       const inProcess = await startDaemon({ config, log });
       closers.push(() => inProcess.stop());
@@ -178,6 +248,13 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       config,
       lines,
       led,
+      ledBuses,
+      daemonPid,
+      ledBusOf: (windowId) => {
+        const bus = ledBuses.find((b) => b.windowIds.includes(windowId));
+        if (!bus) throw new Error(`no LED bus for window ${windowId}`);
+        return bus;
+      },
       get ledPty() {
         return ledPty;
       },

@@ -8,6 +8,7 @@
 import { run as journalBench } from './journal-bench.js';
 import { describe as describeEngine, run as engineBench } from './engine-bench.js';
 import { describe as describeLoop, run as callNextBench } from './call-next-loop.js';
+import { describe as describeScale, run as scaleBench } from './hall-scale.js';
 import { describe as describeLoginFlood, run as loginFloodBench } from './login-flood.js';
 import { describe as describeUplink, run as uplinkBench } from './uplink-bench.js';
 import { describe as describeSim, run as simBench } from './sim-bench.js';
@@ -24,12 +25,12 @@ const journal = journalBench();
 console.log(`journal: append, 1 event per fsynced transaction: p50 ${journal.appendP50Ms} ms, p99 ${journal.appendP99Ms} ms, max ${journal.appendMaxMs} ms (${journal.appendSamples} samples, in ${journal.dir})`);
 console.log(`journal: restart replay of ${journal.todayEvents} events (${journal.pastDays} past days in a ${journal.fileMB} MB file): ${journal.replayMs} ms — target < 1000 ms`);
 
-// The daemon in its own process, as on a real box (the target is judged on this one); then in
-// the bench's process, sharing its event loop with the simulated hardware, for comparison.
+// The daemon in its own process, as on a real box.
 const loop = await callNextBench({ separateProcess: true });
 for (const line of describeLoop(loop)) console.log(line);
-const loopInProcess = await callNextBench({ separateProcess: false, presses: 320, burstRounds: 4, rounds: 1 });
-for (const line of describeLoop(loopInProcess)) console.log(line);
+// 64 windows, PTY and wire-true; the PTY target is relative to the floor just measured.
+const scale = await scaleBench({ floorLedP99Ms: loop.floor.relay.led.p99 });
+for (const line of describeScale(scale)) console.log(line);
 
 const uplink = await uplinkBench();
 for (const line of describeUplink(uplink)) console.log(line);
@@ -38,4 +39,4 @@ const loginFlood = await loginFloodBench();
 for (const line of describeLoginFlood(loginFlood)) console.log(line);
 
 console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
-console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, callNextLoopInProcess: loopInProcess, sim, uplink, loginFlood } }));
+console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, hallScale: scale, sim, uplink, loginFlood } }));

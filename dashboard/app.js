@@ -2,6 +2,7 @@ import { HallSession } from './session.js';
 import { applyStaticLabels, currentLang, nameOf, setLang, t } from './i18n.js';
 import { renderAlarms, renderDevices, renderEvents, renderFigures, renderQueues, renderWindows, serviceName, tickTimers, windowName } from './views.js';
 import { clockTime, h, replaceChildren } from './dom.js';
+import { disableWhatIf, enableWhatIf } from './whatif.js';
 
 const MAX_EVENTS = 50;
 const $ = (id) => document.getElementById(id);
@@ -103,9 +104,11 @@ async function logIn() {
   $('login-view').hidden = true;
   $('app-view').hidden = false;
   renderAll();
+  if (!readOnly) void enableWhatIf(attempt);
 }
 
 function logOut() {
+  disableWhatIf();
   session?.close();
   session = undefined;
   state = freshState();

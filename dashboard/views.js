@@ -1,6 +1,7 @@
 import { clockTime, duration, h, percent, replaceChildren } from './dom.js';
 import { eventLabel, nameOf, t } from './i18n.js';
 import { quarterChart } from './chart.js';
+import { renderManagerFigures } from './manager-figures.js';
 
 const byNumber = (a, b) => (a.number ?? 0) - (b.number ?? 0) || String(a.id).localeCompare(String(b.id));
 
@@ -223,6 +224,7 @@ export function renderFigures(root, state) {
     quarterChart(stats.perQuarter),
     h('div', { class: 'legend' }, h('span', {}, h('i', { class: 'issued' }), t('arrivals')), h('span', {}, h('i', { class: 'served' }), t('served')), h('span', {}, h('i', { class: 'wait' }), t('meanWait'))),
   );
+  renderManagerFigures(root, stats, { service: (id) => serviceName(state, id), window: (id) => windowName(state, id) });
   figuresTable(root.querySelector('#by-service'), Object.entries(stats.byService).map(([id, fig]) => [id, serviceName(state, id), fig]));
   figuresTable(root.querySelector('#by-window'), Object.entries(stats.byWindow).map(([id, fig]) => [id, windowName(state, id), fig]));
   figuresTable(root.querySelector('#by-staff'), Object.entries(stats.byStaff).map(([id, fig]) => [id, id, fig]));

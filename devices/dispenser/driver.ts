@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
-import { RequestError, type CommandResult, type DeviceContext, type DeviceDriver, type Channel, type Ticket } from '../../src/device-contract/index.js';
+import {
+  RequestError,
+  type CommandResult,
+  type DeviceContext,
+  type DeviceDriver,
+  type Channel,
+  type RememberedRequest,
+  type RequestCaller,
+  type RequestIdentity,
+  type SequencedEvent,
+  type Ticket,
+} from '../../src/device-contract/index.js';
 import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
 import { createGpioBackend } from '../../src/platform/gpio/backend.js';
 import { faultReason, type PrinterStatus } from '../ticket-printer/escpos-status.js';
@@ -11,6 +22,7 @@ import { AppointmentBook, type AppointmentInput } from './appointment-book.js';
 import { appointmentsRequest, issueRequest, reprintRequest, type DispenserOptions } from './options.js';
 import { MAX_READER_LINE_BYTES, parseReaderLine } from './reader-line.js';
 import { TaskQueue } from './task-queue.js';
+import { DISPENSER_ALARMS } from './alarms.js';
 
 export type IssueOutcome =
   | { ok: true; number: string; serviceId: string }
@@ -21,8 +33,13 @@ export interface DispenserDeps {
   gpio?: (name: GpioBackendName) => GpioBackend;
 }
 
-const FAULT_ALARM = 'printer-fault';
-const PAPER_LOW_ALARM = 'paper-near-end';
+const FAULT_ALARM = DISPENSER_ALARMS.printerFault.code;
+const PAPER_LOW_ALARM = DISPENSER_ALARMS.paperNearEnd.code;
+/**
+ * MQTT issue/reprint requests waiting for the printer beyond which the next is answered `busy`:
+ * a kiosk that floods its topic must not grow memory, and a real one never has more than a few.
+ */
+const MAX_WAITING_REQUESTS = 16;
 
 /**
  * A ticket dispenser (取号机): buttons and MQTT requests take numbers, the thermal printer
@@ -50,7 +67,7 @@ export class DispenserDriver implements DeviceDriver {
   private lastStatus: PrinterStatus | undefined;
   /** Numbers voided because their print failed, with what would have been printed. */
   readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
-  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, readerRejects: 0, readerLines: 0 };
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, readerRejects: 0, busy: 0, readerLines: 0 };
 
   constructor(
     readonly id: string,
@@ -81,6 +98,8 @@ export class DispenserDriver implements DeviceDriver {
     // A bad ticketUrl template would only show at the first print: fail at start instead.
     qrPayload(this.options.ticketUrl, { hallId: this.ctx.hall.model.hallId, day: '2000-01-01', number: 'A001' });
     await this.queue.run(() => this.checkPrinter());
+    // A printer-fault restored from before a restart ends when the printer reads fine now.
+    if (!this.fault) this.ctx.clearAlarm(FAULT_ALARM);
     for (const button of this.options.buttons) {
       const backend = this.backend(button.gpio.backend);
       const input = await backend.input({ line: button.gpio.line, chip: button.gpio.chip, activeLow: button.gpio.activeLow, debounceMs: button.gpio.debounceMs });
@@ -91,8 +110,14 @@ export class DispenserDriver implements DeviceDriver {
       this.inputs.push(input);
     }
     this.unsubscribers.push(
-      this.ctx.handleRequest('issue', issueRequest, async ({ channel, ...request }) => answer(await this.issue({ ...request, channel: channel ?? 'kiosk' }))),
-      this.ctx.handleRequest('reprint', reprintRequest, async ({ number }) => answer(await this.reprint(number))),
+      this.ctx.handleRequest('issue', issueRequest, async ({ channel, ...request }, caller) => {
+        this.refuseWhenBusy();
+        return answer(await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(caller)));
+      }),
+      this.ctx.handleRequest('reprint', reprintRequest, async ({ number }, caller) => {
+        this.refuseWhenBusy();
+        return answer(await this.reprint(number, identity(caller)));
+      }),
       this.ctx.handleRequest('appointments', appointmentsRequest, ({ appointments }) => this.loadAppointments(appointments)),
     );
     if (this.options.appointmentReader) await this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
@@ -123,15 +148,55 @@ export class DispenserDriver implements DeviceDriver {
     return result;
   }
 
-  /** Takes a number and prints it: the path of a button press and of an MQTT request. */
-  issue(request: { serviceId: string; channel: Channel; priority?: boolean; items?: string[] }): Promise<IssueOutcome> {
-    return this.queue.run(() => this.issueNow({ type: 'issue', ...request }));
+  /**
+   * Takes a number and prints it: the path of a button press and of an MQTT request. With
+   * `once` (an MQTT request with a transaction) it runs at most once per business day: the
+   * outcome is journaled with the ticket, and a resend gets it back without a new ticket or print.
+   */
+  issue(request: { serviceId: string; channel: Channel; priority?: boolean; items?: string[] }, once?: RequestIdentity): Promise<IssueOutcome> {
+    return this.queue.run(() => this.runOnce('issue', once, () => this.issueNow({ type: 'issue', ...request }, false, once)));
   }
 
   /** Reprints a ticket of today that is still in play (lost ticket, torn print). */
-  reprint(number: string): Promise<IssueOutcome> {
-    return this.queue.run(() => this.reprintNow(number));
+  reprint(number: string, once?: RequestIdentity): Promise<IssueOutcome> {
+    return this.queue.run(() => this.runOnce('reprint', once, () => this.reprintNow(number)));
   }
+
+  private refuseWhenBusy(): void {
+    if (this.queue.depth < MAX_WAITING_REQUESTS) return;
+    this.counters.busy += 1;
+    throw new RequestError('busy', `the dispenser has ${this.queue.depth} requests waiting for its printer; retry shortly`);
+  }
+
+  /**
+   * A resend of a request already answered today gets that answer; otherwise the request runs and
+   * its answer is kept (issue keeps it with the ticket's events; what is left to keep here is a
+   * reprint's answer or a refusal by the queue). A refusal before anything ran (printer fault)
+   * is not kept: a resend is a new try. Runs inside the dispenser's task queue, so two copies of
+   * one request never run side by side.
+   */
+  private async runOnce(request: string, once: RequestIdentity | undefined, run: () => Promise<IssueOutcome>): Promise<IssueOutcome> {
+    if (!once || !this.ctx.storedOutcome) return run();
+    const stored = this.ctx.storedOutcome(once);
+    if (stored) {
+      this.ctx.log.info({ request, transaction: once.transaction, user: once.principal }, 'resent request answered from its stored outcome, not executed again');
+      if (stored.command !== request) return { ok: false, code: 'transaction-reused', message: `transaction ${JSON.stringify(once.transaction)} was already used today for "${stored.command}"` };
+      return stored.outcome as IssueOutcome;
+    }
+    const outcome = await run();
+    const notRun = !outcome.ok && outcome.code === 'printer-fault';
+    if (!notRun && !this.journaledWith.has(outcome)) {
+      try {
+        this.ctx.rememberOutcome?.(once, request, outcome);
+      } catch (err) {
+        this.ctx.log.error({ err, request }, 'could not store the request outcome');
+      }
+    }
+    return outcome;
+  }
+
+  /** Outcomes already journaled with their events (runOnce must not write them again). */
+  private readonly journaledWith = new WeakSet<IssueOutcome>();
 
   /** An appointment code or ID number, as read by the reader. */
   checkIn(codeOrId: string): Promise<IssueOutcome> {
@@ -180,12 +245,12 @@ export class DispenserDriver implements DeviceDriver {
     return { ok: false, code: 'printer-fault', message: `the ticket printer cannot print (${this.fault}); please ask at the information desk` };
   }
 
-  private async issueNow(command: Extract<Parameters<DeviceContext['submit']>[0], { type: 'issue' }>, checked = false): Promise<IssueOutcome> {
+  private async issueNow(command: Extract<Parameters<DeviceContext['submit']>[0], { type: 'issue' }>, checked = false, once?: RequestIdentity): Promise<IssueOutcome> {
     if (!checked) {
       const refusal = await this.refusalBeforeIssue();
       if (refusal) return refusal;
     }
-    const result: CommandResult = await this.ctx.submit(command);
+    const result: CommandResult = await this.ctx.submit(command, once && { id: once, request: 'issue', answer: issuedOutcome });
     if (!result.ok) {
       this.counters.refused += 1;
       return { ok: false, code: result.code, message: result.message };
@@ -196,11 +261,13 @@ export class DispenserDriver implements DeviceDriver {
       return { ok: false, code: 'internal', message: 'the ticket was issued but cannot be printed; ask at the information desk' };
     }
     this.counters.issued += 1;
-    return this.printIssued(ticket);
+    const outcome = await this.printIssued(ticket, once);
+    if (result.outcomeStored && outcome.ok) this.journaledWith.add(outcome);
+    return outcome;
   }
 
   /** The number is journaled: from here on every way out either prints it or voids it. */
-  private async printIssued(ticket: Ticket): Promise<IssueOutcome> {
+  private async printIssued(ticket: Ticket, once?: RequestIdentity): Promise<IssueOutcome> {
     let data: TicketPrintData | undefined;
     try {
       data = this.printData(ticket, false);
@@ -214,13 +281,17 @@ export class DispenserDriver implements DeviceDriver {
       this.ctx.log.error({ ticket: ticket.number, err }, 'ticket print failed: voiding the number');
       if (data) this.failedPrints.set(ticket.number, { data, reason });
       else this.failedPrints.set(ticket.number, { data: undefined, reason });
-      const voided = await this.ctx.submit({ type: 'void', number: ticket.number, reason: `print failed: ${reason}` });
+      const failed: IssueOutcome = { ok: false, code: 'print-failed', message: `the ticket could not be printed (${reason}); number ${ticket.number} was voided`, number: ticket.number };
+      // The request's answer becomes the failure, journaled with the void that made it so.
+      const remember: RememberedRequest | undefined = once && { id: once, request: 'issue', answer: () => failed };
+      const voided = await this.ctx.submit({ type: 'void', number: ticket.number, reason: `print failed: ${reason}` }, remember);
+      if (voided.ok && voided.outcomeStored) this.journaledWith.add(failed);
       if (!voided.ok) this.ctx.log.error({ ticket: ticket.number, code: voided.code }, `could not void the unprinted ticket: ${voided.message}`);
       await this.printer.clearBuffers();
       await this.checkPrinter();
       if (!this.fault) this.enterFault(`print-failed: ${reason}`);
       else this.publishState();
-      return { ok: false, code: 'print-failed', message: `the ticket could not be printed (${reason}); number ${ticket.number} was voided`, number: ticket.number };
+      return failed;
     }
   }
 
@@ -387,6 +458,17 @@ export class DispenserDriver implements DeviceDriver {
 }
 
 /** An outcome as a device request's answer: the ticket's number, or a refusal with its code. */
+/** The answer an MQTT issue request gets, read from the events being journaled (see runOnce). */
+function issuedOutcome(events: readonly SequencedEvent[]): IssueOutcome {
+  const issued = events.find((e) => e.type === 'ticket.issued');
+  if (!issued || issued.type !== 'ticket.issued') return { ok: false, code: 'internal', message: 'the ticket was issued but cannot be printed; ask at the information desk' };
+  return { ok: true, number: issued.ticket.number, serviceId: issued.ticket.serviceId };
+}
+
+function identity(caller: RequestCaller): RequestIdentity | undefined {
+  return caller.transaction !== undefined ? { principal: caller.username, transaction: caller.transaction } : undefined;
+}
+
 function answer(outcome: IssueOutcome): { number: string; serviceId: string } {
   if (!outcome.ok) throw new RequestError(outcome.code, outcome.message);
   return { number: outcome.number, serviceId: outcome.serviceId };

@@ -1,3 +1,4 @@
+import { DISPENSER_ALARMS } from './alarms.js';
 import type { DeviceKind } from '../../src/device-contract/index.js';
 import { DispenserDriver } from './driver.js';
 import { dispenserOptions, type DispenserOptions } from './options.js';
@@ -7,6 +8,7 @@ export const dispenserKind: DeviceKind<DispenserOptions> = {
   kind: 'dispenser',
   description: 'ticket dispenser: GPIO buttons and MQTT requests, ESC/POS thermal printer, appointment reader',
   options: dispenserOptions,
+  alarms: Object.values(DISPENSER_ALARMS),
   exampleOptions: {
     hallName: { zh: '综合服务大厅', en: 'Service Hall' },
     printer: { type: 'epson', interface: { serial: '/dev/ttyUSB1', baudRate: 9600 }, statusPollMs: 2000 },

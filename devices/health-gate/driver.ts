@@ -463,8 +463,9 @@ export class HealthGateDriver implements DeviceDriver {
     this.ctx.raiseAlarm({ code, message, severity });
   }
 
+  /** Always passed on: an alarm restored from before a restart is cleared by the same condition. */
   private clear(code: string): void {
-    if (!this.raised.delete(code)) return;
+    this.raised.delete(code);
     this.ctx.clearAlarm(code);
   }
 

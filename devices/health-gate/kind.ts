@@ -1,3 +1,4 @@
+import { GATE_ALARMS } from './alarms.js';
 import type { DeviceKind } from '../../src/device-contract/index.js';
 import { HealthGateDriver, type GpioBackendProvider } from './driver.js';
 import { healthGateOptionsSchema, type HealthGateOptions } from './options.js';
@@ -12,6 +13,7 @@ export function createHealthGateKind(deps: { gpio?: GpioBackendProvider } = {}):
     kind: 'health-gate',
     description: 'Entrance health gate: temperature over Modbus RTU/TCP, health-code scanner, turnstile and alarm',
     options: healthGateOptionsSchema,
+    alarms: Object.values(GATE_ALARMS),
     exampleOptions: {
       modbus: { rtu: { port: '/dev/ttyUSB2', baudRate: 9600, parity: 'even' } },
       registers: { bits: { presence: 0 } },

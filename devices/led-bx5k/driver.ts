@@ -20,6 +20,7 @@ import {
 } from './codec.js';
 import { hallRows, windowNumberOf, windowsNamedBy, windowTextAfter, windowTextFromState } from './display-texts.js';
 import type { LedBx5kDisplayOptions, LedBx5kOptions } from './options.js';
+import { displayOfflineCode } from './alarms.js';
 
 /**
  * Drives one RS-485 line of BX-5K LED controllers. Window displays follow the call-next loop with
@@ -318,9 +319,9 @@ export class LedBx5kDriver implements DeviceDriver {
     if (!display) return;
     display.offline = offline;
     if (offline) {
-      this.ctx.raiseAlarm({ code: `display-${key}-offline`, message: `LED display ${key} does not answer: check its power and RS-485 wiring`, severity: 'warning' });
+      this.ctx.raiseAlarm({ code: displayOfflineCode(key), message: `LED display ${key} does not answer: check its power and RS-485 wiring`, severity: 'warning' });
     } else {
-      this.ctx.clearAlarm(`display-${key}-offline`);
+      this.ctx.clearAlarm(displayOfflineCode(key));
       display.shown = undefined;
       this.pushDisplay(display);
     }

@@ -1,3 +1,4 @@
+import { LED_ALARMS } from './alarms.js';
 import type { DeviceKind } from '../../src/device-contract/index.js';
 import { LedBx5kDriver } from './driver.js';
 import { ledBx5kOptions, type LedBx5kOptions } from './options.js';
@@ -7,6 +8,7 @@ export const ledBx5kKind: DeviceKind<LedBx5kOptions> = {
   kind: 'led-bx5k',
   description: 'Window and hall LED displays on Onbon BX-5K controllers over RS-485 (firmware-protocols/led-bx5k.md)',
   options: ledBx5kOptions,
+  alarms: Object.values(LED_ALARMS),
   exampleOptions: {
     port: '/dev/ttyUSB3',
     displays: [

@@ -1,4 +1,5 @@
 import type { DeviceContext, DeviceDriver, HallBusEvents } from '../../src/device-contract/index.js';
+import { VOICE_ALARMS } from './alarms.js';
 import { AnnouncementQueue, type QueueEntry, type QueueStats } from './announcement-queue.js';
 import { planAnnouncement, type AnnouncementRequest, type PlanSettings } from './announcement-plan.js';
 import { ClipLibrary } from './clip-library.js';
@@ -11,7 +12,7 @@ import { alsaSink, CommandSink, FileSink, type Sink } from './sinks.js';
 
 type AnnouncePayload = HallBusEvents['announce'];
 
-export const VOICE_ALARM = 'voice.output';
+export const VOICE_ALARM = VOICE_ALARMS.output.code;
 const STOP_GRACE_MS = 3000;
 
 export interface VoiceCallerStats extends QueueStats {

@@ -1,3 +1,4 @@
+import { VOICE_ALARMS } from './alarms.js';
 import type { DeviceKind } from '../../src/device-contract/index.js';
 import { VoiceCallerDriver } from './driver.js';
 import { voiceCallerOptionsSchema, type VoiceCallerOptions } from './options.js';
@@ -6,6 +7,7 @@ export const voiceCallerKind: DeviceKind<VoiceCallerOptions> = {
   kind: 'voice-caller',
   description: 'Voice caller (语音叫号): chime and "请 A023 号到 7 号窗口办理" in Mandarin and English, on the box speaker or networked voice boxes',
   options: voiceCallerOptionsSchema,
+  alarms: Object.values(VOICE_ALARMS),
   exampleOptions: {
     engine: 'espeak',
     languages: ['zh', 'en'],

@@ -3,21 +3,26 @@ import type { Logger } from '../platform/logger.js';
 import { REFUSED_REQUEST_PREFIX, type InProcessMessage, type RunningBroker } from './broker.js';
 import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
 import { isTopicLevel, type Role } from './users.js';
+import type { Recipient } from './private-delivery.js';
+import { DEFAULT_LIMITS, FairRequestScheduler, type SchedulerLimits } from './request-scheduler.js';
 
 export { RequestError } from './request-envelope.js';
 
 export interface Caller {
   username: string;
   role: Role;
+  /** Device requests only: the request's `transaction`, if it had one (what makes a resend a resend). */
+  transaction?: Transaction;
 }
 
 export interface BridgeHandlers {
   /**
-   * Called as each request arrives, in arrival order, without waiting for the one before; the
-   * answers are published in arrival order. Throw RequestError(code, message) to refuse;
+   * Called as each request is started by the fair scheduler (request-scheduler.ts: one per
+   * connection in turn), without waiting for the one before; the answers are published in that
+   * order. Throw RequestError(code, message) to refuse;
    * anything else thrown becomes `internal-error`.
    */
-  request(command: string, payload: Record<string, unknown>, caller: Caller): Promise<unknown>;
+  request(command: string, payload: Record<string, unknown>, caller: Caller, transaction?: Transaction): Promise<unknown>;
 }
 
 export interface BridgeCounters {
@@ -28,11 +33,15 @@ export interface BridgeCounters {
   devicePayloadsRejected: number;
   /** In-process publishes the broker could not take. */
   publishFailures: number;
+  /** Requests answered `busy` at arrival (a connection over its queue, rate or big-query bound). */
+  requestsBusy: number;
 }
 
 export interface BridgePublishOptions {
   retain?: boolean;
   qos?: 0 | 1;
+  /** An answer: only this client receives it (see private-delivery.ts). */
+  to?: Recipient;
 }
 
 export type DeviceMessageHandler = (payload: unknown, topic: string) => void | Promise<void>;
@@ -43,8 +52,6 @@ export type DeviceRequestHandler = (fields: Record<string, unknown>, caller: Cal
 /** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
 export type DeviceSubscription = (() => void) & { ready: Promise<void> };
 
-/** Beyond this many queued requests, new ones are answered `busy` at once instead of piling up. */
-const MAX_PENDING_REQUESTS = 500;
 /** How long stop() waits for the request in progress before publishing `offline` anyway. */
 const STOP_DRAIN_MS = 5000;
 
@@ -58,12 +65,12 @@ const STOP_DRAIN_MS = 5000;
 export class MqttBridge {
   private readonly base: string;
   private readonly requestPrefix: string;
-  private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0 };
+  private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0, requestsBusy: 0 };
+  private readonly scheduler: FairRequestScheduler;
   private publishChain: Promise<void> = Promise.resolve();
   private openBatch: PublishBatch | undefined;
   private batchesInFlight = 0;
   private requestChain: Promise<void> = Promise.resolve();
-  private pendingRequests = 0;
   private handlers: BridgeHandlers | undefined;
   private unsubscribeRequests: (() => Promise<void>) | undefined;
   private readonly deviceSubscriptions = new Set<() => void>();
@@ -73,7 +80,9 @@ export class MqttBridge {
     private readonly broker: RunningBroker,
     hallId: string,
     private readonly log: Logger,
+    limits: SchedulerLimits = DEFAULT_LIMITS,
   ) {
+    this.scheduler = new FairRequestScheduler(limits);
     if (!isTopicLevel(hallId)) throw new Error(`hallId "${hallId}" must be one MQTT topic level (no '/', '+', '#')`);
     this.base = `hall/${hallId}`;
     this.requestPrefix = `${this.base}/bridge/request/`;
@@ -83,8 +92,8 @@ export class MqttBridge {
     return this.base;
   }
 
-  counters(): Readonly<BridgeCounters> {
-    return { ...this.stats };
+  counters(): Readonly<BridgeCounters & { requestsWaiting: number }> {
+    return { ...this.stats, requestsWaiting: this.scheduler.pending() };
   }
 
   /** Listens for requests, then announces retained `bridge/state` online (overwriting a stale offline). */
@@ -141,7 +150,7 @@ export class MqttBridge {
   publish(subtopic: string, payload: unknown, options: BridgePublishOptions = {}): void {
     assertSubtopic(subtopic);
     const body = Buffer.isBuffer(payload) ? payload : serialize(payload, subtopic);
-    void this.enqueue(subtopic, body, { retain: options.retain ?? false, qos: options.qos ?? 1 });
+    void this.enqueue(subtopic, body, { retain: options.retain ?? false, qos: options.qos ?? 1, ...(options.to ? { to: options.to } : {}) });
   }
 
   /**
@@ -213,7 +222,7 @@ export class MqttBridge {
     return this.subscribeRaw(`${this.base}/${command}`, async (message) => {
       if (!message.publisher || message.payload.length === 0) return; // the hall's own publishes, retained clears
       const parsed = parseRequest(message.payload);
-      const who: Caller = { username: message.publisher.username, role: message.publisher.role };
+      const who: Caller = { username: message.publisher.username, role: message.publisher.role, ...(parsed.transaction !== undefined ? { transaction: parsed.transaction } : {}) };
       let response: ResponseEnvelope;
       if (!parsed.ok) response = errorResponse(parsed.transaction, parsed.error);
       else {
@@ -224,7 +233,7 @@ export class MqttBridge {
           if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'device request handler threw');
         }
       }
-      this.respondOn(responseTopic, command, parsed.transaction, response, who.username);
+      this.respondOn(responseTopic, command, parsed.transaction, response, recipientOf(message));
     });
   }
 
@@ -247,9 +256,9 @@ export class MqttBridge {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), STOP_DRAIN_MS);
     });
-    const outcome = await Promise.race([this.requestChain.then(() => 'drained' as const), timeout]);
+    const outcome = await Promise.race([this.scheduler.idle().then(() => this.requestChain).then(() => 'drained' as const), timeout]);
     clearTimeout(timer);
-    if (outcome === 'timeout') this.log.warn({ pending: this.pendingRequests }, 'requests still running at stop; going offline anyway');
+    if (outcome === 'timeout') this.log.warn({ pending: this.scheduler.pending() }, 'requests still running at stop; going offline anyway');
   }
 
   private onRequest(message: InProcessMessage): void {
@@ -258,9 +267,10 @@ export class MqttBridge {
     const command = message.topic.slice(this.requestPrefix.length);
     const parsed = parseRequest(message.payload);
     const caller = message.publisher;
+    const asker = recipientOf(message);
 
     if (!parsed.ok) {
-      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), caller?.username);
+      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), asker);
       return;
     }
     if (!caller) {
@@ -268,27 +278,42 @@ export class MqttBridge {
       this.respond(command, parsed.transaction, errorResponse(parsed.transaction, new RequestError('unknown-caller', 'the request has no authenticated sender')), undefined);
       return;
     }
-    if (this.pendingRequests >= MAX_PENDING_REQUESTS) {
-      const busy = new RequestError('busy', `more than ${MAX_PENDING_REQUESTS} requests are waiting; retry shortly`);
-      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, busy), caller.username);
-      return;
-    }
-
-    this.pendingRequests++;
     const who: Caller = { username: caller.username, role: caller.role };
-    // The handler starts at arrival (so the hall can commit the requests of one turn together);
-    // the answers go out in arrival order. Keeping the outcome in arrival order is the handler's job.
-    const outcome = settle(() => handlers.request(command, parsed.fields, who));
-    this.requestChain = this.requestChain.then(async () => {
-      let response: ResponseEnvelope;
-      const result = await outcome;
-      this.pendingRequests--;
-      if (result.ok) response = okResponse(parsed.transaction, result.value);
-      else {
-        response = errorResponse(parsed.transaction, result.err);
-        if (!(result.err instanceof RequestError)) this.log.error({ err: result.err, request: command, user: who.username }, 'request handler threw');
-      }
-      this.respond(command, parsed.transaction, response, who.username);
+    // Started by the fair scheduler, one connection at a time in turn; the requests it starts in
+    // one go reach the hall in the same turn and share a commit. Answers go out in start order.
+    const admitted = this.scheduler.offer({ key: message.clientId ?? `user:${caller.username}`, role: caller.role }, command, () => {
+      const outcome = settle(() => handlers.request(command, parsed.fields, who, parsed.transaction));
+      this.requestChain = this.requestChain.then(async () => {
+        let response: ResponseEnvelope;
+        const result = await outcome;
+        if (result.ok) response = okResponse(parsed.transaction, result.value);
+        else {
+          response = errorResponse(parsed.transaction, result.err);
+          if (!(result.err instanceof RequestError)) this.log.error({ err: result.err, request: command, user: who.username }, 'request handler threw');
+        }
+        this.respond(command, parsed.transaction, response, asker);
+      });
+      return outcome;
+    });
+    if (!admitted.ok) this.answerBusy(command, parsed.transaction, admitted.reason, asker);
+  }
+
+  /**
+   * `busy`, at once and cheaply: counted, not logged one by one (a flood would flood the log),
+   * and published straight to the broker (QoS 0) rather than behind the answers and events in
+   * the publish chain, so a flooder's refusals never delay anybody else's answer.
+   */
+  private answerBusy(command: string, transaction: Transaction | undefined, reason: string, asker: Recipient | undefined): void {
+    this.stats.requestsBusy++;
+    this.stats.requestsFailed++;
+    if ((this.stats.requestsBusy & (this.stats.requestsBusy - 1)) === 0) {
+      this.log.warn({ request: command, user: asker?.username ?? null, clientId: asker?.clientId ?? null, busy: this.stats.requestsBusy, reason }, 'request refused: busy (logged at 1, 2, 4, 8 ... refusals)');
+    }
+    if (!asker || this.stopped) return;
+    const body = JSON.stringify(errorResponse(transaction, new RequestError('busy', reason)));
+    this.broker.publish(`${this.base}/bridge/response/${command}`, body, { qos: 0, retain: false, to: asker }).catch((err: unknown) => {
+      this.stats.publishFailures++;
+      this.log.error({ err, request: command }, 'could not publish a busy answer');
     });
   }
 
@@ -302,14 +327,15 @@ export class MqttBridge {
       'forbidden',
       `${who ? `user "${who.username}" (role ${who.role})` : 'this user'} may not send requests: they need the operator or admin role`,
     );
-    this.respond(command, parsed.transaction, errorResponse(parsed.transaction, forbidden), who?.username);
+    this.respond(command, parsed.transaction, errorResponse(parsed.transaction, forbidden), recipientOf(message));
   }
 
-  private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {
-    this.respondOn(`bridge/response/${command}`, command, transaction, response, username);
+  /** Answers on `bridge/response/<command>`, delivered only to the client that asked. */
+  private respond(command: string, transaction: Transaction | undefined, response: ResponseEnvelope, asker: Recipient | undefined): void {
+    this.respondOn(`bridge/response/${command}`, command, transaction, response, asker);
   }
 
-  private respondOn(topic: string, command: string, transaction: Transaction | undefined, response: ResponseEnvelope, username: string | undefined): void {
+  private respondOn(topic: string, command: string, transaction: Transaction | undefined, response: ResponseEnvelope, asker: Recipient | undefined): void {
     let body: string;
     try {
       body = JSON.stringify(response);
@@ -320,13 +346,15 @@ export class MqttBridge {
     if (response.status === 'ok') this.stats.requestsHandled++;
     else {
       this.stats.requestsFailed++;
-      this.log.warn({ request: command, user: username ?? null, transaction: transaction ?? null, code: response.code, error: response.error }, 'request refused');
+      this.log.warn({ request: command, user: asker?.username ?? null, transaction: transaction ?? null, code: response.code, error: response.error }, 'request refused');
     }
-    void this.enqueue(topic, body, { qos: 1, retain: false });
+    // Without an authenticated asker (a malformed will, say) there is nobody to answer privately.
+    if (!asker) return;
+    void this.enqueue(topic, body, { qos: 1, retain: false, to: asker });
   }
 
   /** Never rejects: failures are logged and counted, and the chain carries on. */
-  private enqueue(subtopic: string, payload: string | Buffer, options: { retain: boolean; qos: 0 | 1 }): Promise<void> {
+  private enqueue(subtopic: string, payload: string | Buffer, options: { retain: boolean; qos: 0 | 1; to?: Recipient }): Promise<void> {
     return this.enqueueAll(subtopic, [payload], options);
   }
 
@@ -338,7 +366,7 @@ export class MqttBridge {
    * would wait a whole event-loop turn (aedes completes a write on setImmediate) for the one
    * before, and a burst's answers would trail far behind its commits.
    */
-  private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: { retain: boolean; qos: 0 | 1 }): Promise<void> {
+  private enqueueAll(subtopic: string, payloads: ReadonlyArray<string | Buffer>, options: { retain: boolean; qos: 0 | 1; to?: Recipient }): Promise<void> {
     if (this.stopped) {
       this.log.debug({ topic: subtopic }, 'publish after bridge stop dropped');
       return Promise.resolve();
@@ -346,17 +374,17 @@ export class MqttBridge {
     const topic = `${this.base}/${subtopic}`;
     const open = this.openBatch;
     if (open && open.retain === options.retain && open.qos === options.qos) {
-      for (const payload of payloads) open.messages.push({ topic, payload });
+      for (const payload of payloads) open.messages.push({ topic, payload, ...(options.to ? { to: options.to } : {}) });
       return open.done;
     }
-    const batch: PublishBatch = { retain: options.retain, qos: options.qos, messages: payloads.map((payload) => ({ topic, payload })), done: Promise.resolve() };
+    const batch: PublishBatch = { retain: options.retain, qos: options.qos, messages: payloads.map((payload) => ({ topic, payload, ...(options.to ? { to: options.to } : {}) })), done: Promise.resolve() };
     this.openBatch = batch;
     this.batchesInFlight++;
     batch.done = this.publishChain.then(() => {
       if (this.openBatch === batch) this.openBatch = undefined;
       const { retain, qos, messages } = batch;
-      const publishing = messages.map(({ topic, payload }) =>
-        this.broker.publish(topic, payload, { retain, qos }).catch((err: unknown) => {
+      const publishing = messages.map(({ topic, payload, to }) =>
+        this.broker.publish(topic, payload, { retain, qos, ...(to ? { to } : {}) }).catch((err: unknown) => {
           this.stats.publishFailures++;
           this.log.error({ err, topic }, 'mqtt publish failed');
         }),
@@ -374,11 +402,17 @@ export class MqttBridge {
 interface PublishBatch {
   retain: boolean;
   qos: 0 | 1;
-  messages: Array<{ topic: string; payload: string | Buffer }>;
+  /** `to`: an answer, delivered only to its asker (private-delivery.ts). */
+  messages: Array<{ topic: string; payload: string | Buffer; to?: Recipient }>;
   done: Promise<void>;
 }
 
 /** A handler's outcome as a value: a throw (sync or async) never escapes as a rejection. */
+function recipientOf(message: InProcessMessage): Recipient | undefined {
+  if (!message.publisher) return undefined;
+  return { username: message.publisher.username, ...(message.clientId !== undefined ? { clientId: message.clientId } : {}) };
+}
+
 async function settle(run: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; err: unknown }> {
   try {
     return { ok: true, value: await run() };

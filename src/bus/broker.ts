@@ -5,6 +5,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.js';
 import { decidePublish, decideSubscribe, decideWill, isRequest } from './acl.js';
 import { Authenticator } from './authenticator.js';
+import { PrivateDeliveries, type Recipient } from './private-delivery.js';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.js';
 import { ClientIdRegistry } from './client-ids.js';
 import { openListeners, type ListenerPorts, type ListenerSettings } from './listeners.js';
@@ -55,11 +56,15 @@ export interface InProcessMessage {
   retain: boolean;
   /** The network client that published it; undefined when it was published in-process. */
   publisher?: Principal;
+  /** That client's MQTT client id (requests are queued and answered per connection). */
+  clientId?: string;
 }
 
 export interface PublishOptions {
   qos?: 0 | 1;
   retain?: boolean;
+  /** An answer: forwarded only to this client, not to every subscriber (private-delivery.ts). */
+  to?: Recipient;
 }
 
 export interface RunningBroker {
@@ -103,6 +108,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   // The will of each CONNECT, seen in preConnect, judged once the user is known.
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
+  const privateDeliveries = new PrivateDeliveries();
 
   const connackMessages = { 2: 'identifier rejected', 3: 'server unavailable', 5: 'not authorized' } as const;
   const refuseConnect = (client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void, returnCode: 2 | 3 | 5, message: string, fields: Record<string, unknown>): void => {
@@ -204,6 +210,9 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       }
       done(new Error(`publish to ${packet.topic} refused: ${decision.reason}`));
     },
+    authorizeForward(client, packet) {
+      return privateDeliveries.mayForward(packet.payload as Buffer, client.id, principalOf(client)) ? packet : null;
+    },
     authorizeSubscribe(client, subscription, done) {
       const principal = principalOf(client);
       const decision = principal ? decideSubscribe(principal, subscription.topic, hallId) : { allowed: false as const, reason: 'unauthenticated subscriber' };
@@ -261,9 +270,11 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     hallId,
     ports: listeners.ports,
     publish(topic, payload, options = {}) {
+      let body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      if (options.to) body = privateDeliveries.mark(body, options.to);
       return new Promise((resolve, reject) => {
         aedes.publish(
-          { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+          { cmd: 'publish', topic, payload: body, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
           (err) => (err ? reject(err) : resolve()),
         );
       });
@@ -275,7 +286,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
           topic: packet.topic,
           payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
           retain: packet.retain,
-          ...(publisher ? { publisher } : {}),
+          ...(publisher ? { publisher, clientId: packet.clientId } : {}),
         };
         try {
           const result = handler(message);

@@ -160,6 +160,22 @@ const mqtt = strictObject({
   }).optional(),
 });
 
+/** Per-connection request limits of one role; what is left out keeps its default (request-scheduler.ts). */
+const requestLimits = strictObject({
+  queue: z.number().int().min(1).max(100_000).optional(),
+  perSecond: z.number().positive().optional(),
+  burst: z.number().int().min(1).optional(),
+  bigQueriesPerSecond: z.number().positive().optional(),
+});
+const requests = strictObject({
+  device: requestLimits.optional(),
+  operator: requestLimits.optional(),
+  observer: requestLimits.optional(),
+  admin: requestLimits.optional(),
+  bigQueriesAtOnce: z.number().int().min(1).max(64).optional(),
+  concurrent: z.number().int().min(1).max(256).optional(),
+});
+
 const device = strictObject({
   id: slug('device id'),
   kind: z.string().min(1),
@@ -196,6 +212,7 @@ const hallConfigShape = strictObject({
   windows: z.array(window).min(1).max(64),
   staff: z.array(staffMember).default([]),
   mqtt: mqtt.prefault({}),
+  requests: requests.optional(),
   users: z.array(user).min(1, { error: 'needs at least one user: anonymous MQTT clients are refused' }),
   stateDir: z.string().min(1).default('/var/lib/hall-edge'),
   journal: journal.prefault({}),

@@ -7,6 +7,21 @@ import type { Ticket, WindowState } from '../queue/ticket.js';
 import type { QueueModel } from '../queue/model.js';
 import type { DeviceRequestHandler } from './device-requests.js';
 
+/** Who asked, under which transaction id: a request executed at most once per business day. */
+export interface RequestIdentity {
+  principal: string;
+  transaction: string | number;
+}
+
+/** Store a request's answer with the command's events, in the same journal transaction. */
+export interface RememberedRequest {
+  id: RequestIdentity;
+  /** The request's name, stored with the outcome (a resend for another command is refused). */
+  request: string;
+  /** The answer to keep, built from the command's events while they are being committed. */
+  answer(events: readonly SequencedEvent[]): unknown;
+}
+
 /**
  * The contract between the hall and one device driver. A device kind is a folder under
  * devices/<kind>/ with a codec (pure), a driver (I/O) and a simulator; the hall knows drivers
@@ -53,6 +68,8 @@ export interface CommandOk {
   events: SequencedEvent[];
   /** The ticket the command concerned, when there is one (issued, called ...). */
   ticket?: Ticket;
+  /** The request's answer was journaled with the events (`submit` with `remember`). */
+  outcomeStored?: true;
 }
 export interface CommandRefused {
   ok: false;
@@ -60,6 +77,28 @@ export interface CommandRefused {
   message: string;
 }
 export type CommandResult = CommandOk | CommandRefused;
+
+/**
+ * One alarm a device kind can raise, with what ends it: every code a driver raises is listed in
+ * its kind's `alarms` (docs/alarms.md is the operators' copy, and a test keeps the two equal).
+ */
+export interface AlarmSpec {
+  /** The code; a part in angle brackets is filled in when raised (`display-<address>-offline`). */
+  code: string;
+  severity: 'info' | 'warning' | 'critical';
+  /** The condition that clears it, as the driver checks it. */
+  clearedWhen: string;
+  /** For an event alarm with no condition to watch: cleared this long after it was raised. */
+  expiresAfterMs?: number;
+  /** What the operator should do. */
+  operatorAction: string;
+}
+
+/** Whether `code` is an instance of `spec.code` (angle-bracket parts match any text). */
+export function alarmSpecMatches(spec: AlarmSpec, code: string): boolean {
+  const pattern = spec.code.split(/<[^>]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+');
+  return new RegExp(`^${pattern}$`).test(code);
+}
 
 export interface DeviceAlarm {
   code: string;
@@ -73,8 +112,18 @@ export interface DeviceContext {
   readonly log: Logger;
   readonly hall: HallView;
   readonly bus: EventBus<HallBusEvents>;
-  /** Run a queue command exactly as an MQTT request would (journal first, then everything else). */
-  submit(command: QueueCommand): Promise<CommandResult>;
+  /**
+   * Run a queue command exactly as an MQTT request would (journal first, then everything else).
+   * With `remember`, the request's answer is journaled with the command's events (exactly once).
+   */
+  submit(command: QueueCommand, remember?: RememberedRequest): Promise<CommandResult>;
+  /**
+   * The answer already given today to this `(user, transaction)`, if any: a resend gets it
+   * instead of a second execution. Optional: contexts without a journal (unit tests) have none.
+   */
+  storedOutcome?(id: RequestIdentity): { command: string; outcome: unknown } | undefined;
+  /** Keeps an answer that was not journaled with events (a refusal, a reprint). */
+  rememberOutcome?(id: RequestIdentity, request: string, outcome: unknown): void;
   /**
    * Journal and publish a hall event that is not a queue command (a gate decision, a printer
    * fault). Resolves once durable.
@@ -120,5 +169,7 @@ export interface DeviceKind<Options = unknown> {
    * strictness test puts an unknown key into each of its objects and requires a refusal.
    */
   exampleOptions: unknown;
+  /** Every alarm its drivers can raise (see AlarmSpec). */
+  alarms: readonly AlarmSpec[];
   create(id: string, options: Options, ctx: DeviceContext): DeviceDriver;
 }

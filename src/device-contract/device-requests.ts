@@ -6,6 +6,8 @@ import { formatZodIssues } from '../platform/zod-issues.js';
 export interface RequestCaller {
   username: string;
   role: string;
+  /** The request's `transaction`, if it had one: with the username, what makes a resend a resend. */
+  transaction?: string | number;
 }
 
 /** A driver's handler for one device-topic request: return the `data`, or throw RequestError(code, message). */

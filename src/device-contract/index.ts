@@ -3,7 +3,9 @@
  * the hall (src/hall) and the device folders (devices/<kind>) import. The queue's event, ticket
  * and command types are re-exported here so a driver needs no import from the hall's insides.
  */
+export { alarmSpecMatches } from './device-api.js';
 export type {
+  AlarmSpec,
   CommandOk,
   CommandRefused,
   CommandResult,
@@ -13,6 +15,8 @@ export type {
   DeviceKind,
   HallBusEvents,
   HallView,
+  RememberedRequest,
+  RequestIdentity,
 } from './device-api.js';
 export { RequestError } from '../bus/request-envelope.js';
 export { validatedRequest, answerDeviceRequest } from './device-requests.js';

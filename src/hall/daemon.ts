@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.js';
 import { SystemdNotifier } from '../platform/sd-notify.js';
 import { startBroker, type RunningBroker } from '../bus/broker.js';
 import { MqttBridge, RequestError } from '../bus/bridge.js';
+import { schedulerLimits } from '../bus/request-scheduler.js';
 import { JournalBackups } from '../journal/backup.js';
 import type { WatermarkWriter } from '../journal/watermark.js';
 import { openCheckedJournal, startWatermark } from './journal-start.js';
@@ -18,6 +19,7 @@ import { VERSION } from '../platform/version.js';
 import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
 import { registerDeviceRequests } from './device-requests.js';
+import { registerSimulateRequest } from './simulate-request.js';
 import { startUplink, type Uplink } from '../uplink/start.js';
 
 export interface DaemonOptions {
@@ -99,9 +101,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw err;
   }
 
-  const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }));
+  const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
-  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }));
+  // Alarms shown on `alarms` are kept next to the journal and restored after a restart (docs/alarms.md).
+  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json') });
 
   api.addRequest('broadcast', (payload) => {
     const parsed = daemonRequestSchemas.broadcast.safeParse(payload);
@@ -111,6 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { seq: event.seq };
   });
   api.addRequest('devices', () => ({ devices: devices.summary(), alarms: devices.activeAlarms() }));
+  registerSimulateRequest(api, { model, journal, log: log.child({ component: 'simulate' }) });
   devices.addAlarmSource(journalAlarms);
 
   api.addRequest('backup', async (payload, caller) => {

@@ -1,7 +1,16 @@
 import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
-import { validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind } from '../device-contract/index.js';
+import { alarmSpecMatches, validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind } from '../device-contract/index.js';
+import { AlarmBoard, type AlarmEntry } from './alarm-board.js';
+
+export interface DeviceManagerOptions {
+  /** Where alarms are kept across restarts (next to the journal); none in tests that do not care. */
+  alarmFile?: string;
+  /** How long a cleared alarm stays shown unless acknowledged (see alarm-board.ts). */
+  alarmMinVisibleMs?: number;
+  restoredAlarmGraceMs?: number;
+}
 
 export interface DeviceConfigEntry {
   id: string;
@@ -25,7 +34,6 @@ interface DeviceRecord {
   kind: string;
   window?: string;
   online: boolean;
-  alarms: Map<string, ActiveAlarm>;
 }
 
 /** An alarm while it lasts; an operator's acknowledgement stays until the device clears it. */
@@ -50,7 +58,8 @@ export interface AlarmSource {
 export class DeviceManager {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly alarmSources = new Map<string, AlarmSource>();
-  private readonly otherAlarmSources = new Map<string, Map<string, ActiveAlarm>>();
+  private readonly otherAlarmSources = new Set<string>();
+  private readonly alarms: AlarmBoard;
   private stopping = false;
 
   constructor(
@@ -58,17 +67,35 @@ export class DeviceManager {
     private readonly bridge: MqttBridge,
     private readonly kinds: ReadonlyMap<string, DeviceKind<unknown>>,
     private readonly log: Logger,
-  ) {}
+    options: DeviceManagerOptions = {},
+  ) {
+    this.alarms = new AlarmBoard({
+      now: () => hall.now(),
+      log,
+      journal: (event) => this.journalQuietly(event),
+      publish: () => this.publishAlarms(),
+      spec: (deviceId, code) => {
+        const record = this.devices.get(deviceId);
+        if (!record) return undefined;
+        return this.kinds.get(record.kind)?.alarms.find((spec) => alarmSpecMatches(spec, code));
+      },
+      file: options.alarmFile,
+      minVisibleMs: options.alarmMinVisibleMs,
+      restoredGraceMs: options.restoredAlarmGraceMs,
+    });
+  }
 
   create(entries: DeviceConfigEntry[]): void {
     for (const entry of entries) {
       const kind = this.kinds.get(entry.kind);
       if (!kind) throw new Error(`devices: unknown device kind "${entry.kind}" for ${entry.id}`);
       const options = kind.options.parse(entry.options ?? {});
-      const record: DeviceRecord = { driver: undefined as unknown as DeviceDriver, kind: entry.kind, window: entry.window, online: false, alarms: new Map() };
+      const record: DeviceRecord = { driver: undefined as unknown as DeviceDriver, kind: entry.kind, window: entry.window, online: false };
       this.devices.set(entry.id, record);
       record.driver = kind.create(entry.id, options, this.context(entry, record));
     }
+    // After the devices exist (a restored alarm's catalog entry is its device kind's), before they start.
+    this.alarms.restore();
   }
 
   async startAll(): Promise<void> {
@@ -87,6 +114,7 @@ export class DeviceManager {
 
   async stopAll(): Promise<void> {
     this.stopping = true;
+    this.alarms.stop();
     await Promise.all(
       [...this.devices.entries()].map(async ([id, record]) => {
         if (record.stateTimer) clearTimeout(record.stateTimer);
@@ -113,13 +141,13 @@ export class DeviceManager {
       kind: record.kind,
       window: record.window ?? null,
       online: record.online,
-      alarms: [...record.alarms.keys()],
+      alarms: this.alarms.activeCodes(id),
     }));
   }
 
   /**
-   * An operator has seen the alarm: journaled, and shown to every dashboard. It stays active
-   * (the device has not recovered); a new fault with another message raises it again.
+   * An operator has seen the alarm: journaled, and shown to every dashboard. An active one stays
+   * (the device has not recovered); one already cleared leaves the list.
    */
   acknowledgeAlarm(deviceId: string, code: string, by: string): ActiveAlarm | undefined {
     const source = this.alarmSources.get(deviceId);
@@ -128,26 +156,13 @@ export class DeviceManager {
       if (acknowledged) this.publishAlarms();
       return acknowledged;
     }
-    const alarm = (this.devices.get(deviceId)?.alarms ?? this.otherAlarmSources.get(deviceId))?.get(code);
-    if (!alarm) return undefined;
-    if (alarm.acknowledgedBy === undefined) {
-      alarm.acknowledgedBy = by;
-      alarm.acknowledgedAt = this.hall.now();
-      this.journalQuietly({ type: 'device.alarm.acknowledged', deviceId, data: { code, by } });
-      this.log.info({ device: deviceId, alarm: code, user: by }, 'alarm acknowledged');
-      this.publishAlarms();
-    }
-    return alarm;
+    return this.alarms.acknowledge(deviceId, code, by);
   }
 
-  activeAlarms(): Array<ActiveAlarm & { deviceId: string }> {
-    const sources: Array<[string, Map<string, ActiveAlarm>]> = [
-      ...[...this.devices.entries()].map(([deviceId, record]): [string, Map<string, ActiveAlarm>] => [deviceId, record.alarms]),
-      ...this.otherAlarmSources,
-    ];
-    const own = sources.flatMap(([deviceId, alarms]) => [...alarms.values()].map((alarm) => ({ ...alarm, deviceId })));
-    const hall = [...this.alarmSources.values()].flatMap((source) => source.alarms().map((alarm) => ({ ...alarm, deviceId: source.deviceId })));
-    return [...own, ...hall];
+  /** What `alarms` shows: active alarms, cleared ones not yet acknowledged or shown long enough, and the hall's own. */
+  activeAlarms(): Array<ActiveAlarm & { deviceId: string; state?: AlarmEntry['state'] }> {
+    const hall = [...this.alarmSources.values()].flatMap((source) => source.alarms().map((alarm) => ({ ...alarm, deviceId: source.deviceId, state: 'active' as const })));
+    return [...this.alarms.list(), ...hall];
   }
 
   /** An alarm source with its own acknowledgement rules (the journal's: admin only, clears it). */
@@ -160,26 +175,9 @@ export class DeviceManager {
    * journal entries and `alarms` document as a device's, under `sourceId`.
    */
   alarmsFor(sourceId: string): { raise(alarm: DeviceAlarm): void; clear(code: string): void } {
-    if (this.devices.has(sourceId) || this.otherAlarmSources.has(sourceId)) throw new Error(`alarm source "${sourceId}" is already defined`);
-    const alarms = new Map<string, ActiveAlarm>();
-    this.otherAlarmSources.set(sourceId, alarms);
-    const log = this.log.child({ source: sourceId });
-    return { raise: (alarm) => this.raiseAlarm(sourceId, alarms, alarm, log), clear: (code) => this.clearAlarm(sourceId, alarms, code, log) };
-  }
-
-  private raiseAlarm(deviceId: string, alarms: Map<string, ActiveAlarm>, alarm: DeviceAlarm, log: Logger): void {
-    if (alarms.get(alarm.code)?.message === alarm.message) return;
-    alarms.set(alarm.code, { ...alarm, since: this.hall.now() });
-    log.warn({ alarm: alarm.code, severity: alarm.severity }, alarm.message);
-    this.journalQuietly({ type: 'device.alarm.raised', deviceId, data: { ...alarm } });
-    this.publishAlarms();
-  }
-
-  private clearAlarm(deviceId: string, alarms: Map<string, ActiveAlarm>, code: string, log: Logger): void {
-    if (!alarms.delete(code)) return;
-    log.info({ alarm: code }, 'alarm cleared');
-    this.journalQuietly({ type: 'device.alarm.cleared', deviceId, data: { code } });
-    this.publishAlarms();
+    if (this.devices.has(sourceId) || this.otherAlarmSources.has(sourceId) || this.alarmSources.has(sourceId)) throw new Error(`alarm source "${sourceId}" is already defined`);
+    this.otherAlarmSources.add(sourceId);
+    return { raise: (alarm) => this.alarms.raise(sourceId, alarm), clear: (code) => this.alarms.clear(sourceId, code) };
   }
 
   private context(entry: DeviceConfigEntry, record: DeviceRecord): DeviceContext {
@@ -192,12 +190,14 @@ export class DeviceManager {
       log,
       hall: hall.view,
       bus: hall.bus,
-      submit: (command) => hall.submit(command),
+      submit: (command, remember) => hall.submit(command, remember),
+      storedOutcome: (id) => hall.storedOutcome(id),
+      rememberOutcome: (id, request, outcome) => hall.rememberOutcome(id, request, outcome),
       record: async (event) => hall.record({ ...event, deviceId } as Parameters<Hall['record']>[0]),
       setAvailability: (online, reason) => this.publishAvailability(deviceId, record, online, reason),
       publishState: (state) => this.publishStateThrottled(deviceId, record, state),
-      raiseAlarm: (alarm) => this.raiseAlarm(deviceId, record.alarms, alarm, log),
-      clearAlarm: (code) => this.clearAlarm(deviceId, record.alarms, code, log),
+      raiseAlarm: (alarm) => this.alarms.raise(deviceId, alarm),
+      clearAlarm: (code) => this.alarms.clear(deviceId, code),
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
       handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
@@ -252,7 +252,7 @@ export class DeviceManager {
     }
   }
 
-  /** Retained `alarms`: every active alarm in the hall, for the dashboard to acknowledge. */
+  /** Retained `alarms`: every alarm shown in the hall, for the dashboard to acknowledge. */
   publishAlarms(): void {
     this.bridge.publishRetained('alarms', { alarms: this.activeAlarms() });
   }

@@ -41,7 +41,7 @@ export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): vo
     const { deviceId, code } = parse(deviceRequestSchemas['alarm-ack'], payload);
     const alarm = devices.acknowledgeAlarm(deviceId, code, caller.username);
     if (!alarm) throw new RequestError('unknown-alarm', `no active alarm "${code}" on device "${deviceId}"`);
-    return { deviceId, ...alarm };
+    return alarm;
   });
 
   api.addRequest('reprint', async (payload) => {

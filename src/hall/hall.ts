@@ -8,7 +8,9 @@ import type { QueueModel } from '../queue/model.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import { MIN_FINISHED_FOR_DAY_MEAN, StatsAccumulator, estimateWaitMinutes, type DayStats } from '../queue/stats.js';
 import type { Journal } from '../journal/journal.js';
-import type { CommandResult, HallBusEvents, HallView } from '../device-contract/index.js';
+import { RequestOutcomes, type StoredOutcome } from '../journal/request-outcomes.js';
+import { afterRequestCommitted } from '../platform/test-crash-hook.js';
+import type { CommandResult, HallBusEvents, HallView, RememberedRequest, RequestIdentity } from '../device-contract/index.js';
 import { OutputDispatcher, type StageCounters, type StageName } from './dispatcher.js';
 
 /**
@@ -20,7 +22,7 @@ import { OutputDispatcher, type StageCounters, type StageName } from './dispatch
 export const MAX_GROUP_COMMANDS = 16;
 
 type Pending =
-  | { kind: 'command'; command: QueueCommand; submittedAt: number; resolve: (result: CommandResult) => void }
+  | { kind: 'command'; command: QueueCommand; remember?: RememberedRequest; submittedAt: number; resolve: (result: CommandResult) => void }
   | { kind: 'task'; run: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void };
 
 export interface HallOptions {
@@ -43,6 +45,8 @@ export interface HallOptions {
 export class Hall {
   readonly bus: EventBus<HallBusEvents>;
   readonly view: HallView;
+  /** Answers of requests already executed today, kept in the journal file (request-outcomes.ts). */
+  readonly outcomes: RequestOutcomes;
   /** The stages after a commit (frames, MQTT, voice, state documents, log), each guarded. */
   readonly dispatcher: OutputDispatcher;
   private queueEngine: QueueEngine;
@@ -67,6 +71,7 @@ export class Hall {
   constructor(options: HallOptions) {
     this.queueEngine = new QueueEngine(options.model);
     this.journal = options.journal;
+    this.outcomes = options.journal.attach((db) => new RequestOutcomes(db));
     this.log = options.log;
     this.clock = options.now ?? Date.now;
     this.bus = new EventBus<HallBusEvents>(options.log);
@@ -118,8 +123,9 @@ export class Hall {
    * Runs one queue command now, in a journal transaction of its own: journal, state, then every
    * output stage. Never throws for a refusal. Requests and key presses go through `submit`.
    */
-  execute(command: QueueCommand): CommandResult {
-    const { result, committed } = this.run(command);
+  execute(command: QueueCommand, remember?: RememberedRequest): CommandResult {
+    const { result, committed } = this.run(command, false, remember);
+    if (result.ok && result.outcomeStored) afterRequestCommitted();
     // Housekeeping events may have been committed even when the command itself was refused.
     this.publish(committed);
     return result;
@@ -130,9 +136,9 @@ export class Hall {
    * all committed in ONE journal transaction (one fsync); then each command's outputs go out in
    * command order and its promise resolves. The semantics are `execute`'s, one command at a time.
    */
-  submit(command: QueueCommand): Promise<CommandResult> {
+  submit(command: QueueCommand, remember?: RememberedRequest): Promise<CommandResult> {
     return new Promise((resolve) => {
-      this.pending.push({ kind: 'command', command, submittedAt: performance.now(), resolve });
+      this.pending.push({ kind: 'command', command, ...(remember ? { remember } : {}), submittedAt: performance.now(), resolve });
       this.scheduleFlush();
     });
   }
@@ -160,6 +166,21 @@ export class Hall {
   /** Day rollover and closing time; the daemon calls this on a timer. */
   tick(): CommandResult {
     return this.execute({ type: 'tick' });
+  }
+
+  /** The stored answer of `(principal, transaction)` today, if that request already ran. */
+  storedOutcome(id: RequestIdentity): StoredOutcome | undefined {
+    return this.outcomes.find({ ...id, day: this.requestDay() });
+  }
+
+  /** Stores an answer on its own (a refusal, a request without events): one small journal write. */
+  rememberOutcome(id: RequestIdentity, request: string, outcome: unknown): void {
+    this.outcomes.write({ ...id, day: this.requestDay() }, request, outcome, this.clock());
+  }
+
+  /** The business day a request arriving now is executed in (the engine rolls over to it first). */
+  private requestDay(): string {
+    return this.engine.calendar.businessDay(this.clock());
   }
 
   statsToday(): DayStats {
@@ -206,15 +227,25 @@ export class Hall {
   // ---------------------------------------------------------------- internals
 
   /** One command through the engine, its events appended (durable unless inside a group commit). */
-  private run(command: QueueCommand, inGroup = false): { result: CommandResult; committed: SequencedEvent[] } {
+  /**
+   * With `remember`, the request's answer is journaled in the same transaction as the command's
+   * events (`outcomeStored` then says so; a refusal or a command without events is the caller's
+   * to store, see the MQTT API).
+   */
+  private run(command: QueueCommand, inGroup = false, remember?: RememberedRequest): { result: CommandResult; committed: SequencedEvent[] } {
     const started = performance.now();
     const now = this.clock();
     const committed: SequencedEvent[] = [];
     let result: CommandResult;
     try {
-      this.engine.run(command, now, (events) => committed.push(...this.commit(events, inGroup)));
+      let outcomeStored = false;
+      this.engine.run(command, now, (events, phase) => {
+        const withOutcome = phase === 'command' ? remember : undefined;
+        committed.push(...this.commit(events, inGroup, withOutcome, now));
+        if (withOutcome) outcomeStored = true;
+      });
       this.commandsRun += 1;
-      result = { ok: true, events: committed, ticket: this.ticketConcerned(command, committed) };
+      result = { ok: true, events: committed, ticket: this.ticketConcerned(command, committed), ...(outcomeStored ? { outcomeStored: true as const } : {}) };
     } catch (err) {
       if (err instanceof QueueError) {
         this.commandsRefused += 1;
@@ -275,7 +306,7 @@ export class Hall {
     const started = performance.now();
     try {
       this.journal.batch(() => {
-        for (const item of group) outcomes.push(this.run(item.command, true));
+        for (const item of group) outcomes.push(this.run(item.command, true, item.remember));
       });
     } catch (err) {
       this.groupFailed(group, err);
@@ -285,6 +316,8 @@ export class Hall {
     this.commitLatency.record(performance.now() - started);
     this.groupSizes.record(group.length);
     this.groupCommits += 1;
+    // Durable now, nothing shown yet: the window the exactly-once test kills the daemon in.
+    for (const { result } of outcomes) if (result.ok && result.outcomeStored) afterRequestCommitted();
     group.forEach((item, i) => {
       const { result, committed } = outcomes[i]!;
       this.publish(committed);
@@ -328,18 +361,34 @@ export class Hall {
     this.replay();
   }
 
-  private commit(events: HallEvent[], inGroup = false): SequencedEvent[] {
+  private commit(events: HallEvent[], inGroup = false, remember?: RememberedRequest, now = this.clock()): SequencedEvent[] {
     const started = performance.now();
-    const sequenced = this.journal.append(events);
+    const storeOutcome = remember
+      ? (sequenced: readonly SequencedEvent[]) => this.outcomes.write({ ...remember.id, day: sequenced[0]!.day }, remember.request, remember.answer(sequenced), now)
+      : undefined;
+    const sequenced = this.journal.append(events, storeOutcome);
     // In a group the fsync comes once for the whole group, and is timed there.
     if (!inGroup) this.commitLatency.record(performance.now() - started);
     // Statistics, like the engine, follow each command at once (in a group that later fails to
     // commit, both are rebuilt from the journal).
     for (const event of sequenced) {
-      if (event.type === 'day.started') this.closeOutStatsDay(event.at);
+      if (event.type === 'day.started') {
+        this.closeOutStatsDay(event.at);
+        this.pruneOutcomes(event.day);
+      }
       this.stats.apply(event);
     }
     return sequenced;
+  }
+
+  /** A transaction id is remembered for its business day only. */
+  private pruneOutcomes(today: string): void {
+    try {
+      const dropped = this.outcomes.pruneBefore(today);
+      if (dropped > 0) this.log.info({ dropped, day: today }, 'request outcomes of past days pruned');
+    } catch (err) {
+      this.log.error({ err }, 'could not prune past request outcomes (they are ignored anyway: the key holds the day)');
+    }
   }
 
   /** At rollover the finished day's statistics are compacted into the journal. */

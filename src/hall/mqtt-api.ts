@@ -6,9 +6,26 @@ import type { Journal } from '../journal/journal.js';
 import { ticketsAhead } from '../queue/ahead.js';
 import { computeDayStats, type DayStats } from '../queue/stats.js';
 import type { Hall } from './hall.js';
+import type { RequestIdentity } from '../device-contract/index.js';
+import type { StoredOutcome } from '../journal/request-outcomes.js';
+import type { SequencedEvent } from '../queue/events.js';
 import { formatZodIssues, isQueueRequest, parseQueueRequest, queryRequestSchemas, type QueueRequestName } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
 import { eventsPage } from './events-query.js';
+
+/**
+ * Requests that only read: they change nothing, so running one twice is harmless and their
+ * (possibly large) answers are not stored for resends.
+ */
+const QUERIES: ReadonlySet<string> = new Set(['ticket', 'tickets', 'stats', 'info', 'health', 'devices', 'report', 'events']);
+
+/** What is kept of a request's answer for a resend of the same transaction. */
+type KeptOutcome =
+  | { status: 'ok'; ticket: string | null; events: Array<{ seq: number; type: string }> }
+  | { status: 'ok'; data: unknown }
+  | { status: 'error'; code: string; error: string };
+
+type Asker = { username: string; role: string; transaction?: string | number };
 
 export type ExtraRequestHandler = (payload: Record<string, unknown>, caller: { username: string; role: string }) => Promise<unknown> | unknown;
 
@@ -22,6 +39,10 @@ const STATS_PUBLISH_INTERVAL_MS = 1000;
  */
 export class MqttApi {
   private readonly extra = new Map<string, ExtraRequestHandler>();
+  /** Resends answered from a stored outcome instead of being executed again. */
+  private replayed = 0;
+  /** Once-requests still running, by (user, transaction): a copy arriving meanwhile waits for them. */
+  private readonly runningOnce = new Map<string, Promise<unknown>>();
   /** Parts of `health` contributed by other components (the uplink). */
   private readonly healthParts = new Map<string, () => unknown>();
   private statsTimer: NodeJS.Timeout | undefined;
@@ -74,7 +95,10 @@ export class MqttApi {
         this.scheduleStats();
       }),
     );
-    await this.bridge.start({ request: (command, payload, caller) => this.handle(command, payload, caller) });
+    await this.bridge.start({
+      request: (command, payload, caller, transaction) =>
+        transaction === undefined || QUERIES.has(command) ? this.handle(command, payload, caller) : this.handleOnce(command, payload, caller, transaction),
+    });
     this.publishAllState();
     this.publishStats();
   }
@@ -138,6 +162,95 @@ export class MqttApi {
    * everything else runs in the hall's order after them (a `ticket` query right after an
    * `issue` sees the new ticket), so the outcome is as if requests ran one at a time.
    */
+  /** Requests handled, refused, answered busy (health shows them). */
+  bridgeCounters(): ReturnType<MqttBridge['counters']> {
+    return this.bridge.counters();
+  }
+
+  /**
+   * A request that changes something, sent with a transaction: executed at most once per user,
+   * transaction and business day. The answer is stored with the command's events (one journal
+   * transaction), so even a kill -9 before the answer went out leaves the resend its answer.
+   * A copy arriving while the first is still running waits for it and gets its answer.
+   */
+  private async handleOnce(command: string, payload: Record<string, unknown>, caller: Asker, transaction: string | number): Promise<unknown> {
+    const id: RequestIdentity = { principal: caller.username, transaction };
+    const key = JSON.stringify([id.principal, transaction]);
+    const running = this.runningOnce.get(key);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.handleOnce(command, payload, caller, transaction);
+    }
+    const stored = this.hall.storedOutcome(id);
+    if (stored) return this.replay(command, stored, id);
+    const work = this.runOnce(command, payload, caller, id);
+    this.runningOnce.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.runningOnce.delete(key);
+    }
+  }
+
+  private async runOnce(command: string, payload: Record<string, unknown>, caller: Asker, id: RequestIdentity): Promise<unknown> {
+    if (isQueueRequest(command)) {
+      const parsed = parseQueueRequest(command, payload);
+      // Nothing ran: a corrected resend under the same transaction may still run.
+      if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+      const result = await this.hall.submit(parsed.command, { id, request: command, answer: (events) => queueOutcome(events) });
+      if (!result.ok) {
+        // A failed commit ran nothing either; a refusal by the queue is the request's answer.
+        if (result.code !== 'internal') this.remember(id, command, { status: 'error', code: result.code, error: result.message });
+        throw new RequestError(result.code, result.message);
+      }
+      const outcome = queueOutcome(result.events);
+      if (!result.outcomeStored) this.remember(id, command, outcome);
+      // Built from the kept outcome, so the first answer and a resend's are the same.
+      return this.answerOf(outcome);
+    }
+    const handler = this.extra.get(command);
+    if (!handler) return this.handle(command, payload, caller);
+    // Device and hall operations journal their own events (if any): their answer is stored right
+    // after, in its own write — a crash in between can run such a request twice.
+    return this.hall.inOrder(async () => {
+      try {
+        const data = await handler(payload, caller);
+        this.remember(id, command, { status: 'ok', data: data ?? null });
+        return data;
+      } catch (err) {
+        if (err instanceof RequestError && err.code !== 'bad-request') this.remember(id, command, { status: 'error', code: err.code, error: err.message });
+        throw err;
+      }
+    });
+  }
+
+  private remember(id: RequestIdentity, command: string, outcome: KeptOutcome): void {
+    try {
+      this.hall.rememberOutcome(id, command, outcome);
+    } catch (err) {
+      // The request did run; its answer still goes out. Only a later resend would run it again.
+      this.log.error({ err, request: command, user: id.principal, transaction: id.transaction }, 'could not store the request outcome');
+    }
+  }
+
+  private replay(command: string, stored: StoredOutcome, id: RequestIdentity): unknown {
+    if (stored.command !== command) {
+      throw new RequestError(
+        'transaction-reused',
+        `transaction ${JSON.stringify(id.transaction)} was already used today for "${stored.command}"; send a new transaction id with every new request`,
+      );
+    }
+    this.replayed += 1;
+    this.log.info({ request: command, user: id.principal, transaction: id.transaction }, 'resent request answered from its stored outcome, not executed again');
+    return this.answerOf(stored.outcome as KeptOutcome);
+  }
+
+  private answerOf(outcome: KeptOutcome): unknown {
+    if (outcome.status === 'error') throw new RequestError(outcome.code, outcome.error);
+    if ('data' in outcome) return outcome.data;
+    return { ticket: (outcome.ticket !== null ? this.hall.engine.ticket(outcome.ticket) : undefined) ?? null, events: outcome.events };
+  }
+
   private async handle(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
     if (isQueueRequest(command)) return this.handleQueueCommand(command, payload, caller);
     return this.hall.inOrder(() => this.handleOther(command, payload, caller));
@@ -161,9 +274,19 @@ export class MqttApi {
         return { ticket, ahead: this.ahead(number) };
       }
       case 'tickets': {
-        const { serviceId, state } = parse(queryRequestSchemas.tickets, payload);
-        const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state));
-        return { tickets: tickets.sort((a, b) => a.order - b.order) };
+        const { serviceId, state, limit, after } = parse(queryRequestSchemas.tickets, payload);
+        const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state)).sort((a, b) => a.order - b.order);
+        // A page starts after the ticket the previous one ended with (in line order).
+        let start = 0;
+        if (after !== undefined) {
+          const from = this.hall.engine.ticket(after);
+          if (!from) throw new RequestError('unknown-ticket', `no ticket ${after} today to page after`);
+          start = tickets.findIndex((t) => t.order > from.order);
+          if (start < 0) start = tickets.length;
+        }
+        const page = tickets.slice(start, start + limit);
+        const more = start + limit < tickets.length;
+        return { tickets: page, next: more ? page[page.length - 1]!.number : null };
       }
       case 'stats': {
         const { day } = parse(queryRequestSchemas.stats, payload);
@@ -174,6 +297,8 @@ export class MqttApi {
       case 'health':
         return {
           ...this.hall.counters(),
+          replayedRequests: this.replayed,
+          requests: this.bridge.counters(),
           day: this.hall.engine.currentDay() ?? null,
           lastSeq: this.journal.lastSeq(),
           latency: this.hall.latency(),
@@ -214,6 +339,22 @@ export class MqttApi {
       requests: this.requestNames(),
     };
   }
+}
+
+/** `tickets` answers in pages: a full day (2000 tickets) in one answer is ~450 KB. */
+
+/**
+ * What a queue command's answer is made of, from its events alone (it is built while they are
+ * committed, before the engine applies them): the ticket concerned and the events. A resend
+ * gets the same events and that ticket as it is now.
+ */
+function queueOutcome(events: readonly SequencedEvent[]): KeptOutcome {
+  let ticket: string | null = null;
+  for (const event of events) {
+    if (event.type === 'ticket.issued') ticket = event.ticket.number;
+    else if ('number' in event && typeof event.number === 'string') ticket = event.number;
+  }
+  return { status: 'ok', ticket, events: events.map((e) => ({ seq: e.seq, type: e.type })) };
 }
 
 const BUILT_IN = [

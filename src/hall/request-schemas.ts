@@ -46,10 +46,19 @@ export const queueRequestSchemas = {
 
 export type QueueRequestName = keyof typeof queueRequestSchemas;
 
+/** `tickets` pages: a hall's whole day in one answer would be a few hundred KB of JSON. */
+export const DEFAULT_TICKETS_PAGE = 500;
+export const MAX_TICKETS_PAGE = 1000;
+
 /** The payloads of the read-only requests MqttApi answers itself (`info` and `health` take none). */
 export const queryRequestSchemas = {
   ticket: z.strictObject({ number: z.string().min(1) }),
-  tickets: z.strictObject({ serviceId: z.string().optional(), state: z.string().optional() }),
+  tickets: z.strictObject({
+    serviceId: z.string().optional(),
+    state: z.string().optional(),
+    limit: z.number().int().min(1).max(MAX_TICKETS_PAGE).default(DEFAULT_TICKETS_PAGE),
+    after: z.string().min(1).optional(),
+  }),
   stats: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
 } as const;
 

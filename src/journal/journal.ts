@@ -39,7 +39,7 @@ export class Journal {
   private readonly appendedListeners: Array<(events: SequencedEvent[]) => void> = [];
   /** Inside `batch`: events appended but not yet committed, announced when the batch commits. */
   private pendingAppended: SequencedEvent[] | undefined;
-  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>) => void;
+  private readonly insertBatch: (rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => void;
   private readonly runInTransaction: (work: () => unknown) => unknown;
   private readonly stmts: {
     maxSeq: Database.Statement<[]>;
@@ -57,8 +57,9 @@ export class Journal {
     private readonly log: Logger,
   ) {
     const insert = db.prepare<[number, string, number, string, string]>('INSERT INTO events (seq, day, at, type, body) VALUES (?, ?, ?, ?, ?)');
-    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>) => {
+    this.insertBatch = db.transaction((rows: Array<[number, string, number, string, string]>, alsoInTransaction?: () => void) => {
       for (const row of rows) insert.run(...row);
+      alsoInTransaction?.();
     });
     // better-sqlite3 turns a transaction function called inside another into a savepoint.
     this.runInTransaction = db.transaction((work: () => unknown) => work());
@@ -134,8 +135,10 @@ export class Journal {
    * Appends the events in ONE transaction and returns them with their seq. All-or-nothing: if any
    * event is malformed or the write fails, nothing is stored and seq does not move. Durable
    * (fsynced) when it returns — except inside `batch`, where it is durable when the batch returns.
+   * `alsoInTransaction` writes more rows (a request's outcome, see request-outcomes.ts) in the
+   * same SQLite transaction: they commit with the events or not at all.
    */
-  append(events: HallEvent[]): SequencedEvent[] {
+  append(events: HallEvent[], alsoInTransaction?: (sequenced: readonly SequencedEvent[]) => void): SequencedEvent[] {
     this.ensureOpen();
     if (events.length === 0) return [];
     const rows: Array<[number, string, number, string, string]> = [];
@@ -147,7 +150,7 @@ export class Journal {
       sequenced.push({ ...event, seq } as SequencedEvent);
     });
     try {
-      this.insertBatch(rows);
+      this.insertBatch(rows, alsoInTransaction && (() => alsoInTransaction(sequenced)));
     } catch (err) {
       // The transaction was rolled back; re-read the tail in case the failure came after commit.
       this.resyncTail();
@@ -160,6 +163,12 @@ export class Journal {
     if (this.pendingAppended) this.pendingAppended.push(...sequenced);
     else this.notifyAppended(sequenced);
     return sequenced;
+  }
+
+  /** Opens a companion table (request outcomes) on the journal's own connection and file. */
+  attach<T>(open: (db: Database.Database) => T): T {
+    this.ensureOpen();
+    return open(this.db);
   }
 
   /**

@@ -59,20 +59,21 @@ export class QueueEngine {
 
   /**
    * Housekeeping first (day rollover, closing time), then the command. Each batch is committed
-   * (journaled) before it is applied. Returns every event applied.
+   * (journaled) before it is applied; `phase` tells the day's housekeeping from the command's own
+   * events (a request's outcome is journaled with the latter). Returns every event applied.
    */
-  run(command: QueueCommand, now: number, commit: (events: HallEvent[]) => void = () => {}): HallEvent[] {
+  run(command: QueueCommand, now: number, commit: (events: HallEvent[], phase: 'housekeeping' | 'command') => void = () => {}): HallEvent[] {
     const applied: HallEvent[] = [];
     const housekeeping = this.housekeeping(now);
     if (housekeeping.length > 0) {
-      commit(housekeeping);
+      commit(housekeeping, 'housekeeping');
       for (const event of housekeeping) this.apply(event);
       applied.push(...housekeeping);
     }
     if (command.type === 'tick') return applied;
     const events = this.decide(command, now);
     if (events.length > 0) {
-      commit(events);
+      commit(events, 'command');
       for (const event of events) this.apply(event);
       applied.push(...events);
     }

@@ -19,7 +19,6 @@ afterEach(() => harness.cleanUp());
 
 const MiB = 1024 * 1024;
 
-/** A watcher that sees everything (admin on `#`), to prove an oversized message reached nobody. */
 /** An admin on `#` (TCP) and an observer on the hall (WebSocket): proof an oversized message reached nobody. */
 async function watchEverything(broker: RunningBroker): Promise<{ watcher: MqttClient; bigOnes: () => string[] }> {
   const watcher = await harness.connect(tcpUrl(broker), 'root');
@@ -112,36 +111,38 @@ describe('packet size limits', () => {
 });
 
 describe('slow consumers', () => {
-  it('a subscriber that stops reading is cut once its backlog passes the bound; the others keep receiving', async () => {
-    const { log, entries } = captureLog();
-    const backlog = 256 * 1024;
-    const broker = await harness.start({ limits: { maxOutgoingBacklogBytes: backlog } }, log);
-    const topic = `${BASE}/event`;
-    const stalled = await harness.connect(tcpUrl(broker), 'obs', { clientId: 'stalled' });
-    await stalled.subscribeAsync(topic, { qos: 0 });
-    const healthy = await harness.connect(wsUrl(broker), 'obs', { clientId: 'healthy' });
-    await healthy.subscribeAsync(topic, { qos: 0 });
-    let received = 0;
-    healthy.on('message', () => received++);
-    // The client stops reading: its socket fills, then the kernel's buffers, then the broker's backlog.
-    stalled.stream.pause();
+  for (const transport of ['tcp', 'ws'] as const) {
+    it(`a subscriber over ${transport} that stops reading is cut once its backlog passes the bound; the others keep receiving`, async () => {
+      const { log, entries } = captureLog();
+      const backlog = 256 * 1024;
+      const broker = await harness.start({ limits: { maxOutgoingBacklogBytes: backlog } }, log);
+      const topic = `${BASE}/event`;
+      const stalled = await harness.connect(transport === 'tcp' ? tcpUrl(broker) : wsUrl(broker), 'obs', { clientId: 'stalled' });
+      await stalled.subscribeAsync(topic, { qos: 0 });
+      const healthy = await harness.connect(transport === 'tcp' ? wsUrl(broker) : tcpUrl(broker), 'obs', { clientId: 'healthy' });
+      await healthy.subscribeAsync(topic, { qos: 0 });
+      let received = 0;
+      healthy.on('message', () => received++);
+      // The client stops reading: its socket fills, then the kernel's buffers, then the broker's backlog.
+      stalled.stream.pause();
 
-    const payload = Buffer.alloc(64 * 1024, 0x65);
-    let published = 0;
-    // Bounded: loopback socket buffers hold a few MB; 1,000 messages are 64 MB.
-    while (broker.counters().slowConsumers === 0 && published < 1000) {
-      await broker.publish(topic, payload);
-      published++;
-    }
-    expect(broker.counters().slowConsumers).toBe(1);
-    await eventually(() => broker.connectedClients() === 1, 'the stalled client to be gone');
-    await eventually(() => received === published || undefined, `the healthy subscriber to get all ${published} messages`);
-    const cut = entries().find((e) => e.msg === 'mqtt slow consumer disconnected');
-    expect(cut).toMatchObject({ kind: 'slow-consumer', clientId: 'stalled', username: 'obs', limitBytes: backlog });
-    // Cut at the first write past the bound: the backlog held at most the bound plus one message.
-    expect(Number(cut!.backlogBytes)).toBeLessThanOrEqual(backlog + payload.length + 16);
-    expect(healthy.connected).toBe(true);
-  });
+      const payload = Buffer.alloc(64 * 1024, 0x65);
+      let published = 0;
+      // Bounded: loopback socket buffers hold a few MB; 1,000 messages are 64 MB.
+      while (broker.counters().slowConsumers === 0 && published < 1000) {
+        await broker.publish(topic, payload);
+        published++;
+      }
+      expect(broker.counters().slowConsumers).toBe(1);
+      await eventually(() => broker.connectedClients() === 1, 'the stalled client to be gone');
+      await eventually(() => received === published || undefined, `the healthy subscriber to get all ${published} messages`);
+      const cut = entries().find((e) => e.msg === 'mqtt slow consumer disconnected');
+      expect(cut).toMatchObject({ kind: 'slow-consumer', clientId: 'stalled', username: 'obs', limitBytes: backlog });
+      // Cut at the first write past the bound: the backlog held at most the bound plus one message.
+      expect(Number(cut!.backlogBytes)).toBeLessThanOrEqual(backlog + payload.length + 16);
+      expect(healthy.connected).toBe(true);
+    });
+  }
 });
 
 describe('client ids belong to their user', () => {

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { connectMqtt } from '../../src/bus/client.js';
 import { startBroker } from '../../src/bus/broker.js';
 import { silentLogger } from '../../src/platform/logger.js';
-import { BASE, BrokerHarness, PASSWORDS, captureLog, closed, collect, nextMessage, sentinelThrough, tcpUrl, wsUrl, type Username } from '../support/broker-harness.js';
+import { BASE, BrokerHarness, PASSWORDS, captureLog, closed, collect, nextMessage, tcpUrl, wsUrl, type Username } from '../support/broker-harness.js';
 
 let harness: BrokerHarness;
 beforeAll(() => {

@@ -5,6 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { MONDAY_9AM, smallModel } from '../support/model.js';
 import { EscPosTcpPrinterPeer } from '../support/peers/escpos-tcp-printer.js';
 import { FakeHall } from './dispenser-context.js';
+import { startTestDaemon } from '../support/in-process-daemon.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -35,5 +36,35 @@ describe('dispenser and a LAN printer that takes one connection at a time', () =
     expect(peer.accepted).toBe(1);
     expect(new Set(peer.commands.map((c) => c.connection))).toEqual(new Set([1]));
     expect(peer.commands.filter((c) => c.command === 'GS r')).toHaveLength(2);
+  });
+});
+
+describe('an operator sees a printer fault that lasted one job', () => {
+  it('shows printer-fault on `alarms` after the next poll cleared it, until acknowledged', async () => {
+    const peer = await EscPosTcpPrinterPeer.start();
+    cleanups.push(() => peer.close());
+    const hall = await startTestDaemon({ devices: [{ id: 'kiosk-1', kind: 'dispenser', options: { printer: { interface: peer.url, statusPollMs: 20 } } }] });
+    cleanups.push(() => hall.close());
+    const alarms: Array<Array<{ deviceId: string; code: string; state: string }>> = [];
+    hall.operator.client.on('message', (topic, payload) => {
+      if (topic === `${hall.base}/alarms` && payload.length > 0) alarms.push((JSON.parse(payload.toString()) as { alarms: Array<{ deviceId: string; code: string; state: string }> }).alarms);
+    });
+    await hall.operator.client.subscribeAsync(`${hall.base}/alarms`, { qos: 1 });
+    const dispenser = hall.daemon.devices.driver<DispenserDriver>('kiosk-1')!;
+    await hall.operator.requester.request('login', { windowId: 'w01', staffId: 'zhang' });
+
+    peer.failNextJob = true; // paper end for this one job; every status poll reads clean
+    const outcome = await dispenser.issue({ serviceId: 'social-security', channel: 'kiosk' });
+    expect(outcome).toMatchObject({ ok: false, code: 'print-failed' });
+    await eventually(() => dispenser.state === 'ready', 'the next poll reads the printer fine');
+    const latest = await eventually(() => {
+      const last = alarms.at(-1);
+      return last?.some((a) => a.code === 'printer-fault' && a.state === 'cleared') ? last : undefined;
+    }, 'the cleared fault still on `alarms`');
+    expect(latest).toContainEqual(expect.objectContaining({ deviceId: 'kiosk-1', code: 'printer-fault', severity: 'critical', state: 'cleared' }));
+
+    const ack = await hall.operator.requester.request('alarm-ack', { deviceId: 'kiosk-1', code: 'printer-fault' });
+    expect(ack).toMatchObject({ status: 'ok', data: { code: 'printer-fault', acknowledgedBy: 'op' } });
+    await eventually(() => alarms.at(-1)?.every((a) => a.code !== 'printer-fault'), 'gone once acknowledged');
   });
 });

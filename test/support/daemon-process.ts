@@ -119,8 +119,8 @@ export class Requester {
     await this.client.subscribeAsync(`${this.base}/bridge/response/#`, { qos: 1 });
   }
 
-  request(command: string, payload: Record<string, unknown> = {}, timeoutMs = 5000): Promise<Response> {
-    const transaction = `t${++this.seq}-${Math.random().toString(16).slice(2, 8)}`;
+  /** `transaction`: send this id instead of a fresh one (a resend). */
+  request(command: string, payload: Record<string, unknown> = {}, timeoutMs = 5000, transaction = `t${++this.seq}-${Math.random().toString(16).slice(2, 8)}`): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(transaction);
