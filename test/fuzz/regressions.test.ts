@@ -4,6 +4,7 @@ import { loadRegressions } from '../../fuzz/regressions.js';
 import { targetByName } from '../../fuzz/targets/index.js';
 import { parseConfig, ConfigError } from '../../src/config/load.js';
 import { MAX_FLOW_DEPTH } from '../../src/config/yaml-source.js';
+import { createScanClassifier, scanRuleSchema } from '../../devices/health-gate/scan-rules.js';
 
 /**
  * Every input the fuzzer ever failed on (fuzz/regressions/<target>/*.json), replayed: it must now
@@ -26,6 +27,14 @@ describe('fuzz regression vectors', () => {
 });
 
 describe('bugs the fuzzer found', () => {
+  it('scanner: a token named like an Object.prototype member is no colour (a rule map gave back a function)', () => {
+    const classifier = createScanClassifier([scanRuleSchema.parse({ match: '^HC:(\\w+):', map: { G: 'green' } })]);
+    for (const token of ['valueOf', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(classifier.classify(`HC:${token}:1`)).toMatchObject({ readable: false, reason: 'unknown-colour' });
+    }
+    expect(classifier.classify('HC:G:1')).toEqual({ readable: true, colour: 'green' });
+  });
+
   it('config: deeply nested [ ] is refused up front with a line number, not handed to the yaml package (20+ ms per 1000 levels)', () => {
     const text = `hall:\n  id: h1\ndevices: ${'['.repeat(2000)}\n`;
     let error: unknown;
