@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createSerialPort, type SerialPort } from '../../src/platform/serial/serial-port.js';
+import { SerialLink } from '../../src/platform/serial/serial-link.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import {
   RequestError,
@@ -35,6 +35,7 @@ export interface DispenserDeps {
 
 const FAULT_ALARM = DISPENSER_ALARMS.printerFault.code;
 const PAPER_LOW_ALARM = DISPENSER_ALARMS.paperNearEnd.code;
+const READER_ALARM = DISPENSER_ALARMS.readerOffline.code;
 /**
  * MQTT issue/reprint requests waiting for the printer beyond which the next is answered `busy`:
  * a kiosk that floods its topic must not grow memory, and a real one never has more than a few.
@@ -58,7 +59,7 @@ export class DispenserDriver implements DeviceDriver {
   private readonly inputs: GpioInput[] = [];
   private readonly unsubscribers: Array<() => void> = [];
   private readonly backends = new Map<GpioBackendName, GpioBackend>();
-  private reader: SerialPort | undefined;
+  private reader: SerialLink<RawLine> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private pollQueued = false;
   private checkingBeforeIssue = false;
@@ -86,6 +87,11 @@ export class DispenserDriver implements DeviceDriver {
       earlyMinutes: options.appointments.earlyMinutes,
       lateMinutes: options.appointments.lateMinutes,
     });
+  }
+
+  /** Whether the appointment reader's port is open now. */
+  get readerConnected(): boolean {
+    return this.reader?.isOpen === true;
   }
 
   /** 'ready' or 'fault'. */
@@ -120,7 +126,7 @@ export class DispenserDriver implements DeviceDriver {
       }),
       this.ctx.handleRequest('appointments', appointmentsRequest, ({ appointments }) => this.loadAppointments(appointments)),
     );
-    if (this.options.appointmentReader) await this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
+    if (this.options.appointmentReader) this.openReader(this.options.appointmentReader.port, this.options.appointmentReader.baudRate);
     if (this.options.printer.statusPollMs > 0) {
       this.pollTimer = setInterval(() => this.poll(), this.options.printer.statusPollMs);
       this.pollTimer.unref();
@@ -135,7 +141,7 @@ export class DispenserDriver implements DeviceDriver {
     await Promise.all(this.inputs.splice(0).map((input) => input.close().catch(() => {})));
     const reader = this.reader;
     this.reader = undefined;
-    if (reader?.isOpen) await new Promise<void>((resolve) => reader.close(() => resolve()));
+    await reader?.close();
     await this.queue.idle();
     await this.printer.close();
     this.ctx.setAvailability(false, 'stopped');
@@ -409,27 +415,25 @@ export class DispenserDriver implements DeviceDriver {
 
   // ---------------------------------------------------------------- appointment reader
 
-  private async openReader(path: string, baudRate: number): Promise<void> {
-    const port = createSerialPort({ path, baudRate, autoOpen: false });
-    try {
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    } catch (err) {
-      // The dispenser still issues tickets without its reader.
-      this.ctx.log.error({ err, port: path }, 'cannot open the appointment reader: check-in by reader is off');
-      this.ctx.raiseAlarm({ code: 'reader-offline', message: `appointment reader ${path}: ${(err as Error).message}`, severity: 'warning' });
-      return;
-    }
-    // Bounded: a reader that babbles without a newline must not grow memory.
-    const framer = port.pipe(new LineFramer(MAX_READER_LINE_BYTES));
-    framer.on('data', (line: RawLine) => {
+  /**
+   * The reader on the shared serial link: it reopens the port by itself after an unplug (with
+   * back-off and a presence watch) and the alarm follows the port. The dispenser issues tickets
+   * without its reader meanwhile.
+   */
+  private openReader(path: string, baudRate: number): void {
+    const reader = new SerialLink<RawLine>({ path, baudRate, log: this.ctx.log, framer: () => new LineFramer(MAX_READER_LINE_BYTES), minBackoffMs: 250 });
+    const offline = (why: string): void => this.ctx.raiseAlarm({ code: READER_ALARM, message: `appointment reader ${path}: ${why}; check-in by reader is off`, severity: 'warning' });
+    reader.on('frame', (line) => {
       if (line.overflow) this.rejectReaderLine(`a line longer than ${MAX_READER_LINE_BYTES} bytes`);
       else this.onReaderLine(line.bytes.toString('latin1'));
     });
-    port.on('error', (err) => this.ctx.log.warn({ err, port: path }, 'appointment reader error'));
-    port.on('close', () => {
-      if (!this.stopped) this.ctx.raiseAlarm({ code: 'reader-offline', message: `appointment reader ${path} disconnected`, severity: 'warning' });
+    reader.on('open', () => this.ctx.clearAlarm(READER_ALARM));
+    reader.on('close', (reason) => {
+      if (!this.stopped) offline(`port ${reason}`);
     });
-    this.reader = port;
+    reader.on('open-failed', (err) => offline(err.message));
+    this.reader = reader;
+    reader.start();
   }
 
   private onReaderLine(line: string): void {

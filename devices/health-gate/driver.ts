@@ -5,8 +5,10 @@ import { ModbusLink, parseTcpTarget, classifyModbusError, type ModbusFaultKind, 
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';
 import { applyHold, decide, soundsAlarm, type GateDecision, type GateHold, type GateInputs, type RefusalReason, type TemperatureReading } from './policy.js';
 import { createScanClassifier, MAX_SCAN_LENGTH, type ScanClassifier, type ScanResult } from './scan-rules.js';
-import { ScannerPort } from './scanner-port.js';
+import { SerialLink } from '../../src/platform/serial/serial-link.js';
+import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import type { HealthGateOptions } from './options.js';
+import { GATE_ALARMS } from './alarms.js';
 
 /** How the driver gets a GPIO backend; the daemon passes the platform's, tests pass a fake. */
 export type GpioBackendProvider = (name: GpioBackendName) => GpioBackend | Promise<GpioBackend>;
@@ -35,7 +37,7 @@ export class HealthGateDriver implements DeviceDriver {
   private readonly unitId: number;
   private readonly classifier: ScanClassifier | undefined;
   private link: ModbusLink | undefined;
-  private scanner: ScannerPort | undefined;
+  private scanner: SerialLink<RawLine> | undefined;
   private gateOutput: GpioOutput | undefined;
   private stopped = true;
   private loop: Promise<void> | undefined;
@@ -99,15 +101,23 @@ export class HealthGateDriver implements DeviceDriver {
     this.updateAvailability();
     this.unsubscribeHold = this.ctx.handleRequest('hold', holdRequestSchema, ({ mode }, caller) => this.hold(mode, `mqtt:${caller.username}`));
     if (this.options.scanner) {
-      this.scanner = new ScannerPort(
-        this.options.scanner.port,
-        this.options.scanner.baudRate,
-        (line, overlong) => this.onScanLine(line, overlong),
-        (up, reason) => this.onScannerStatus(up, reason),
-        MAX_SCAN_LENGTH + 2,
-        this.ctx.log,
-      );
-      this.scanner.start();
+      // The shared serial link keeps the scanner open (reconnect, presence watch, back-off);
+      // the bounded framer keeps a scanner that never sends a newline from growing memory.
+      const scanner = new SerialLink<RawLine>({
+        path: this.options.scanner.port,
+        baudRate: this.options.scanner.baudRate,
+        log: this.ctx.log,
+        framer: () => new LineFramer(MAX_SCAN_LENGTH + 2),
+        minBackoffMs: 250,
+      });
+      scanner.on('frame', (line) => this.onScanLine(line.bytes.toString('utf8'), line.overflow));
+      scanner.on('open', () => this.onScannerStatus(true));
+      scanner.on('close', (reason, err) => this.onScannerStatus(false, err?.message ?? reason));
+      scanner.on('open-failed', (err) => {
+        if (this.scannerUp || !this.raised.has(GATE_ALARMS.scannerOffline.code)) this.onScannerStatus(false, err.message);
+      });
+      this.scanner = scanner;
+      scanner.start();
     }
     this.loop = this.run();
     this.publishState();
@@ -121,7 +131,7 @@ export class HealthGateDriver implements DeviceDriver {
     this.session = undefined;
     this.wake?.();
     await this.loop;
-    await this.scanner?.stop();
+    await this.scanner?.close();
     await this.link?.dispose();
     this.link = undefined;
     if (this.gateOutput) {

@@ -52,6 +52,8 @@ export type DeviceRequestHandler = (fields: Record<string, unknown>, caller: Cal
 /** Call to unsubscribe; `ready` resolves once the subscription is active in the broker. */
 export type DeviceSubscription = (() => void) & { ready: Promise<void> };
 
+/** `busy` answers sent per connection and second; further refusals in that second are silent. */
+const BUSY_ANSWERS_PER_SECOND = 50;
 /** How long stop() waits for the request in progress before publishing `offline` anyway. */
 const STOP_DRAIN_MS = 5000;
 
@@ -67,6 +69,7 @@ export class MqttBridge {
   private readonly requestPrefix: string;
   private readonly stats: BridgeCounters = { requestsHandled: 0, requestsFailed: 0, devicePayloadsRejected: 0, publishFailures: 0, requestsBusy: 0 };
   private readonly scheduler: FairRequestScheduler;
+  private readonly busyAnswers = new Map<string, { second: number; count: number }>();
   private publishChain: Promise<void> = Promise.resolve();
   private openBatch: PublishBatch | undefined;
   private batchesInFlight = 0;
@@ -309,12 +312,30 @@ export class MqttBridge {
     if ((this.stats.requestsBusy & (this.stats.requestsBusy - 1)) === 0) {
       this.log.warn({ request: command, user: asker?.username ?? null, clientId: asker?.clientId ?? null, busy: this.stats.requestsBusy, reason }, 'request refused: busy (logged at 1, 2, 4, 8 ... refusals)');
     }
-    if (!asker || this.stopped) return;
+    if (!asker || this.stopped || !this.mayAnswerBusy(asker)) return;
     const body = JSON.stringify(errorResponse(transaction, new RequestError('busy', reason)));
     this.broker.publish(`${this.base}/bridge/response/${command}`, body, { qos: 0, retain: false, to: asker }).catch((err: unknown) => {
       this.stats.publishFailures++;
       this.log.error({ err, request: command }, 'could not publish a busy answer');
     });
+  }
+
+  /**
+   * At most BUSY_ANSWERS_PER_SECOND `busy` answers a second per connection: a flooder learns it
+   * is refused, but the broker does not spend as much on answering its flood as on reading it.
+   * The rest are counted (requestsBusy) and dropped; such a client times out and resends.
+   */
+  private mayAnswerBusy(asker: Recipient): boolean {
+    const key = asker.clientId ?? `user:${asker.username}`;
+    const second = Math.floor(performance.now() / 1000);
+    let window = this.busyAnswers.get(key);
+    if (!window || window.second !== second) {
+      if (this.busyAnswers.size > 1024) this.busyAnswers.clear();
+      window = { second, count: 0 };
+      this.busyAnswers.set(key, window);
+    }
+    window.count += 1;
+    return window.count <= BUSY_ANSWERS_PER_SECOND;
   }
 
   /** A request the ACL refused (the sender's role may not make requests): answered, not executed. */

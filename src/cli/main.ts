@@ -26,6 +26,10 @@ Usage:
   hall-edge simulate --config FILE (--tickets N --profile P | --arrivals CSV | --replay-day D --journal FILE)
                    [--windows 28..36] [--target-p90 MIN] [--csv|--json] [--svg FILE]
                                          a what-if day on the real queue engine (simulate --help)
+  hall-edge collect --mqtt URL [--username U --password-file F] --database postgres://… [--group NAME]
+                                         the central collector: halls' uplinks into PostgreSQL
+  hall-edge collect stats --database postgres://… [--day YYYY-MM-DD] [--csv | --json]
+                                         the city table: every hall's figures for a day
   hall-edge voice build-clips --out DIR  generate the default voice clip set with espeak-ng
   hall-edge --version | --help
 `;
@@ -48,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': {
       const { simulateCommand } = await import('./simulate.js');
       return simulateCommand(rest);
+    }
+    case 'collect': {
+      const { collectCommand } = await import('./collect.js');
+      return collectCommand(rest);
     }
     case 'voice': {
       const { voiceCommand } = await import('./voice.js');

@@ -333,6 +333,8 @@ export class MqttApi {
     const model = this.hall.model;
     return {
       hallId: model.hallId,
+      // The central collector computes the hall's figures with the hall's own code: it needs the clock's zone.
+      timeZone: model.clock.timeZone,
       day: this.hall.engine.currentDay() ?? null,
       services: model.services.map((s) => ({ id: s.id, prefix: s.prefix, name: s.name, dailyCap: s.dailyCap ?? null })),
       windows: model.windows.map((w) => ({ id: w.id, number: w.number, name: w.name, skills: w.skills.map((k) => k.serviceId), priorityWindow: w.priorityWindow })),

@@ -6,7 +6,9 @@ import { Random } from './random.js';
 import type { Behaviour, SimVisitor } from './visitor.js';
 
 /** A CSV problem, with the line it is on. */
-export class ArrivalsCsvError extends Error {}
+export class ArrivalsCsvError extends Error {
+  override name = 'ArrivalsCsvError';
+}
 
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 

@@ -61,6 +61,7 @@ export interface UplinkHealth {
 const RECONNECT_MIN_MS = 200;
 const ALARM_CHECK_MS = 1000;
 const OFFLINE_PUBLISH_TIMEOUT_MS = 2000;
+const HEAD_INTERVAL_MS = 1000;
 
 /**
  * The hall's outbound link to the city's central broker. The journal is the outbox: events are
@@ -88,7 +89,11 @@ export class Uplink {
   private connected = false;
   private stopped = false;
   private pumpScheduled = false;
+  /** The journal head last announced on `uplink/head`, and when. */
+  private headAnnounced = 0;
+  private headAnnouncedAt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
   private alarmTimer: NodeJS.Timeout | undefined;
   private backoffMs = RECONNECT_MIN_MS;
   private lastUpAt: number;
@@ -160,6 +165,7 @@ export class Uplink {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.headTimer);
     clearInterval(this.alarmTimer);
     await this.mirror.stop();
     const client = this.client;
@@ -219,6 +225,8 @@ export class Uplink {
     });
     client.publish(this.stateTopic, encodeState(this.options.hallId, 'online', this.clock()), { qos: 1, retain: true });
     this.mirror.markAllDirty();
+    this.headAnnounced = 0;
+    this.headAnnouncedAt = 0;
     this.schedulePump();
   }
 
@@ -279,6 +287,7 @@ export class Uplink {
       client.publish(`${this.target.prefix}/${subtopic}`, payload, { qos: 1, retain: true });
       this.stats.documentsMirrored++;
     }
+    this.announceHead(client);
     if (this.window.size >= this.options.section.inflightBatches) return;
     const batchEvents = this.options.section.batchEvents;
     let events: SequencedEvent[];
@@ -296,6 +305,28 @@ export class Uplink {
       this.send(client, events, replay);
     }
     this.schedulePump();
+  }
+
+  /**
+   * Retained `uplink/head` {lastSeq}: how far the journal goes, at most once a second. Without
+   * it a consumer could not see that the day's last events are missing (lost in a broker crash,
+   * or queued for a dead collector) until the next event comes — which may be tomorrow.
+   */
+  private announceHead(client: MqttClient): void {
+    const head = this.options.journal.lastSeq();
+    if (head === this.headAnnounced || this.clock() - this.headAnnouncedAt < HEAD_INTERVAL_MS) {
+      if (head !== this.headAnnounced && !this.headTimer) {
+        this.headTimer = setTimeout(() => {
+          this.headTimer = undefined;
+          this.schedulePump();
+        }, HEAD_INTERVAL_MS);
+        this.headTimer.unref();
+      }
+      return;
+    }
+    this.headAnnounced = head;
+    this.headAnnouncedAt = this.clock();
+    client.publish(`${this.target.prefix}/uplink/head`, JSON.stringify({ hallId: this.options.hallId, lastSeq: head, at: this.headAnnouncedAt }), { qos: 1, retain: true });
   }
 
   private send(client: MqttClient, events: SequencedEvent[], replay: boolean): void {

@@ -8,6 +8,9 @@ import { eventually } from '../support/eventually.js';
 import { MONDAY_9AM, MINUTE, smallModel } from '../support/model.js';
 import { FakeHall, type FakeContext } from './dispenser-context.js';
 import { SerialPort } from 'serialport';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -84,6 +87,10 @@ describe('dispenser', () => {
     expect((await ctx.waitForPublished('issue/response'))[0]).toMatchObject({ transaction: 1, status: 'error', code: 'printer-fault' });
     expect(issuedNumbers(hall)).toEqual([]);
     expect(sim.tickets).toHaveLength(0);
+    // Everything goes down one printer connection in order: once two more status polls have been
+    // answered, the beeps sent before them have reached the (still faulted) printer.
+    const polled = sim.statusRequests;
+    await eventually(() => sim.statusRequests >= polled + 8, 'two more status polls');
     sim.setFaults({ paperOut: false });
     await eventually(() => driver.state === 'ready', 'the dispenser ready');
     expect(ctx.alarms.has('printer-fault')).toBe(false);
@@ -190,6 +197,7 @@ describe('dispenser', () => {
     const reader = new SerialPort({ path: pty.b, baudRate: 9600, autoOpen: false });
     await new Promise<void>((resolve, reject) => reader.open((err) => (err ? reject(err) : resolve())));
     cleanups.push(() => new Promise<void>((resolve) => reader.close(() => resolve())));
+    await eventually(() => driver.readerConnected, 'the reader port open');
     reader.write('CODE:YY2026A\r\n');
     reader.write(`${id}\r\n`);
     reader.write('\xff\xfe garbage\r\n');
@@ -210,5 +218,29 @@ describe('dispenser', () => {
     expect(ticket.channel).toBe('appointment');
     expect(ticket.appointment?.reference).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(hall.journal)).not.toContain(id);
+  });
+
+  it('reopens an unplugged appointment reader by itself and clears its alarm (shared serial link)', async () => {
+    const hall = new FakeHall(smallModel(), MONDAY_9AM);
+    const dir = mkdtempSync(join(tmpdir(), 'reader-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const pty = await openPtyPair(dir);
+    const { ctx, driver } = await setup(hall, 'd1', { appointmentReader: { port: pty.a, baudRate: 9600 }, appointments: { salt: 'test-salt-123' } });
+    driver.loadAppointments([{ serviceId: 'mi', slotStart: MONDAY_9AM + 10 * MINUTE, slotEnd: MONDAY_9AM + 40 * MINUTE, code: 'YY2026A' }]);
+    await eventually(() => driver.readerConnected, 'the reader port open');
+
+    await pty.close(); // the USB reader is pulled
+    await eventually(() => ctx.alarms.has('reader-offline'), 'reader-offline raised');
+    expect(driver.readerConnected).toBe(false);
+
+    const again = await openPtyPair(dir); // plugged back in: the same device path appears again
+    cleanups.push(() => again.close());
+    await eventually(() => driver.readerConnected && !ctx.alarms.has('reader-offline'), 'the reader reopened, its alarm cleared');
+    const reader = new SerialPort({ path: again.b, baudRate: 9600, autoOpen: false });
+    await new Promise<void>((resolve, reject) => reader.open((err) => (err ? reject(err) : resolve())));
+    cleanups.push(() => new Promise<void>((resolve) => reader.close(() => resolve())));
+    reader.write('CODE:YY2026A\r\n');
+    expect(await ctx.waitForPublished('checkin', 1)).toMatchObject([{ ok: true, number: 'B001' }]);
+    expect(ctx.alarmLog).toEqual(['raise reader-offline', 'clear reader-offline']);
   });
 });

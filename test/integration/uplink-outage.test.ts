@@ -41,7 +41,8 @@ describe('uplink across a central outage and hall crashes', () => {
   });
 
   async function startHall(file: string): Promise<Requester> {
-    daemon = await startDaemonProcess(file, dir!);
+    // A generous start timeout: on a loaded CI box a cold node start can take tens of seconds.
+    daemon = await startDaemonProcess(file, dir!, 60_000);
     client = await connect(`mqtt://127.0.0.1:${daemon.ports.tcpPort}`, TEST_USERS.operator.username, TEST_USERS.operator.password);
     const requester = new Requester(client, BASE);
     await requester.ready();
