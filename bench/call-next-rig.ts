@@ -57,6 +57,8 @@ export interface HallRigOptions {
    * baud rate with a half-duplex turnaround (wire-relay.ts), instead of a bare PTY pair.
    */
   wire?: { turnaroundMs?: number };
+  /** Top-level config sections added to the rig's hall (e.g. `requests` limits). */
+  extraConfig?: Record<string, unknown>;
 }
 
 const RIG_ACK_TIMEOUT_MS = 2000;
@@ -188,7 +190,7 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     const led = ledBuses[0]!.sim;
 
     const tcpPort = options.separateProcess ? await freePort() : 0;
-    const base = testHallConfig({ windows: windowCount, devices: entries, ws: false, extra: { mqtt: { tcp: { host: '127.0.0.1', port: tcpPort } } } });
+    const base = testHallConfig({ windows: windowCount, devices: entries, ws: false, extra: { ...options.extraConfig, mqtt: { tcp: { host: '127.0.0.1', port: tcpPort } } } });
     const raw = {
       ...base,
       // Four-digit numbers (A0001), as a big hall runs: the benchmark calls thousands of tickets.

@@ -12,6 +12,8 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v openssl >/dev/null || need+=(openssl)
 command -v gpiomon >/dev/null || need+=(gpiod)
+# The independent BX-5K vector checker (firmware-protocols/tools/check_led_bx5k_vectors.py).
+command -v python3 >/dev/null || need+=(python3)
 # PostgreSQL 15 for the central collector's tests (a throwaway cluster made with initdb/pg_ctl).
 [ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null || need+=(postgresql)
 if [ "${HALL_EDGE_SKIP_BROWSER:-0}" != 1 ]; then

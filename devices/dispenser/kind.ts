@@ -1,21 +1,10 @@
-import { DISPENSER_ALARMS } from './alarms.js';
 import type { DeviceKind } from '../../src/device-contract/index.js';
 import { DispenserDriver } from './driver.js';
-import { dispenserOptions, type DispenserOptions } from './options.js';
+import { dispenserKindInfo } from './info.js';
+import type { DispenserOptions } from './options.js';
 
 /** 取号机: buttons (GPIO) and kiosk/phone requests → queue → ESC/POS ticket printer; appointment check-in. */
 export const dispenserKind: DeviceKind<DispenserOptions> = {
-  kind: 'dispenser',
-  description: 'ticket dispenser: GPIO buttons and MQTT requests, ESC/POS thermal printer, appointment reader',
-  options: dispenserOptions,
-  alarms: Object.values(DISPENSER_ALARMS),
-  exampleOptions: {
-    hallName: { zh: '综合服务大厅', en: 'Service Hall' },
-    printer: { type: 'epson', interface: { serial: '/dev/ttyUSB1', baudRate: 9600 }, statusPollMs: 2000 },
-    buttons: [{ service: 'ss', priority: false, gpio: { backend: 'chardev', line: 17, chip: 'gpiochip0', activeLow: true } }],
-    appointmentReader: { port: '/dev/ttyACM0' },
-    appointments: { earlyMinutes: 30 },
-    footer: { zh: '请留意叫号', en: 'Please wait for your number' },
-  },
+  ...dispenserKindInfo,
   create: (id, options, ctx) => new DispenserDriver(id, options, ctx),
 };

@@ -159,8 +159,8 @@ export interface DeviceDriver {
   stop(): Promise<void>;
 }
 
-/** A device kind: how its config options look and how a driver is made. */
-export interface DeviceKind<Options = unknown> {
+/** What config validation and the alarm catalog need of a device kind: no driver code. */
+export interface DeviceKindInfo<Options = unknown> {
   kind: string;
   description: string;
   options: ZodType<Options>;
@@ -171,5 +171,18 @@ export interface DeviceKind<Options = unknown> {
   exampleOptions: unknown;
   /** Every alarm its drivers can raise (see AlarmSpec). */
   alarms: readonly AlarmSpec[];
+}
+
+/** A device kind: how its config options look and how a driver is made. */
+export interface DeviceKind<Options = unknown> extends DeviceKindInfo<Options> {
   create(id: string, options: Options, ctx: DeviceContext): DeviceDriver;
+}
+
+/**
+ * A device kind as the registry lists it: the light info up front, the driver module (and its
+ * serial/Modbus/printer libraries) loaded by `load()` only when a device of this kind is
+ * configured — importing every driver cost ~1.4 s of the daemon's start on the 2-core box.
+ */
+export interface LazyDeviceKind<Options = unknown> extends DeviceKindInfo<Options> {
+  load(): Promise<DeviceKind<Options>>;
 }

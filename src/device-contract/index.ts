@@ -13,6 +13,8 @@ export type {
   DeviceContext,
   DeviceDriver,
   DeviceKind,
+  DeviceKindInfo,
+  LazyDeviceKind,
   HallBusEvents,
   HallView,
   RememberedRequest,

@@ -146,7 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let dashboard: Awaited<ReturnType<typeof startDashboardServer>> | undefined;
   let uplink: Uplink | undefined;
   try {
-    devices.create(config.devices ?? []);
+    await devices.create(config.devices ?? []);
     registerDeviceRequests(api, devices);
     // Before the API publishes its first documents: the uplink mirrors them from the start.
     uplink = config.uplink ? await startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;

@@ -1,7 +1,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
-import { alarmSpecMatches, validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind } from '../device-contract/index.js';
+import { alarmSpecMatches, validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind, type LazyDeviceKind } from '../device-contract/index.js';
 import { AlarmBoard, type AlarmEntry } from './alarm-board.js';
 
 export interface DeviceManagerOptions {
@@ -65,7 +65,7 @@ export class DeviceManager {
   constructor(
     private readonly hall: Hall,
     private readonly bridge: MqttBridge,
-    private readonly kinds: ReadonlyMap<string, DeviceKind<unknown>>,
+    private readonly kinds: ReadonlyMap<string, DeviceKind<unknown> | LazyDeviceKind<unknown>>,
     private readonly log: Logger,
     options: DeviceManagerOptions = {},
   ) {
@@ -85,11 +85,13 @@ export class DeviceManager {
     });
   }
 
-  create(entries: DeviceConfigEntry[]): void {
+  async create(entries: DeviceConfigEntry[]): Promise<void> {
     for (const entry of entries) {
-      const kind = this.kinds.get(entry.kind);
-      if (!kind) throw new Error(`devices: unknown device kind "${entry.kind}" for ${entry.id}`);
-      const options = kind.options.parse(entry.options ?? {});
+      const listed = this.kinds.get(entry.kind);
+      if (!listed) throw new Error(`devices: unknown device kind "${entry.kind}" for ${entry.id}`);
+      const options = listed.options.parse(entry.options ?? {});
+      // The driver module is imported only now, for a kind that is configured (see LazyDeviceKind).
+      const kind = 'load' in listed ? await listed.load() : listed;
       const record: DeviceRecord = { driver: undefined as unknown as DeviceDriver, kind: entry.kind, window: entry.window, online: false };
       this.devices.set(entry.id, record);
       record.driver = kind.create(entry.id, options, this.context(entry, record));
