@@ -68,7 +68,7 @@ export class DispenserDriver implements DeviceDriver {
   private lastStatus: PrinterStatus | undefined;
   /** Numbers voided because their print failed, with what would have been printed. */
   readonly failedPrints = new Map<string, { data: TicketPrintData | undefined; reason: string }>();
-  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, readerRejects: 0, busy: 0 };
+  readonly counters = { issued: 0, printed: 0, refused: 0, printFailures: 0, readerRejects: 0, busy: 0, readerLines: 0 };
 
   constructor(
     readonly id: string,
@@ -409,6 +409,7 @@ export class DispenserDriver implements DeviceDriver {
       appointments: this.book.size,
       /** Connections opened to the printer: 1 unless it or the network dropped one. */
       printerConnections: this.printer.connections,
+      counters: { ...this.counters },
     });
   }
 
@@ -438,6 +439,7 @@ export class DispenserDriver implements DeviceDriver {
   private onReaderLine(line: string): void {
     const parsed = parseReaderLine(line);
     if (!parsed.ok) return this.rejectReaderLine(parsed.error);
+    this.counters.readerLines += 1;
     // Never log the value: it may be an ID card number.
     this.ctx.log.info({ kind: parsed.input.kind }, 'appointment presented');
     this.checkIn(parsed.input.value).catch((err) => this.ctx.log.error({ err }, 'appointment check-in failed'));

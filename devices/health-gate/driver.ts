@@ -69,6 +69,8 @@ export class HealthGateDriver implements DeviceDriver {
     pass: 0,
     refuse: {} as Record<string, number>,
     faults: {} as Record<string, number>,
+    /** Scanner lines: classified readable, and unreadable by reason (noise, glitches, unknown codes). */
+    scans: { readable: 0, unreadable: {} as Record<string, number> },
   };
   private unsubscribeHold: (() => void) | undefined;
 
@@ -163,7 +165,7 @@ export class HealthGateDriver implements DeviceDriver {
       hold: this.holdMode,
       gate: this.gateOpen ? 'open' : 'shut',
       ...(this.lastDecision ? { lastDecision: this.lastDecision } : {}),
-      counts: { pass: this.counts.pass, refuse: { ...this.counts.refuse }, faults: { ...this.counts.faults } },
+      counts: { pass: this.counts.pass, refuse: { ...this.counts.refuse }, faults: { ...this.counts.faults }, scans: { readable: this.counts.scans.readable, unreadable: { ...this.counts.scans.unreadable } } },
     };
   }
 
@@ -349,7 +351,11 @@ export class HealthGateDriver implements DeviceDriver {
     if (!this.classifier) return;
     // Only the start of an overlong line is kept: never classify it, it could look like a good code.
     const result: ScanResult = overlong ? { readable: false, reason: 'too-long', detail: `longer than ${MAX_SCAN_LENGTH} bytes` } : this.classifier.classify(line);
-    if (!result.readable) this.ctx.log.info({ reason: result.reason, detail: result.detail }, 'health code unreadable');
+    if (result.readable) this.counts.scans.readable++;
+    else {
+      this.counts.scans.unreadable[result.reason] = (this.counts.scans.unreadable[result.reason] ?? 0) + 1;
+      this.ctx.log.info({ reason: result.reason, detail: result.detail }, 'health code unreadable');
+    }
     this.feed('scan', { scan: result, payload: this.options.storeScanPayload ? line.trim() : undefined });
   }
 

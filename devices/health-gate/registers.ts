@@ -71,10 +71,18 @@ function roundTenth(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-/** Decodes one read of `inputBlock(map)`. Throws when the block is shorter than the map needs. */
+/** A register read that cannot be a sample (too short): the gate's answer is refused, not guessed at. */
+export class RegisterBlockError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegisterBlockError';
+  }
+}
+
+/** Decodes one read of `inputBlock(map)`. Throws RegisterBlockError when the block is shorter than the map needs. */
 export function decodeSample(map: RegisterMap, block: readonly number[]): SensorSample {
   const { start, length } = inputBlock(map);
-  if (block.length < length) throw new Error(`expected ${length} input registers, got ${block.length}`);
+  if (block.length < length) throw new RegisterBlockError(`expected ${length} input registers, got ${block.length}`);
   const at = (address: number): number => block[address - start] ?? 0;
   const statusWord = at(map.status);
   const bit = (n: number): boolean => ((statusWord >> n) & 1) === 1;

@@ -52,7 +52,8 @@ function isValidRegex(source: string): boolean {
 }
 
 function toColour(token: string, map: Record<string, HealthColour> | undefined): HealthColour | undefined {
-  if (map) return map[token];
+  // Own keys only: a scanned "valueOf" or "constructor" must not find Object.prototype's (found by npm run fuzz).
+  if (map) return Object.hasOwn(map, token) ? map[token] : undefined;
   const lower = token.trim().toLowerCase();
   return (HEALTH_COLOURS as readonly string[]).includes(lower) ? (lower as HealthColour) : undefined;
 }

@@ -16,6 +16,7 @@ import {
   unshowableChars,
   type DecodedFrame,
   type DynamicArea,
+  type RejectionReason,
 } from './codec.js';
 import { hallRows, windowNumberOf, windowsNamedBy, windowTextAfter, windowTextFromState } from './display-texts.js';
 import type { LedBx5kDisplayOptions, LedBx5kOptions } from './options.js';
@@ -61,6 +62,9 @@ export class LedBx5kDriver implements DeviceDriver {
   private notice: { text: string; timer: NodeJS.Timeout } | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The decoder of the open link, and what the decoders of earlier openings rejected. */
+  private framer: Bx5kFramer | undefined;
+  private readonly rejectedEarlier: Partial<Record<RejectionReason, number>> = {};
 
   constructor(
     readonly id: string,
@@ -72,7 +76,7 @@ export class LedBx5kDriver implements DeviceDriver {
       path: options.port,
       baudRate: options.baudRate,
       log: ctx.log,
-      framer: () => new Bx5kFramer(),
+      framer: () => this.newFramer(),
     });
     this.bus = new Rs485Bus<DecodedFrame>({ link: this.link, log: ctx.log, offlineAfter: options.offlineAfter });
     for (const config of options.displays) {
@@ -127,6 +131,8 @@ export class LedBx5kDriver implements DeviceDriver {
         online: !d.offline,
         errors: d.errors + stats.errors,
         timeouts: stats.timeouts,
+        /** Exchanges the controller answered (each request counted once, however noisy the line). */
+        answered: stats.ok,
         lastError: d.lastError ?? null,
         lastSeen: stats.lastSeen ?? null,
       };
@@ -138,7 +144,23 @@ export class LedBx5kDriver implements DeviceDriver {
       unshowableTexts: this.unshowable.count,
       ...(this.unshowable.last ? { lastUnshowable: this.unshowable.last } : {}),
       deferredFailures: this.deferred.failures,
+      rejectedFrames: this.rejectedFrames(),
     };
+  }
+
+  /** Bytes on the bus that were not a good frame (noise, broken escapes, bad CRCs), by reason, since start. */
+  rejectedFrames(): Partial<Record<RejectionReason, number>> {
+    const total: Partial<Record<RejectionReason, number>> = { ...this.rejectedEarlier };
+    for (const [reason, n] of Object.entries(this.framer?.decoder.rejections ?? {}) as Array<[RejectionReason, number]>) {
+      if (n > 0) total[reason] = (total[reason] ?? 0) + n;
+    }
+    return total;
+  }
+
+  private newFramer(): Bx5kFramer {
+    Object.assign(this.rejectedEarlier, this.rejectedFrames());
+    this.framer = new Bx5kFramer();
+    return this.framer;
   }
 
   private textsFromState(display: Display): string[] {

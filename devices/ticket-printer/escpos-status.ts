@@ -93,6 +93,11 @@ export function encodeStatus(status: Partial<PrinterStatus>): StatusBytes {
   };
 }
 
+/** GS r 1 (paper sensor, answered in order after a job): bits 2 and 3 both set mean the paper ran out. */
+export function gsrPaperOut(byte: number): boolean {
+  return (byte & 0x0c) === 0x0c;
+}
+
 /** Why a printer with this status cannot print now, or undefined when it can. */
 export function faultReason(status: PrinterStatus): string | undefined {
   if (status.paperOut) return 'paper-out';

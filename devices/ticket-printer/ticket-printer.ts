@@ -1,6 +1,6 @@
 import thermal from 'node-thermal-printer';
 import type { Logger } from '../../src/platform/logger.js';
-import { STATUS_KINDS, decodeStatus, statusRequest, type PrinterStatus } from './escpos-status.js';
+import { STATUS_KINDS, decodeStatus, gsrPaperOut, statusRequest, type PrinterStatus } from './escpos-status.js';
 import { openPrinterLink, type PrinterAddress, type PrinterLink } from './printer-link.js';
 import { CHINESE_MODE_OFF, CHINESE_MODE_ON, gb18030, ticketLayout, type TicketPrintData } from './ticket-layout.js';
 
@@ -134,7 +134,7 @@ export class TicketPrinter {
     if (!confirm) return;
     const byte = Buffer.isBuffer(answer) ? answer[0] : undefined;
     if (byte === undefined) throw new PrintError('the printer did not confirm the ticket');
-    if ((byte & 0x0c) === 0x0c) throw new PrintError('paper ran out');
+    if (gsrPaperOut(byte)) throw new PrintError('paper ran out');
     this.log.debug({ bytes: job.length, printer: this.description }, 'ticket printed');
   }
 

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Logger } from '../platform/logger.js';
 import { SystemdNotifier } from '../platform/sd-notify.js';
 import { startBroker, type RunningBroker } from '../bus/broker.js';
@@ -15,7 +14,7 @@ import { deviceKinds } from '../../devices/registry.js';
 import { Hall } from './hall.js';
 import { MqttApi } from './mqtt-api.js';
 import { DeviceManager } from './device-manager.js';
-import { formatZodIssues } from './request-schemas.js';
+import { daemonRequestSchemas, formatZodIssues } from './request-schemas.js';
 import { VERSION } from '../platform/version.js';
 import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
@@ -108,7 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json') });
 
   api.addRequest('broadcast', (payload) => {
-    const parsed = z.strictObject({ text: z.string().min(1).max(200) }).safeParse(payload);
+    const parsed = daemonRequestSchemas.broadcast.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
     const event = hall.record({ type: 'device.hall.broadcast', deviceId: 'hall', data: { text: parsed.data.text } });
     hall.bus.emit('broadcast', { text: parsed.data.text, at: event.at });
@@ -119,7 +118,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   devices.addAlarmSource(journalAlarms);
 
   api.addRequest('backup', async (payload, caller) => {
-    const parsed = z.strictObject({}).safeParse(payload);
+    const parsed = daemonRequestSchemas.backup.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
     if (caller.role !== 'admin') throw new RequestError('forbidden', 'only an admin may ask for a journal backup');
     try {
@@ -136,7 +135,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   api.addRequest('report', (payload) => {
-    const parsed = z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).safeParse(payload);
+    const parsed = daemonRequestSchemas.report.safeParse(payload);
     if (!parsed.success) throw new RequestError('bad-request', formatZodIssues(parsed.error.issues));
     const stats = api.dayStats(parsed.data.day);
     const services = Object.fromEntries(model.services.map((s) => [s.id, s.name.zh]));

@@ -12,6 +12,13 @@ import { appointmentsRequest } from '../../devices/dispenser/options.js';
  * publish `bridge/request/...`) reach them with the same request/response envelope as queue
  * commands.
  */
+export const deviceRequestSchemas = {
+  'gate-hold': z.strictObject({ deviceId: z.string().optional(), mode: z.enum(['open', 'shut', 'auto']) }),
+  'alarm-ack': z.strictObject({ deviceId: z.string().min(1), code: z.string().min(1) }),
+  reprint: z.strictObject({ deviceId: z.string().optional(), number: z.string().min(1) }),
+  'appointments-import': appointmentsRequest.extend({ deviceId: z.string().optional() }).strict(),
+} as const;
+
 export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): void {
   const byKind = <T>(kind: string, deviceId: string | undefined): Array<{ id: string; driver: T }> => {
     const matches = devices.summary().filter((d) => d.kind === kind && (!deviceId || d.id === deviceId));
@@ -22,7 +29,7 @@ export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): vo
   };
 
   api.addRequest('gate-hold', async (payload, caller) => {
-    const { deviceId, mode } = parse(z.strictObject({ deviceId: z.string().optional(), mode: z.enum(['open', 'shut', 'auto']) }), payload);
+    const { deviceId, mode } = parse(deviceRequestSchemas['gate-hold'], payload);
     const results = [];
     for (const { id, driver } of byKind<HealthGateDriver>('health-gate', deviceId)) {
       results.push({ deviceId: id, ...(await driver.hold(mode, caller.username)) });
@@ -31,14 +38,14 @@ export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): vo
   });
 
   api.addRequest('alarm-ack', (payload, caller) => {
-    const { deviceId, code } = parse(z.strictObject({ deviceId: z.string().min(1), code: z.string().min(1) }), payload);
+    const { deviceId, code } = parse(deviceRequestSchemas['alarm-ack'], payload);
     const alarm = devices.acknowledgeAlarm(deviceId, code, caller.username);
     if (!alarm) throw new RequestError('unknown-alarm', `no active alarm "${code}" on device "${deviceId}"`);
     return alarm;
   });
 
   api.addRequest('reprint', async (payload) => {
-    const { deviceId, number } = parse(z.strictObject({ deviceId: z.string().optional(), number: z.string().min(1) }), payload);
+    const { deviceId, number } = parse(deviceRequestSchemas.reprint, payload);
     const [target] = byKind<DispenserDriver>('dispenser', deviceId);
     const outcome = await target!.driver.reprint(number);
     if (!outcome.ok) throw new RequestError(outcome.code, outcome.message);
@@ -46,7 +53,7 @@ export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): vo
   });
 
   api.addRequest('appointments-import', (payload) => {
-    const { deviceId, ...rest } = parse(appointmentsRequest.extend({ deviceId: z.string().optional() }).strict(), payload);
+    const { deviceId, ...rest } = parse(deviceRequestSchemas['appointments-import'], payload);
     return {
       dispensers: byKind<DispenserDriver>('dispenser', deviceId).map(({ id, driver }) => ({ deviceId: id, ...driver.loadAppointments(rest.appointments) })),
     };

@@ -21,7 +21,7 @@ export interface EventsPage {
   lastSeq: number;
 }
 
-const eventsRequest = z.strictObject({
+export const eventsRequest = z.strictObject({
   since: z.number().int().min(0),
   limit: z.number().int().min(1).max(MAX_EVENTS_PAGE).optional(),
 });

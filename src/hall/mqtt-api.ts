@@ -9,7 +9,7 @@ import type { Hall } from './hall.js';
 import type { RequestIdentity } from '../device-contract/index.js';
 import type { StoredOutcome } from '../journal/request-outcomes.js';
 import type { SequencedEvent } from '../queue/events.js';
-import { formatZodIssues, isQueueRequest, parseQueueRequest, type QueueRequestName } from './request-schemas.js';
+import { formatZodIssues, isQueueRequest, parseQueueRequest, queryRequestSchemas, type QueueRequestName } from './request-schemas.js';
 import { affectedBy, queueDocument, windowDocument } from './retained-state.js';
 import { eventsPage } from './events-query.js';
 
@@ -268,21 +268,13 @@ export class MqttApi {
   private handleOther(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): unknown {
     switch (command) {
       case 'ticket': {
-        const { number } = parse(z.strictObject({ number: z.string().min(1) }), payload);
+        const { number } = parse(queryRequestSchemas.ticket, payload);
         const ticket = this.hall.engine.ticket(number);
         if (!ticket) throw new RequestError('unknown-ticket', `no ticket ${number} today`);
         return { ticket, ahead: this.ahead(number) };
       }
       case 'tickets': {
-        const { serviceId, state, limit, after } = parse(
-          z.strictObject({
-            serviceId: z.string().optional(),
-            state: z.string().optional(),
-            limit: z.number().int().min(1).max(MAX_TICKETS_PAGE).default(DEFAULT_TICKETS_PAGE),
-            after: z.string().min(1).optional(),
-          }),
-          payload,
-        );
+        const { serviceId, state, limit, after } = parse(queryRequestSchemas.tickets, payload);
         const tickets = [...this.hall.engine.allTickets()].filter((t) => (!serviceId || t.serviceId === serviceId) && (!state || t.state === state)).sort((a, b) => a.order - b.order);
         // A page starts after the ticket the previous one ended with (in line order).
         let start = 0;
@@ -297,7 +289,7 @@ export class MqttApi {
         return { tickets: page, next: more ? page[page.length - 1]!.number : null };
       }
       case 'stats': {
-        const { day } = parse(z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }), payload);
+        const { day } = parse(queryRequestSchemas.stats, payload);
         return this.dayStats(day);
       }
       case 'info':
@@ -352,8 +344,6 @@ export class MqttApi {
 }
 
 /** `tickets` answers in pages: a full day (2000 tickets) in one answer is ~450 KB. */
-const DEFAULT_TICKETS_PAGE = 500;
-const MAX_TICKETS_PAGE = 1000;
 
 /**
  * What a queue command's answer is made of, from its events alone (it is built while they are

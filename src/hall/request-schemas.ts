@@ -46,6 +46,29 @@ export const queueRequestSchemas = {
 
 export type QueueRequestName = keyof typeof queueRequestSchemas;
 
+/** `tickets` pages: a hall's whole day in one answer would be a few hundred KB of JSON. */
+export const DEFAULT_TICKETS_PAGE = 500;
+export const MAX_TICKETS_PAGE = 1000;
+
+/** The payloads of the read-only requests MqttApi answers itself (`info` and `health` take none). */
+export const queryRequestSchemas = {
+  ticket: z.strictObject({ number: z.string().min(1) }),
+  tickets: z.strictObject({
+    serviceId: z.string().optional(),
+    state: z.string().optional(),
+    limit: z.number().int().min(1).max(MAX_TICKETS_PAGE).default(DEFAULT_TICKETS_PAGE),
+    after: z.string().min(1).optional(),
+  }),
+  stats: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
+} as const;
+
+/** The payloads of the requests the daemon adds (`devices` takes none). */
+export const daemonRequestSchemas = {
+  broadcast: z.strictObject({ text: z.string().min(1).max(200) }),
+  report: z.strictObject({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
+  backup: z.strictObject({}),
+} as const;
+
 export function isQueueRequest(name: string): name is QueueRequestName {
   return Object.hasOwn(queueRequestSchemas, name);
 }

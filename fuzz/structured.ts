@@ -1,0 +1,23 @@
+import fc from 'fast-check';
+import type { Rng } from './rng.js';
+
+/**
+ * Structure-aware inputs from fast-check arbitraries. fc.sample per input would cost more than
+ * most parsers do, so values are drawn in batches from a seed that the run's Rng supplies.
+ */
+export function fromArbitrary<T>(arbitrary: fc.Arbitrary<T>, batch = 500): (rng: Rng) => T {
+  let buffer: T[] = [];
+  return (rng) => {
+    if (buffer.length === 0) buffer = fc.sample(arbitrary, { numRuns: batch, seed: rng.next() | 0 });
+    return buffer.pop()!;
+  };
+}
+
+/** JSON values with the keys that trip naive object handling. */
+export const nastyKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'transaction', 'id');
+
+export const jsonish: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  { weight: 1, arbitrary: fc.dictionary(nastyKey, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) },
+  { weight: 1, arbitrary: fc.constantFrom(Number.MAX_SAFE_INTEGER + 2, -0, 1e308, 5e-324, '', '\u0000', '\uFEFF', '\uD800', 'x'.repeat(300)) },
+);
