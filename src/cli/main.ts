@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 import { createLogger } from '../platform/logger.js';
 import { VERSION } from '../platform/version.js';
-import { runCommand } from './run.js';
-import { checkConfigCommand } from './check-config.js';
-import { passwdCommand } from './passwd.js';
-import { statsCommand } from './stats.js';
-import { demoCommand } from './demo.js';
-import { journalCommand } from './journal.js';
+// Each command's module is imported when it runs: `run` is on the restart path, and the demo's
+// simulators, the stats client and the journal tools would otherwise load with every start.
 
 const USAGE = `hall-edge ${VERSION} — the controller daemon of a public-service hall
 
@@ -38,17 +34,17 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run':
-      return runCommand(rest);
+      return (await import('./run.js')).runCommand(rest);
     case 'demo':
-      return demoCommand(rest);
+      return (await import('./demo.js')).demoCommand(rest);
     case 'check-config':
-      return checkConfigCommand(rest);
+      return (await import('./check-config.js')).checkConfigCommand(rest);
     case 'passwd':
-      return passwdCommand(rest);
+      return (await import('./passwd.js')).passwdCommand(rest);
     case 'stats':
-      return statsCommand(rest);
+      return (await import('./stats.js')).statsCommand(rest);
     case 'journal':
-      return journalCommand(rest);
+      return (await import('./journal.js')).journalCommand(rest);
     case 'simulate': {
       const { simulateCommand } = await import('./simulate.js');
       return simulateCommand(rest);

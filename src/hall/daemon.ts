@@ -20,7 +20,7 @@ import { startDashboardServer } from '../dashboard/server.js';
 import { dayReportCsv } from './report-csv.js';
 import { registerDeviceRequests } from './device-requests.js';
 import { registerSimulateRequest } from './simulate-request.js';
-import { startUplink, type Uplink } from '../uplink/start.js';
+import type { Uplink } from '../uplink/start.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -149,7 +149,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await devices.create(config.devices ?? []);
     registerDeviceRequests(api, devices);
     // Before the API publishes its first documents: the uplink mirrors them from the start.
-    uplink = config.uplink ? await startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
+    // The uplink (and its MQTT client library) loads only for a hall that has one: restart time.
+    uplink = config.uplink ? await (await import('../uplink/start.js')).startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
     await devices.startAll();
     dashboard = config.dashboard
