@@ -63,6 +63,20 @@ export const bytesJson = {
   fromJson: (json: unknown): Buffer => Buffer.from((json as { hex: string }).hex, 'hex'),
 };
 
+/** Bytes fed to a stream decoder in chunks of `chunk` bytes (wire targets). */
+export interface ChunkedBytes {
+  bytes: Buffer;
+  chunk: number;
+}
+
+export const chunkedBytesJson = {
+  toJson: (input: ChunkedBytes): unknown => ({ hex: input.bytes.toString('hex'), chunk: input.chunk }),
+  fromJson: (json: unknown): ChunkedBytes => {
+    const { hex, chunk } = json as { hex: string; chunk: number };
+    return { bytes: Buffer.from(hex, 'hex'), chunk };
+  },
+};
+
 export function equalJson(a: unknown, b: unknown): boolean {
   return stableStringify(a) === stableStringify(b);
 }

@@ -6,16 +6,13 @@ import { readVectors } from '../corpus.js';
 import { frameLines, SyncLineFramer } from '../framer-adapter.js';
 import { mutateBytes, randomBytes } from '../mutate.js';
 import { fromArbitrary } from '../structured.js';
-import { equalJson, PropertyViolation, type FuzzTarget, type Verdict } from '../target.js';
+import { chunkedBytesJson, equalJson, type ChunkedBytes, PropertyViolation, type FuzzTarget, type Verdict } from '../target.js';
 
 /**
  * Counter-pad lines as the driver reads them: bytes → the bounded line framer → decodeLine.
  * Accepted frames must encode again (encodeFrame) and decode to the same frame.
  */
-interface Input {
-  bytes: Buffer;
-  chunk: number;
-}
+type Input = ChunkedBytes;
 
 interface Vectors {
   valid: Array<{ hex: string; frame: Frame }>;
@@ -113,11 +110,7 @@ export const counterPadLines: FuzzTarget<Input> = {
     }
     return accepted ? 'accepted' : 'refused';
   },
-  toJson: (input) => ({ hex: input.bytes.toString('hex'), chunk: input.chunk }),
-  fromJson: (json) => {
-    const { hex, chunk } = json as { hex: string; chunk: number };
-    return { bytes: Buffer.from(hex, 'hex'), chunk };
-  },
+  ...chunkedBytesJson,
   stream: {
     feed: (input) => {
       longLived.write(input.bytes);

@@ -3,17 +3,14 @@ import { asReply, Bx5kDecoder, decodeStatus, encodeFrame, encodePacket, encodeSt
 import { readVectors } from '../corpus.js';
 import { mutateBytes, randomBytes } from '../mutate.js';
 import { fromArbitrary } from '../structured.js';
-import { equalJson, PropertyViolation, type FuzzTarget, type Verdict } from '../target.js';
+import { chunkedBytesJson, equalJson, type ChunkedBytes, PropertyViolation, type FuzzTarget, type Verdict } from '../target.js';
 
 /**
  * What BX-5K controllers send back on the RS-485 line, through the daemon's streaming decoder
  * (devices/led-bx5k/decoder.ts) and the reply reading (asReply, decodeStatus).
  * Input: bytes as they arrive, and the chunk size the serial port hands them over in.
  */
-interface Input {
-  bytes: Buffer;
-  chunk: number;
-}
+type Input = ChunkedBytes;
 
 interface Vectors {
   requests: Array<{ frame: string }>;
@@ -85,11 +82,7 @@ export const ledBx5kReplies: FuzzTarget<Input> = {
     }
     return accepted ? 'accepted' : 'refused';
   },
-  toJson: (input) => ({ hex: input.bytes.toString('hex'), chunk: input.chunk }),
-  fromJson: (json) => {
-    const { hex, chunk } = json as { hex: string; chunk: number };
-    return { bytes: Buffer.from(hex, 'hex'), chunk };
-  },
+  ...chunkedBytesJson,
   stream: {
     feed: (input) => void longLived.push(input.bytes),
     // The decoder's only buffer is the frame body it is collecting.
