@@ -123,10 +123,4 @@ export class EventStore {
       [hallId, head],
     );
   }
-
-  /** A hall's events of one day, in seq order. */
-  async day(hallId: string, day: string): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query<{ body: StoredEvent }>('SELECT body FROM events WHERE hall_id = $1 AND day = $2 ORDER BY seq', [hallId, day]);
-    return rows.map((row) => row.body);
-  }
 }
