@@ -237,7 +237,6 @@ async function ingest(halls: BenchHall[], collectorCount: number, postgres: Post
       exactlyOnce: !problems.some((p) => p.startsWith('events')),
       statsEqual: !problems.some((p) => p.startsWith('stats')),
       problems: problems.slice(0, 10),
-      ...(process.env.CENTRAL_BENCH_DEBUG ? { log: collectors.map((c) => c.output.join("").split("\n").filter((l) => l.includes("replay asked")).slice(0, 30)) } : {}),
       loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     };
   } finally {

@@ -219,7 +219,7 @@ export class Collector {
     this.replayAsked.set(hallId, { since: cursor.gap.since, at: Date.now() });
     this.counters.replayRequests++;
     const prefix = this.prefixes.get(hallId) ?? `hall/${hallId}`;
-    this.options.log.info({ hall: hallId, ...cursor.gap, dbg: { processing: this.processing, sinceDone: Date.now() - this.lastDoneAt, busyFor: Date.now() - this.busySince } }, 'gap in a hall\'s events: replay asked');
+    this.options.log.info({ hall: hallId, ...cursor.gap }, 'gap in a hall\'s events: replay asked');
     this.client.publish(`${prefix}/uplink/replay`, JSON.stringify(cursor.gap), { qos: 1 });
   }
 
