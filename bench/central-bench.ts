@@ -74,6 +74,8 @@ export interface IngestRun {
   replayRequests: number;
   replayEventsResent: number;
   collectorCpuSeconds: number;
+  /** The events partitions with their indexes, per hall-day (PostgreSQL sizing in docs/central.md). */
+  mbPerHallDay: number;
   exactlyOnce: boolean;
   statsEqual: boolean;
   problems: string[];
@@ -221,6 +223,7 @@ async function ingest(halls: BenchHall[], collectorCount: number, postgres: Post
 
     const collectorCpuSeconds = collectors.reduce((sum, c) => sum + cpuSeconds(c.proc.pid!), 0);
     const problems = [...(await checkEvents(pool, halls, journals)), ...(await checkStats(pool, halls))];
+    const size = await pool.query<{ bytes: string }>("SELECT sum(pg_total_relation_size(inhrelid))::bigint AS bytes FROM pg_inherits WHERE inhparent = 'events'::regclass");
     const replayRequests = collectors.reduce((sum, c) => sum + c.output.join('').split('replay asked').length - 1, 0);
     const replayEventsResent = uplinks.reduce((sum, u) => sum + u.health().replayEventsSent, 0);
     return {
@@ -234,6 +237,7 @@ async function ingest(halls: BenchHall[], collectorCount: number, postgres: Post
       replayRequests,
       replayEventsResent,
       collectorCpuSeconds: Math.round(collectorCpuSeconds * 10) / 10,
+      mbPerHallDay: Math.round((Number(size.rows[0]!.bytes) / halls.length / 1e6) * 10) / 10,
       exactlyOnce: !problems.some((p) => p.startsWith('events')),
       statsEqual: !problems.some((p) => p.startsWith('stats')),
       problems: problems.slice(0, 10),
@@ -353,7 +357,7 @@ export function describe(result: CentralBenchResult): string[] {
     const target = r.collectors === result.target.collectors ? ` — target ≥ ${result.target.eventsPerSecond}/s: ${r.eventsPerSecond >= result.target.eventsPerSecond ? 'met' : 'MISSED'}` : ' (no target; for comparison)';
     return (
       `central: ${result.halls} halls × ${result.ticketsPerHall} tickets (${r.events} events) into PostgreSQL by ${r.collectors} collector(s): ${r.eventsPerSecond} events/s (${r.ms} ms; broker had all at ${r.publishedMs} ms, lag at the end ${r.lagAtEndMs} ms; figures settled ${r.statsSettledMs} ms later)${target}` +
-      `\n  exactly once: ${r.exactlyOnce ? 'yes' : 'NO'}, hall_day_stats = the halls' own: ${r.statsEqual ? 'yes' : 'NO'}; replay requests ${r.replayRequests} (${r.replayEventsResent} events resent); collectors' CPU ${r.collectorCpuSeconds} s; load ${r.loadAverage}` +
+      `\n  exactly once: ${r.exactlyOnce ? 'yes' : 'NO'}, hall_day_stats = the halls' own: ${r.statsEqual ? 'yes' : 'NO'}; replay requests ${r.replayRequests} (${r.replayEventsResent} events resent); collectors' CPU ${r.collectorCpuSeconds} s; ${r.mbPerHallDay} MB per hall-day in PostgreSQL; load ${r.loadAverage}` +
       (r.problems.length ? `\n  problems: ${r.problems.join('; ')}` : '')
     );
   });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { createMqttClient } from '../bus/client.js';
 import type { Logger } from '../platform/logger.js';
 import { EventStore, type StoredEvent } from './event-store.js';
+import { centralPool } from './database.js';
 import { DayFigures } from './day-figures.js';
 import type { HallInfo } from './hall-model.js';
 import { migrate } from './schema.js';
@@ -73,7 +74,7 @@ export class Collector {
   readonly counters = { messages: 0, eventsNew: 0, eventsDuplicate: 0, rejected: 0, replayRequests: 0, storeFailures: 0 };
 
   constructor(private readonly options: CollectorOptions) {
-    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
+    this.pool = centralPool(options.databaseUrl, 4);
     this.pool.on('error', (err) => options.log.error({ err }, 'postgres connection error'));
     this.store = new EventStore(this.pool);
     this.figures = new DayFigures(this.pool);
