@@ -125,7 +125,7 @@ const staffMember = strictObject({
 
 const user = strictObject({
   username: z.string().min(1).max(64).pipe(pattern(/^[^\s$#+/]+$/, 'username (no spaces, "/", "+", "#" or "$")')),
-  role: z.enum(['device', 'operator', 'observer', 'admin']),
+  role: z.enum(['device', 'operator', 'observer', 'admin', 'display']),
   deviceId: topicId('device id').optional(),
   passwordHash: z.string().superRefine((value, ctx) => {
     const problem = passwordHashProblem(value);
