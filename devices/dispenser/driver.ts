@@ -330,7 +330,8 @@ export class DispenserDriver implements DeviceDriver {
       estimatedWaitMinutes: Math.max(0, Math.round(this.ctx.hall.estimatedWaitMinutes(ticket.serviceId, position))),
       issuedAt: ticket.issuedAt,
       timeZone: model.clock.timeZone,
-      qr: qrPayload(this.options.ticketUrl, { hallId: model.hallId, day: ticket.day, number: ticket.number }),
+      // The kiosk's own ticketUrl (a central platform, say) wins; else the hall's phone page, if it serves one.
+      qr: qrPayload(this.options.ticketUrl ?? this.ctx.hall.ticketPageUrl?.(ticket.day, ticket.number), { hallId: model.hallId, day: ticket.day, number: ticket.number }),
       footer: this.options.footer,
       priority: ticket.priority,
       appointment: ticket.appointment ? { slotStart: ticket.appointment.slotStart, slotEnd: ticket.appointment.slotEnd } : undefined,

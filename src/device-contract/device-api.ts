@@ -62,6 +62,11 @@ export interface HallView {
    */
   estimatedWaitMinutes(serviceId: string, ahead?: number): number;
   now(): number;
+  /**
+   * The visitor's phone page of a ticket (`<publicUrl>/t/<day>/<number>?k=<token>`), when the
+   * hall serves one (`dashboard.publicUrl`): the ticket QR's default. Undefined otherwise.
+   */
+  ticketPageUrl?(day: string, number: string): string | undefined;
 }
 
 export interface CommandOk {
