@@ -51,7 +51,8 @@ describe('led-bx5k driver against independent BX-5K controllers (protocol docume
           kind: 'led-bx5k',
           options: {
             port: pty.a,
-            replyTimeoutMs: 150,
+            // Long enough that a loaded 2-core box never turns a slow answer into a timeout (the offline test waits 2 × 2 of them).
+            replyTimeoutMs: 1000,
             retries: 1,
             offlineAfter: 2,
             hallRefreshMs: 30,
