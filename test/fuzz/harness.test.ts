@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { mutateBytes } from '../../fuzz/mutate.js';
 import { Rng } from '../../fuzz/rng.js';
 import { equalJson, stableStringify } from '../../fuzz/target.js';
+import { TARGETS } from '../../fuzz/targets/index.js';
+import { loadTarget } from '../../fuzz/targets/load.js';
 
 /**
  * The fuzz harness's own shortcuts (fuzz/target.ts, fuzz/mutate.ts): each replaced something
@@ -37,6 +39,11 @@ describe('fuzz harness', () => {
     expect(equalJson([undefined], [null])).toBe(true);
     expect(equalJson({ a: Buffer.from('ab') }, { a: Buffer.from('ab') })).toBe(true);
     expect(equalJson({ a: Buffer.from('ab') }, { a: Buffer.from('ac') })).toBe(false);
+  });
+
+  it('every target loads by its name alone (a fuzz process imports just its own module)', async () => {
+    for (const target of TARGETS) expect(await loadTarget(target.name)).toBe(target);
+    expect(await loadTarget('no-such-target')).toBeUndefined();
   });
 
   it('mutateBytes stays under maxLength, repeats with the seed and leaves the seeds alone', () => {
