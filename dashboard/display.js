@@ -7,6 +7,7 @@ import { h, replaceChildren } from './dom.js';
 
 const RECONNECT_MS = 3000;
 const HIGHLIGHT_MS = 8000;
+const PREVIOUS_CALLS = 6;
 const MAX_WAITING_ANNOUNCEMENTS = 5;
 const STORE = 'hall-edge-display';
 
@@ -131,7 +132,9 @@ function onDisplay(doc) {
 }
 
 function render(doc, highlight) {
-  const [current, ...previous] = doc.calls ?? [];
+  // One call large and six beside or below it: two columns of three fill the space either way up.
+  const [current, ...older] = doc.calls ?? [];
+  const previous = older.slice(0, PREVIOUS_CALLS);
   const box = $('current');
   box.dataset.empty = String(!current);
   $('current-number').textContent = current ? current.number : '';
@@ -166,7 +169,7 @@ function renderQueues() {
         { dataset: { serviceId: q.serviceId } },
         h('td', {}, q.name.zh, ' ', h('span', { class: 'en' }, q.name.en)),
         h('td', { class: 'num waiting' }, String(q.waiting)),
-        h('td', { class: 'num wait' }, q.waiting > 0 ? `${q.estimatedWaitMinutes} 分钟` : '—', q.waiting > 0 ? h('span', { class: 'en' }, ` ${q.estimatedWaitMinutes} min`) : ''),
+        h('td', { class: 'num wait' }, q.waiting > 0 ? [`${q.estimatedWaitMinutes} 分钟`, h('span', { class: 'en' }, 'min')] : '—'),
       ),
     ),
   );
