@@ -139,6 +139,8 @@ function render(doc, highlight) {
   box.dataset.empty = String(!current);
   $('current-number').textContent = current ? current.number : '';
   $('current-window').textContent = current ? current.windowName.zh : '';
+  // "27号窗口 优先服务专窗" in the big size would not fit beside the number.
+  $('current-window').dataset.long = String(Boolean(current) && current.windowName.zh.length > 6);
   $('current-say').textContent = current ? sayText(current) : '';
   if (highlight) {
     box.dataset.fresh = 'true';
