@@ -156,7 +156,7 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
     });
 
     const insideViewport = async (width: number, height: number): Promise<void> => {
-      expect(await tv.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight])).toEqual([width, height]);
+      expect(await tv.evaluate('[document.documentElement.scrollWidth, document.documentElement.scrollHeight]')).toEqual([width, height]);
       for (const selector of ['#current', '#current-window', '#queues', '.d-served', '#broadcast', '#previous li']) {
         const box = await tv.locator(selector).first().boundingBox();
         expect(box, selector).toBeTruthy();
