@@ -149,7 +149,8 @@ function render(doc, highlight) {
   }
   replaceChildren(
     $('previous'),
-    previous.map((call) => h('li', { dataset: { number: call.number } }, h('span', { class: 'p-number' }, call.number), h('span', { class: 'p-window' }, call.windowName.zh))),
+    // The list says the window by its number (as the voice does): a long name would be cut.
+    previous.map((call) => h('li', { dataset: { number: call.number } }, h('span', { class: 'p-number' }, call.number), h('span', { class: 'p-window' }, `${call.windowNumber}号窗口`))),
   );
   $('served').textContent = String(doc.servedToday ?? 0);
   $('broadcast').textContent = doc.broadcast ? doc.broadcast.text : '';
