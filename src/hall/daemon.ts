@@ -108,6 +108,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
+  // The broker's refusals and back-pressure (docs/mqtt-api.md, Broker limits), beside the requests'.
+  const liveBroker = broker;
+  api.addHealth('broker', () => ({ ...liveBroker.counters(), connectedClients: liveBroker.connectedClients(), heldReads: liveBroker.heldReads() }));
   // Alarms shown on `alarms` are kept next to the journal and restored after a restart (docs/alarms.md).
   const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json') });
 
