@@ -174,6 +174,9 @@ describe('a flooding client is served fairly and gets busy', () => {
     expect(h.daemon.api.bridgeCounters().requestsBusy).toBeGreaterThan(0);
     expect(forbidden()).toBeLessThan(sent / 2);
     expect([...h.daemon.hall.engine.allTickets()]).toHaveLength(0);
+    const health = await h.operator.requester.request('health');
+    expect(health.data).toMatchObject({ broker: { readsHeld: expect.any(Number), heldReads: { connections: expect.any(Number) } } });
+    expect((health.data as { broker: { readsHeld: number } }).broker.readsHeld).toBeGreaterThan(0);
   }, 60_000);
 
   it('pages the ticket list with limit/after', async () => {
