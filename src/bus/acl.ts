@@ -20,6 +20,7 @@ const refuse = (reason: string): AclDecision => ({ allowed: false, reason });
  */
 export function isClientWritable(rel: readonly string[]): boolean {
   if (isRequestTopic(rel)) return true;
+  if (isNotifyAnswerTopic(rel)) return true;
   // device/<id> is the hall's retained view of the device and device/<id>/availability its
   // reachability, so a device cannot claim either for itself.
   return rel[0] === 'device' && rel.length >= 3 && isLevel(rel[1]) && isLevel(rel[2]) && rel[2] !== 'availability';
@@ -31,6 +32,34 @@ export function isClientWritable(rel: readonly string[]): boolean {
  */
 function isRequestTopic(rel: readonly string[]): boolean {
   return rel[0] === 'bridge' && rel[1] === 'request' && rel.length === 3 && isLevel(rel[2]);
+}
+
+/**
+ * A notification gateway's own topics (docs/mqtt-api.md, "Notifications"): the hall publishes
+ * notices, each with a visitor's phone number, on `notify/<gatewayId>`; the gateway answers on
+ * `notify/<gatewayId>/result` and says it is ready on `notify/<gatewayId>/state`. Only that
+ * gateway (the device user with that deviceId) may read or write any of them.
+ */
+const NOTIFY_ANSWERS = new Set(['result', 'state']);
+
+function isNotifyAnswerTopic(rel: readonly string[]): boolean {
+  return rel[0] === 'notify' && rel.length === 3 && isLevel(rel[1]) && NOTIFY_ANSWERS.has(rel[2]!);
+}
+
+/**
+ * Whether a message on `topic` may be delivered to this client, whatever it subscribed to (an
+ * operator's or admin's `#` included): messages under `notify/<gatewayId>` go to that gateway
+ * alone, so the contacts in them reach nobody else. Checked by the broker for every delivery.
+ */
+export function mayReceive(who: Principal | undefined, topic: string, notifyPrefix: string): boolean {
+  if (!topic.startsWith(notifyPrefix)) return true;
+  const gateway = topic.slice(notifyPrefix.length).split('/')[0];
+  return who?.role === 'device' && who.deviceId !== undefined && who.deviceId === gateway;
+}
+
+/** The topic prefix `mayReceive` guards: `hall/<hallId>/notify/`. */
+export function notifyPrefix(hallId: string): string {
+  return `hall/${hallId}/notify/`;
 }
 
 /** Whether `topic` is a request to the bridge (`hall/<hallId>/bridge/request/<command>`). */
@@ -58,6 +87,9 @@ export function decidePublish(who: Principal, topic: string, retain: boolean, ha
   // The hall commands a device on its device/<id>/<sub> topics (announce, checkin, .../response):
   // a retained message there would be replayed to the device as a command on every reconnect.
   if (retain) return refuse('device messages must not be retained (the hall commands devices on these topics)');
+  if (rel[0] === 'notify') {
+    return who.role === 'device' && who.deviceId === rel[1] ? ALLOW : refuse(`only the notification gateway "${rel[1]}" answers on notify/${rel[1]}/`);
+  }
 
   switch (who.role) {
     case 'admin':
@@ -74,19 +106,25 @@ export function decidePublish(who: Principal, topic: string, retain: boolean, ha
 }
 
 export function decideSubscribe(who: Principal, filter: string, hallId: string): AclDecision {
-  if (who.role === 'admin') return ALLOW;
-  if (filter.startsWith('$')) return refuse('$-topics ($SYS, $share) are for admins only');
   const rel = relativeLevels(filter, hallId);
+  if (who.role === 'admin' && rel?.[0] !== 'notify') return ALLOW;
+  if (filter.startsWith('$')) return refuse('$-topics ($SYS, $share) are for admins only');
   if (!rel) return refuse(`outside the hall's base topic hall/${hallId}`);
 
+  // Wildcards above it (`#`, `+/...`) are allowed: mayReceive keeps notices from them.
+  if (rel[0] === 'notify' && !(who.role === 'device' && rel.length === 2 && rel[1] === who.deviceId)) {
+    return refuse('notify/<gatewayId> carries visitors\' contacts: only that gateway may subscribe, to its own notify/<deviceId>');
+  }
   switch (who.role) {
+    case 'admin':
     case 'operator':
     case 'observer':
       return ALLOW;
     case 'device': {
       if (rel.length === 2 && rel[0] === 'bridge' && rel[1] === 'state') return ALLOW;
+      if (rel.length === 2 && rel[0] === 'notify') return ALLOW;
       if (rel[0] === 'device' && who.deviceId !== undefined && rel[1] === who.deviceId) return ALLOW;
-      return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/# and bridge/state`);
+      return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/#, notify/${who.deviceId ?? '<deviceId>'} and bridge/state`);
     }
   }
 }

@@ -103,8 +103,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
+  // "Your turn is near" (src/notify), loaded only for a hall that sends notices.
+  const visitorNotices = config.notify
+    ? new (await import('../notify/notifier.js')).Notifier({
+        hall,
+        journal,
+        broker,
+        bridge,
+        section: config.notify,
+        keyFile: config.notify.keyFile ?? join(config.stateDir, 'contacts.key'),
+        hallName: config.hall.name,
+        log: log.child({ component: 'notify' }),
+      })
+    : undefined;
+  const attachContact = visitorNotices ? (number: string, contact: string) => visitorNotices.attach(number, contact) : undefined;
+  if (attachContact) api.acceptContacts(attachContact);
   // Alarms shown on `alarms` are kept next to the journal and restored after a restart (docs/alarms.md).
-  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json') });
+  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json'), ...(attachContact ? { attachContact } : {}) });
 
   api.addRequest('broadcast', (payload) => {
     const parsed = daemonRequestSchemas.broadcast.safeParse(payload);
@@ -152,6 +167,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // The uplink (and its MQTT client library) loads only for a hall that has one: restart time.
     uplink = config.uplink ? await (await import('../uplink/start.js')).startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
+    if (visitorNotices) {
+      await visitorNotices.start();
+      api.addHealth('notify', () => visitorNotices.health());
+    }
     await devices.startAll();
     dashboard = config.dashboard
       ? await startDashboardServer({
@@ -166,6 +185,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } catch (err) {
     // A half-started daemon must not linger with open ports and serial lines: undo, then fail.
     await devices.stopAll();
+    await visitorNotices?.stop();
     await api.stop();
     await uplink?.stop();
     await bridge.stop();
@@ -202,6 +222,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         clearInterval(tick);
         await dashboard?.close();
         await devices.stopAll();
+        await visitorNotices?.stop();
         await api.stop();
         await uplink?.stop();
         await bridge.stop();

@@ -10,6 +10,8 @@ export interface DeviceManagerOptions {
   /** How long a cleared alarm stays shown unless acknowledged (see alarm-board.ts). */
   alarmMinVisibleMs?: number;
   restoredAlarmGraceMs?: number;
+  /** Where a kiosk's `issue` contact goes (src/notify); absent when the hall sends no notices. */
+  attachContact?: (number: string, contact: string) => void;
 }
 
 export interface DeviceConfigEntry {
@@ -61,6 +63,7 @@ export class DeviceManager {
   private readonly otherAlarmSources = new Set<string>();
   private readonly alarms: AlarmBoard;
   private stopping = false;
+  private readonly attachContact: DeviceManagerOptions['attachContact'];
 
   constructor(
     private readonly hall: Hall,
@@ -69,6 +72,7 @@ export class DeviceManager {
     private readonly log: Logger,
     options: DeviceManagerOptions = {},
   ) {
+    this.attachContact = options.attachContact;
     this.alarms = new AlarmBoard({
       now: () => hall.now(),
       log,
@@ -203,6 +207,7 @@ export class DeviceManager {
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
       handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
+      ...(this.attachContact ? { attachContact: this.attachContact } : {}),
     };
   }
 
