@@ -46,20 +46,33 @@ function isNotifyAnswerTopic(rel: readonly string[]): boolean {
   return rel[0] === 'notify' && rel.length === 3 && isLevel(rel[1]) && NOTIFY_ANSWERS.has(rel[2]!);
 }
 
-/**
- * Whether a message on `topic` may be delivered to this client, whatever it subscribed to (an
- * operator's or admin's `#` included): messages under `notify/<gatewayId>` go to that gateway
- * alone, so the contacts in them reach nobody else. Checked by the broker for every delivery.
- */
-export function mayReceive(who: Principal | undefined, topic: string, notifyPrefix: string): boolean {
-  if (!topic.startsWith(notifyPrefix)) return true;
-  const gateway = topic.slice(notifyPrefix.length).split('/')[0];
-  return who?.role === 'device' && who.deviceId !== undefined && who.deviceId === gateway;
+/** The topic prefixes `mayReceive` looks at, made once per broker. */
+export interface ReceiveGuard {
+  notify: string;
+  request: string;
+  device: string;
 }
 
-/** The topic prefix `mayReceive` guards: `hall/<hallId>/notify/`. */
-export function notifyPrefix(hallId: string): string {
-  return `hall/${hallId}/notify/`;
+export function receiveGuard(hallId: string): ReceiveGuard {
+  return { notify: `hall/${hallId}/notify/`, request: `hall/${hallId}/bridge/request/`, device: `hall/${hallId}/device/` };
+}
+
+/**
+ * Whether a message on `topic` may be delivered to this network client, whatever it subscribed
+ * to (an operator's `hall/<id>/#` or an admin's `#` included). Checked for every delivery:
+ * - `notify/<gatewayId>/...` goes to that gateway alone: notices carry visitors' contacts;
+ * - requests (`bridge/request/<command>`, a kiosk's `device/<id>/issue`, and refused requests
+ *   set aside under `$hall-edge/`) go to no client: they are for the hall, and an `issue` may
+ *   carry a visitor's contact. Their answers are private to the asker anyway.
+ * The hall's own in-process subscriptions are not network clients and are not asked.
+ */
+export function mayReceive(who: Principal | undefined, topic: string, guard: ReceiveGuard): boolean {
+  if (topic.startsWith(guard.notify)) {
+    const gateway = topic.slice(guard.notify.length).split('/')[0];
+    return who?.role === 'device' && who.deviceId !== undefined && who.deviceId === gateway;
+  }
+  if (topic.startsWith(guard.request) || topic.startsWith('$hall-edge/')) return false;
+  return !(topic.startsWith(guard.device) && topic.endsWith('/issue'));
 }
 
 /** Whether `topic` is a request to the bridge (`hall/<hallId>/bridge/request/<command>`). */

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.js';
-import { decidePublish, decideSubscribe, decideWill, isRequest, mayReceive, notifyPrefix } from './acl.js';
+import { decidePublish, decideSubscribe, decideWill, isRequest, mayReceive, receiveGuard } from './acl.js';
 import { Authenticator } from './authenticator.js';
 import { PrivateDeliveries, type Recipient } from './private-delivery.js';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.js';
@@ -109,7 +109,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
   const privateDeliveries = new PrivateDeliveries();
-  const notifyTopics = notifyPrefix(hallId);
+  const receiving = receiveGuard(hallId);
 
   const connackMessages = { 2: 'identifier rejected', 3: 'server unavailable', 5: 'not authorized' } as const;
   const refuseConnect = (client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void, returnCode: 2 | 3 | 5, message: string, fields: Record<string, unknown>): void => {
@@ -213,7 +213,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     },
     authorizeForward(client, packet) {
       const principal = principalOf(client);
-      if (!mayReceive(principal, packet.topic, notifyTopics)) return null;
+      if (!mayReceive(principal, packet.topic, receiving)) return null;
       return privateDeliveries.mayForward(packet.payload as Buffer, client.id, principal) ? packet : null;
     },
     authorizeSubscribe(client, subscription, done) {

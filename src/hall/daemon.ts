@@ -42,6 +42,8 @@ export interface RunningDaemon {
   broker: RunningBroker;
   /** The link to the central broker, when the config has an `uplink:` section. */
   uplink: Uplink | undefined;
+  /** "Your turn is near" notices, when the config has a `notify:` section (health as in `health`.notify). */
+  notices: { health(): Record<string, unknown> } | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -215,6 +217,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     devices,
     broker,
     uplink,
+    notices: visitorNotices,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {

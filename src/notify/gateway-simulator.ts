@@ -40,6 +40,7 @@ export class GatewaySimulator {
   /** Every notice as received (tests compare its `contact` with what was issued). */
   readonly received: NoticeMessage[] = [];
   private readonly sent = new Set<string>();
+  private stopped = false;
 
   private constructor(
     private readonly client: MqttClient,
@@ -104,6 +105,8 @@ export class GatewaySimulator {
 
   /** Says offline and disconnects (a gateway shut down cleanly). */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.client.publishAsync(`${this.base}/state`, JSON.stringify({ state: 'offline' }), { qos: 1 }).catch(() => undefined);
     await this.client.endAsync();
   }

@@ -130,6 +130,7 @@ export class Notifier {
   health(): Record<string, unknown> {
     return {
       contacts: this.tracked.size,
+      storedContacts: this.vault.size(),
       thresholds: this.thresholds,
       erasedToday: this.erased,
       refusedContacts: this.refused,
