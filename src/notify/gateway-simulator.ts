@@ -107,7 +107,13 @@ export class GatewaySimulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.client.publishAsync(`${this.base}/state`, JSON.stringify({ state: 'offline' }), { qos: 1 }).catch(() => undefined);
-    await this.client.endAsync();
+    if (this.client.connected) {
+      // Bounded: a hall that is closing at the same moment may never acknowledge it.
+      let timer: NodeJS.Timeout | undefined;
+      const said = this.client.publishAsync(`${this.base}/state`, JSON.stringify({ state: 'offline' }), { qos: 1 }).catch(() => undefined);
+      await Promise.race([said, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+    }
+    await this.client.endAsync(true);
   }
 }
