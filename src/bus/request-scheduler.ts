@@ -33,6 +33,8 @@ export const DEFAULT_LIMITS: SchedulerLimits = {
     operator: { queue: 64, perSecond: 200, burst: 400, bigQueriesPerSecond: 5 },
     observer: { queue: 8, perSecond: 5, burst: 10, bigQueriesPerSecond: 1 },
     admin: { queue: 128, perSecond: 500, burst: 1000, bigQueriesPerSecond: 10 },
+    // A hall TV sends no requests; one that does is answered `forbidden`, a few at a time.
+    display: { queue: 4, perSecond: 2, burst: 4, bigQueriesPerSecond: 1 },
   },
   bigQueriesAtOnce: 2,
   // The hall's group commit takes up to 16 commands (MAX_GROUP_COMMANDS): one group at a time.

@@ -3,6 +3,7 @@ import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
 import { alarmSpecMatches, validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind, type LazyDeviceKind } from '../device-contract/index.js';
 import { AlarmBoard, type AlarmEntry } from './alarm-board.js';
+import { GpioBackends } from '../platform/gpio/backend.js';
 
 export interface DeviceManagerOptions {
   /** Where alarms are kept across restarts (next to the journal); none in tests that do not care. */
@@ -62,6 +63,8 @@ export class DeviceManager {
   private readonly alarmSources = new Map<string, AlarmSource>();
   private readonly otherAlarmSources = new Set<string>();
   private readonly alarms: AlarmBoard;
+  /** One GPIO backend of each name for all devices, made when a driver first asks for it. */
+  private readonly gpioBackends: GpioBackends;
   private stopping = false;
   private readonly attachContact: DeviceManagerOptions['attachContact'];
 
@@ -72,7 +75,11 @@ export class DeviceManager {
     private readonly log: Logger,
     options: DeviceManagerOptions = {},
   ) {
+<<<<<<< HEAD
     this.attachContact = options.attachContact;
+=======
+    this.gpioBackends = new GpioBackends(log);
+>>>>>>> main
     this.alarms = new AlarmBoard({
       now: () => hall.now(),
       log,
@@ -207,7 +214,11 @@ export class DeviceManager {
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
       handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
+<<<<<<< HEAD
       ...(this.attachContact ? { attachContact: this.attachContact } : {}),
+=======
+      gpio: (name) => this.gpioBackends.get(name),
+>>>>>>> main
     };
   }
 

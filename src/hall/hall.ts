@@ -45,6 +45,8 @@ export interface HallOptions {
 export class Hall {
   readonly bus: EventBus<HallBusEvents>;
   readonly view: HallView;
+  /** Set by the daemon when it serves the phone ticket page (src/visitors). */
+  ticketPageUrl: ((day: string, number: string) => string | undefined) | undefined;
   /** Answers of requests already executed today, kept in the journal file (request-outcomes.ts). */
   readonly outcomes: RequestOutcomes;
   /** The stages after a commit (frames, MQTT, voice, state documents, log), each guarded. */
@@ -478,6 +480,7 @@ export class Hall {
       recentCalls: (limit: number) => hall.engine.recentCalls(limit),
       estimatedWaitMinutes: (serviceId: string, ahead?: number): number => hall.estimateWait(serviceId, ahead),
       now: (): number => hall.clock(),
+      ticketPageUrl: (day: string, number: string): string | undefined => hall.ticketPageUrl?.(day, number),
     };
   }
 
