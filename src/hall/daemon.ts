@@ -188,15 +188,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // The uplink (and its MQTT client library) loads only for a hall that has one: restart time.
     uplink = config.uplink ? await (await import('../uplink/start.js')).startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
-<<<<<<< HEAD
     if (visitorNotices) {
       await visitorNotices.start();
       api.addHealth('notify', () => visitorNotices.health());
     }
-=======
     display.start();
     visitors?.start();
->>>>>>> main
     await devices.startAll();
     dashboard = config.dashboard
       ? await startDashboardServer({

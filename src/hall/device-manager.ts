@@ -75,11 +75,8 @@ export class DeviceManager {
     private readonly log: Logger,
     options: DeviceManagerOptions = {},
   ) {
-<<<<<<< HEAD
     this.attachContact = options.attachContact;
-=======
     this.gpioBackends = new GpioBackends(log);
->>>>>>> main
     this.alarms = new AlarmBoard({
       now: () => hall.now(),
       log,
@@ -214,11 +211,8 @@ export class DeviceManager {
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
       handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
-<<<<<<< HEAD
       ...(this.attachContact ? { attachContact: this.attachContact } : {}),
-=======
       gpio: (name) => this.gpioBackends.get(name),
->>>>>>> main
     };
   }
 
