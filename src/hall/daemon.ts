@@ -47,6 +47,8 @@ export interface RunningDaemon {
   uplink: Uplink | undefined;
   /** "Your turn is near" notices, when the config has a `notify:` section (health as in `health`.notify). */
   notices: { health(): Record<string, unknown> } | undefined;
+  /** The visitor pages (/display, the phone ticket page), when the config has a dashboard. */
+  visitors: VisitorPages | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -242,6 +244,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     broker,
     uplink,
     notices: visitorNotices,
+    visitors,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {
