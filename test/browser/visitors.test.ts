@@ -83,7 +83,7 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
     const raw = testHallConfig({
       windows: 4,
       devices: [{ id: 'voice-1', kind: 'voice-caller', options: { engine: 'clips', clipsDir, languages: ['zh', 'en'], repeat: 1, sink: { type: 'file', dir: join(dir, 'played') } } }],
-      extra: { dashboard: { host: '127.0.0.1', port: dash, publicUrl: dashUrl }, stateDir: join(dir, 'state'), log: { level: 'silent' } },
+      extra: { dashboard: { host: '127.0.0.1', port: dash, publicUrl: dashUrl, ticketStreams: { perAddress: 2 } }, stateDir: join(dir, 'state'), log: { level: 'silent' } },
     });
     // A long window name, as halls write them (27号窗口 优先服务专窗): the layout must not spill.
     (raw.windows as Array<Record<string, unknown>>)[3]!.name = { zh: '4号窗口 优先服务专窗', en: 'Window 4 (priority service)' };
@@ -273,13 +273,29 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
       await page.close();
     });
 
+    it('over the bound of open pages a phone still sees its ticket, updated every 30 s', async () => {
+      const held = await Promise.all([issue(), issue()].map(async (n) => {
+        const page = await context.newPage();
+        await page.goto(linkOf(await n));
+        await expect.poll(() => attributeOf(page.locator('body'), 'data-live'), POLL).toBe('live');
+        return page;
+      }));
+      const third = await context.newPage();
+      const mine = await issue();
+      await third.goto(linkOf(mine));
+      await expect.poll(() => textOf(third.locator('#status')), POLL).toMatch(/^\d+ ahead of you$/);
+      await expect.poll(() => textOf(third.locator('#live')), POLL).toBe('Updated every 30 s');
+      for (const page of [...held, third]) await page.close();
+      await expect.poll(() => daemon!.visitors!.stats().open, POLL).toBe(0);
+    });
+
     it('closes the live stream when the phone goes away', async () => {
       const mine = await issue();
       const page = await context.newPage();
       await page.goto(linkOf(mine));
       // (In English: the phone remembers the language chosen on the page before.)
       await expect.poll(() => textOf(page.locator('#status')), POLL).toMatch(/^\d+ ahead of you$/);
-      const open = async (): Promise<number> => ((await ok('health', {})).visitors as { open: number }).open;
+      const open = (): number => daemon!.visitors!.stats().open;
       await expect.poll(open, POLL).toBeGreaterThanOrEqual(1);
       const before = await open();
       await page.close();

@@ -61,7 +61,7 @@ describe('phone ticket pages: live streams over HTTP (Server-Sent Events)', () =
     expect(link).toMatch(/^http:\/\/hall\.example:8080\/t\/2026-12-01\/A001\?k=[A-Za-z0-9_-]{22}$/);
   });
 
-  it('bounds open streams per address and in all, and frees a slot when a phone goes away', async () => {
+  it('bounds open streams per address and in all (beyond, a page polls), and frees a slot when a phone goes away', async () => {
     const number = await issue();
     const path = eventsPath(number);
     const a1 = await openStream(port, path);
@@ -70,14 +70,18 @@ describe('phone ticket pages: live streams over HTTP (Server-Sent Events)', () =
     expect(a1.headers['content-type']).toMatch(/^text\/event-stream/);
     await eventually(() => a1.text().includes('event: ticket'), 'the first view on the stream');
 
+    // Over the bound: the page gets its view once and polls (the browser retries in 30 s), holding no slot.
     const a3 = await openStream(port, path);
-    expect(a3.status).toBe(429);
-    expect(a3.headers['retry-after']).toBe('30');
+    expect(a3.status).toBe(200);
+    await eventually(() => a3.ended(), 'the over-the-bound answer ends at once');
+    expect(a3.text()).toMatch(/^retry: 30000\n\nevent: slow\n/);
+    expect(a3.text()).toContain(`"number":"${number}"`);
 
     const b1 = await openStream(port, path, '127.0.0.2');
     expect(b1.status).toBe(200);
     const c1 = await openStream(port, path, '127.0.0.3');
-    expect(c1.status).toBe(429);
+    await eventually(() => c1.ended(), 'the full hall answers a fourth phone once');
+    expect(c1.text()).toContain('event: slow');
     expect(open()).toBe(3);
     // The same figures are in the daemon's `health` answer.
     expect(((await hall.operator.requester.request('health', {})).data as { visitors: { open: number; refusedAddress: number } }).visitors).toMatchObject({ open: 3, refusedAddress: 1 });
@@ -85,7 +89,9 @@ describe('phone ticket pages: live streams over HTTP (Server-Sent Events)', () =
     a1.close();
     await eventually(() => open() === 2, 'the closed stream is dropped');
     const c2 = await openStream(port, path, '127.0.0.3');
-    expect(c2.status).toBe(200);
+    await eventually(() => c2.text().includes('event: ticket'), 'a live view for the phone that got the slot');
+    expect(c2.text()).not.toContain('event: slow');
+    expect(c2.ended()).toBe(false);
     for (const s of [a2, b1, c2]) s.close();
     await eventually(() => open() === 0, 'every stream dropped');
   });
