@@ -35,8 +35,9 @@ export const DEFAULT_LIMITS: SchedulerLimits = {
     admin: { queue: 128, perSecond: 500, burst: 1000, bigQueriesPerSecond: 10 },
   },
   bigQueriesAtOnce: 2,
-  // The hall's group commit takes up to 16 commands (MAX_GROUP_COMMANDS): one group at a time.
-  concurrent: 16,
+  // The hall's group commit takes 16 commands after a quiet moment and up to 128 under sustained
+  // load (hall.ts, MAX_GROUP_COMMANDS): enough running at once to fill the largest group.
+  concurrent: 128,
 };
 
 /** A page of tickets, its stats and a report in a row is fine; a polling loop is not. */
