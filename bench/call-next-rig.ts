@@ -60,6 +60,10 @@ export interface HallRigOptions {
   wire?: { turnaroundMs?: number };
   /** Top-level config sections added to the rig's hall (e.g. `requests` limits). */
   extraConfig?: Record<string, unknown>;
+  /** With separateProcess: the daemon's environment additions (test hooks). */
+  env?: NodeJS.ProcessEnv;
+  /** With separateProcess: keep every log line of the daemon in `daemonLog` (tests; a long run would grow). */
+  keepDaemonLog?: boolean;
 }
 
 const RIG_ACK_TIMEOUT_MS = 2000;
@@ -86,6 +90,10 @@ export interface HallRig {
   ledBusOf(windowId: string): LedBus;
   /** The daemon's process id when it runs as its own process. */
   daemonPid: number | undefined;
+  /** The separate daemon's log lines (JSON), with keepDaemonLog. */
+  daemonLog: string[];
+  /** Resolves when the separate daemon process exits. */
+  daemonExited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   /** The LED bus's PTY; replaced by replugLed(). */
   ledPty: PtyPair;
   observer: MqttClient;
@@ -201,16 +209,22 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     const config = parseConfig(stringify(raw), undefined, { deviceKinds: deviceKindSchemas() });
     let daemon: RunningDaemon | undefined;
     let daemonPid: number | undefined;
+    let daemonLog: string[] = [];
+    let daemonExited: HallRig['daemonExited'];
     let port: number;
     if (options.separateProcess) {
       const file = join(stateDir, 'hall.yaml');
       writeFileSync(file, stringify(raw));
       // Started as the systemd unit starts it (its node flags and environment): the daemon as deployed.
       const runtime = deployedRuntime();
-      const child = await startDaemonProcess(file, stateDir, 60_000, [], runtime.env, runtime.nodeArgs); // start-up on a busy 2-core box can take many seconds
-      // Only the start-up lines are kept: the daemon logs every event, and a long run must not grow this process.
-      child.proc.stdout!.removeAllListeners('data');
-      child.proc.stdout!.resume();
+      const child = await startDaemonProcess(file, stateDir, 60_000, [], { ...runtime.env, ...options.env }, runtime.nodeArgs); // start-up on a busy 2-core box can take many seconds
+      if (options.keepDaemonLog) daemonLog = child.lines;
+      else {
+        // Only the start-up lines are kept: the daemon logs every event, and a long run must not grow this process.
+        child.proc.stdout!.removeAllListeners('data');
+        child.proc.stdout!.resume();
+      }
+      daemonExited = child.exited;
       closers.push(async () => {
         child.proc.kill('SIGTERM');
         await child.exited;
@@ -255,6 +269,8 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
       led,
       ledBuses,
       daemonPid,
+      daemonLog,
+      daemonExited,
       ledBusOf: (windowId) => {
         const bus = ledBuses.find((b) => b.windowIds.includes(windowId));
         if (!bus) throw new Error(`no LED bus for window ${windowId}`);

@@ -67,6 +67,9 @@ class FakeHall {
       publishState: (state) => (this.lastState = typeof state === 'function' ? state() : state),
       raiseAlarm: () => undefined,
       clearAlarm: () => undefined,
+      gpio: () => {
+        throw new Error('counter pads use no GPIO');
+      },
       publish: () => undefined,
       subscribe: () => () => undefined,
       handleRequest: () => () => undefined,

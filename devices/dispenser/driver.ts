@@ -6,6 +6,7 @@ import {
   type CommandResult,
   type DeviceContext,
   type DeviceDriver,
+  type GpioInput,
   type Channel,
   type RememberedRequest,
   type RequestCaller,
@@ -13,8 +14,6 @@ import {
   type SequencedEvent,
   type Ticket,
 } from '../../src/device-contract/index.js';
-import type { GpioBackend, GpioBackendName, GpioInput } from '../../src/platform/gpio/gpio.js';
-import { createGpioBackend } from '../../src/platform/gpio/backend.js';
 import { faultReason, type PrinterStatus } from '../ticket-printer/escpos-status.js';
 import { qrPayload, type TicketPrintData } from '../ticket-printer/ticket-layout.js';
 import { PrintError, TicketPrinter } from '../ticket-printer/ticket-printer.js';
@@ -27,11 +26,6 @@ import { DISPENSER_ALARMS } from './alarms.js';
 export type IssueOutcome =
   | { ok: true; number: string; serviceId: string }
   | { ok: false; code: string; message: string; number?: string };
-
-export interface DispenserDeps {
-  /** GPIO backends by name; tests hand in fakes. */
-  gpio?: (name: GpioBackendName) => GpioBackend;
-}
 
 const FAULT_ALARM = DISPENSER_ALARMS.printerFault.code;
 const PAPER_LOW_ALARM = DISPENSER_ALARMS.paperNearEnd.code;
@@ -58,7 +52,6 @@ export class DispenserDriver implements DeviceDriver {
   private readonly book: AppointmentBook;
   private readonly inputs: GpioInput[] = [];
   private readonly unsubscribers: Array<() => void> = [];
-  private readonly backends = new Map<GpioBackendName, GpioBackend>();
   private reader: SerialLink<RawLine> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private pollQueued = false;
@@ -74,7 +67,6 @@ export class DispenserDriver implements DeviceDriver {
     readonly id: string,
     private readonly options: DispenserOptions,
     private readonly ctx: DeviceContext,
-    private readonly deps: DispenserDeps = {},
   ) {
     const p = options.printer;
     this.printer = new TicketPrinter(
@@ -107,7 +99,8 @@ export class DispenserDriver implements DeviceDriver {
     // A printer-fault restored from before a restart ends when the printer reads fine now.
     if (!this.fault) this.ctx.clearAlarm(FAULT_ALARM);
     for (const button of this.options.buttons) {
-      const backend = this.backend(button.gpio.backend);
+      // The box's GPIO comes from the context, as for the gate's relay (one backend per name).
+      const backend = this.ctx.gpio(button.gpio.backend);
       const input = await backend.input({ line: button.gpio.line, chip: button.gpio.chip, activeLow: button.gpio.activeLow, debounceMs: button.gpio.debounceMs });
       input.onPress(() => {
         this.ctx.log.info({ service: button.service, gpio: button.gpio.line }, 'button pressed');
@@ -337,7 +330,8 @@ export class DispenserDriver implements DeviceDriver {
       estimatedWaitMinutes: Math.max(0, Math.round(this.ctx.hall.estimatedWaitMinutes(ticket.serviceId, position))),
       issuedAt: ticket.issuedAt,
       timeZone: model.clock.timeZone,
-      qr: qrPayload(this.options.ticketUrl, { hallId: model.hallId, day: ticket.day, number: ticket.number }),
+      // The kiosk's own ticketUrl (a central platform, say) wins; else the hall's phone page, if it serves one.
+      qr: qrPayload(this.options.ticketUrl ?? this.ctx.hall.ticketPageUrl?.(ticket.day, ticket.number), { hallId: model.hallId, day: ticket.day, number: ticket.number }),
       footer: this.options.footer,
       priority: ticket.priority,
       appointment: ticket.appointment ? { slotStart: ticket.appointment.slotStart, slotEnd: ticket.appointment.slotEnd } : undefined,
@@ -449,15 +443,6 @@ export class DispenserDriver implements DeviceDriver {
     this.counters.readerRejects += 1;
     this.ctx.log.warn({ error }, 'appointment reader line rejected');
     this.queue.run(() => this.printer.beep()).catch(() => {});
-  }
-
-  private backend(name: GpioBackendName): GpioBackend {
-    let backend = this.backends.get(name);
-    if (!backend) {
-      backend = this.deps.gpio ? this.deps.gpio(name) : createGpioBackend(name, { log: this.ctx.log });
-      this.backends.set(name, backend);
-    }
-    return backend;
   }
 }
 

@@ -26,6 +26,12 @@ export const GATE_ALARMS = {
     clearedWhen: 'the scanner port is open again (the shared serial link reopens it by itself)',
     operatorAction: 'reconnect the health-code scanner (USB); codes are refused (no-reading) meanwhile',
   },
+  outputLost: {
+    code: 'gate.output-lost',
+    severity: 'critical',
+    clearedWhen: "the turnstile's GPIO line is held again (taken again at the next gate move or operator hold)",
+    operatorAction: 'check that nothing else holds the line (gpioinfo) and that the gpiod tools are installed, then send hold shut or auto to take it again; let people through by hand meanwhile',
+  },
   refused: {
     code: 'gate.refused',
     severity: 'warning',

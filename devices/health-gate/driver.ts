@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { DeviceContext, DeviceDriver } from '../../src/device-contract/index.js';
-import type { GpioBackend, GpioBackendName, GpioOutput } from '../../src/platform/gpio/gpio.js';
-import { ModbusLink, parseTcpTarget, classifyModbusError, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
+import type { DeviceContext, DeviceDriver, GpioOutput } from '../../src/device-contract/index.js';
+import { ModbusTcpConversation, parseTcpTarget, classifyModbusError, type ModbusConversation, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
+import { RtuLine } from './modbus-rtu.js';
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';
 import { applyHold, decide, soundsAlarm, type GateDecision, type GateHold, type GateInputs, type RefusalReason, type TemperatureReading } from './policy.js';
 import { createScanClassifier, MAX_SCAN_LENGTH, type ScanClassifier, type ScanResult } from './scan-rules.js';
@@ -9,9 +9,6 @@ import { SerialLink } from '../../src/platform/serial/serial-link.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import type { HealthGateOptions } from './options.js';
 import { GATE_ALARMS } from './alarms.js';
-
-/** How the driver gets a GPIO backend; the daemon passes the platform's, tests pass a fake. */
-export type GpioBackendProvider = (name: GpioBackendName) => GpioBackend | Promise<GpioBackend>;
 
 const holdRequestSchema = z.strictObject({ mode: z.enum(['open', 'shut', 'auto']) });
 
@@ -36,7 +33,9 @@ export class HealthGateDriver implements DeviceDriver {
   private readonly target: ModbusTarget;
   private readonly unitId: number;
   private readonly classifier: ScanClassifier | undefined;
-  private link: ModbusLink | undefined;
+  private link: ModbusConversation | undefined;
+  /** RTU: the gate's serial line, open for the driver's whole life (the shared SerialLink reopens it). */
+  private rtuLine: RtuLine | undefined;
   private scanner: SerialLink<RawLine> | undefined;
   private gateOutput: GpioOutput | undefined;
   private stopped = true;
@@ -78,7 +77,6 @@ export class HealthGateDriver implements DeviceDriver {
     readonly id: string,
     private readonly options: HealthGateOptions,
     private readonly ctx: DeviceContext,
-    private readonly gpio?: GpioBackendProvider,
   ) {
     const modbus = options.modbus;
     if ('tcp' in modbus) this.target = { tcp: parseTcpTarget(modbus.tcp) };
@@ -93,10 +91,12 @@ export class HealthGateDriver implements DeviceDriver {
     this.stopped = false;
     const output = this.options.gate.output;
     if (output !== 'modbus-coil') {
-      if (!this.gpio) throw new Error(`health gate ${this.id}: gate.output is GPIO but no GPIO backend was provided to the driver`);
-      const backend = await this.gpio(output.gpio.backend);
-      this.gateOutput = await backend.output({ line: output.gpio.line, chip: output.gpio.chip, activeLow: output.gpio.activeLow });
-      await this.gateOutput.write(false);
+      // The turnstile's relay on a box GPIO line, held shut from the start (a held line: the
+      // value stays after the write, see src/platform/gpio/line-holder.ts).
+      const gateOutput = await this.ctx.gpio(output.gpio.backend).output({ line: output.gpio.line, chip: output.gpio.chip, activeLow: output.gpio.activeLow });
+      this.gateOutput = gateOutput;
+      gateOutput.onLost((reason) => this.onOutputLost(reason));
+      await this.setGate(false);
     }
     this.updateAvailability();
     this.unsubscribeHold = this.ctx.handleRequest('hold', holdRequestSchema, ({ mode }, caller) => this.hold(mode, `mqtt:${caller.username}`));
@@ -134,6 +134,8 @@ export class HealthGateDriver implements DeviceDriver {
     await this.scanner?.close();
     await this.link?.dispose();
     this.link = undefined;
+    await this.rtuLine?.close();
+    this.rtuLine = undefined;
     if (this.gateOutput) {
       await this.gateOutput.write(false).catch(() => undefined);
       await this.gateOutput.close().catch(() => undefined);
@@ -175,7 +177,7 @@ export class HealthGateDriver implements DeviceDriver {
     const block = inputBlock(this.options.registers);
     while (!this.stopped) {
       if (!this.link) {
-        const link = new ModbusLink(this.target, this.unitId, this.options.timeoutMs);
+        const link = this.newConversation();
         try {
           this.link = link;
           await link.connect();
@@ -208,6 +210,16 @@ export class HealthGateDriver implements DeviceDriver {
       }
       await this.sleep(this.options.pollMs);
     }
+  }
+
+  private newConversation(): ModbusConversation {
+    if ('tcp' in this.target) return new ModbusTcpConversation(this.target.tcp, this.unitId, this.options.timeoutMs);
+    if (!this.rtuLine) {
+      const { path, baudRate, parity } = this.target.rtu;
+      this.rtuLine = new RtuLine({ path, baudRate, parity, unitId: this.unitId, timeoutMs: this.options.timeoutMs, log: this.ctx.log });
+      this.rtuLine.start();
+    }
+    return this.rtuLine.conversation();
   }
 
   private backoffMs(): number {
@@ -442,13 +454,28 @@ export class HealthGateDriver implements DeviceDriver {
   private async setGate(open: boolean): Promise<void> {
     this.gateOpen = open;
     try {
-      if (this.gateOutput) await this.gateOutput.write(open);
-      else if (this.link) await this.link.writeCoil(this.options.registers.gateCoil, open);
+      if (this.gateOutput) {
+        await this.gateOutput.write(open);
+        this.clearOutputLost();
+      } else if (this.link) await this.link.writeCoil(this.options.registers.gateCoil, open);
       else if (open) throw new Error('Modbus link down');
     } catch (error) {
       this.gateOpen = false;
       this.ctx.log.warn({ open, err: (error as Error).message }, 'could not drive the health gate');
     }
+  }
+
+  /** The relay's GPIO line stopped being held: nobody knows where the turnstile is now. */
+  private onOutputLost(reason: string): void {
+    this.gateOpen = false;
+    this.raise(GATE_ALARMS.outputLost.code, `The turnstile line of gate ${this.id} is no longer held (${reason}); it is taken again at the next gate move or hold`, 'critical');
+    this.publishState();
+    // No retry here: a holder that cannot start (line busy, chip gone) would be respawned in a
+    // tight loop. The next move (a pass, an operator's hold) takes the line again.
+  }
+
+  private clearOutputLost(): void {
+    if (this.raised.has(GATE_ALARMS.outputLost.code)) this.clear(GATE_ALARMS.outputLost.code);
   }
 
   private async soundAlarm(): Promise<void> {

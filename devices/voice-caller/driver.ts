@@ -1,11 +1,11 @@
 import type { DeviceContext, DeviceDriver, HallBusEvents } from '../../src/device-contract/index.js';
 import { VOICE_ALARMS } from './alarms.js';
 import { AnnouncementQueue, type QueueEntry, type QueueStats } from './announcement-queue.js';
-import { planAnnouncement, type AnnouncementRequest, type PlanSettings } from './announcement-plan.js';
+import { planAnnouncement, type AnnouncementRequest } from './announcement-plan.js';
 import { ClipLibrary } from './clip-library.js';
 import { defaultClipDefinitions, vocabularyOf, type Vocabulary } from './clip-vocabulary.js';
 import { MqttSink } from './mqtt-sink.js';
-import type { VoiceCallerOptions } from './options.js';
+import { planSettingsOf, type VoiceCallerOptions } from './options.js';
 import { ClipRenderer, EspeakRenderer, type Renderer } from './renderer.js';
 import { runProcess } from './run-process.js';
 import { alsaSink, CommandSink, FileSink, type Sink } from './sinks.js';
@@ -116,8 +116,7 @@ export class VoiceCallerDriver implements DeviceDriver {
   private async play(entry: QueueEntry<AnnouncementRequest>, soundStarts: () => void): Promise<void> {
     const renderer = this.renderer;
     if (!renderer) throw new Error('voice caller is not started');
-    const settings: PlanSettings = { languages: this.options.languages, repeat: this.options.repeat, chime: this.options.chime, templates: this.options.templates };
-    const plan = planAnnouncement(entry.payload, settings, this.vocabulary);
+    const plan = planAnnouncement(entry.payload, planSettingsOf(this.options), this.vocabulary);
     const rendered = await renderer.render(plan);
     this.sequence += 1;
     const id = `${this.bootTag}-${this.sequence}`;

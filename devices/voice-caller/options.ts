@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PlanSettings } from './announcement-plan.js';
 import { checkTemplate, PhraseError } from './phrase.js';
 
 const template = z.string().superRefine((text, ctx) => {
@@ -55,3 +56,8 @@ export const voiceCallerOptionsSchema = z
   });
 
 export type VoiceCallerOptions = z.output<typeof voiceCallerOptionsSchema>;
+
+/** How an announcement is planned under these options (the driver and announcement-wav agree). */
+export function planSettingsOf(options: VoiceCallerOptions): PlanSettings {
+  return { languages: options.languages, repeat: options.repeat, chime: options.chime, templates: options.templates };
+}

@@ -42,6 +42,7 @@ export function recordingContext(options: {
     publish: options.publish ?? (() => {}),
     subscribe: options.subscribe ?? (() => () => {}),
     handleRequest: () => () => {},
+    gpio: unsupported('gpio'),
     states,
     availability,
     alarms,

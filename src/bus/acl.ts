@@ -66,6 +66,8 @@ export function decidePublish(who: Principal, topic: string, retain: boolean, ha
       return isRequestTopic(rel) ? ALLOW : refuse('operators publish only to bridge/request/<command>');
     case 'observer':
       return refuse('observers are read-only');
+    case 'display':
+      return refuse('displays are read-only');
     case 'device':
       return rel[0] === 'device' && who.deviceId !== undefined && rel[1] === who.deviceId
         ? ALLOW
@@ -83,12 +85,27 @@ export function decideSubscribe(who: Principal, filter: string, hallId: string):
     case 'operator':
     case 'observer':
       return ALLOW;
+    case 'display':
+      return isPublicDocumentFilter(rel) ? ALLOW : refuse('displays subscribe only to the public documents: bridge/state, display, queue/<serviceId> (or queue/+)');
     case 'device': {
       if (rel.length === 2 && rel[0] === 'bridge' && rel[1] === 'state') return ALLOW;
       if (rel[0] === 'device' && who.deviceId !== undefined && rel[1] === who.deviceId) return ALLOW;
       return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/# and bridge/state`);
     }
   }
+}
+
+/**
+ * The documents a screen in the public hall may read (role `display`): whether the hall is up,
+ * the hall display document (latest calls, 办件量, the broadcast line) and the waiting lines.
+ * Exact filters only — no `#` and no `+` except as a queue's id — so `event` (gate decisions,
+ * ticket items), `window/…` (staff ids), `stats/today` (staff figures, poor ratings), `alarms`
+ * and `device/…` stay unreadable whatever filter a display sends.
+ */
+function isPublicDocumentFilter(rel: readonly string[]): boolean {
+  if (rel.length === 2 && rel[0] === 'bridge' && rel[1] === 'state') return true;
+  if (rel.length === 1 && rel[0] === 'display') return true;
+  return rel.length === 2 && rel[0] === 'queue' && isLevel(rel[1]) && (rel[1] === '+' || !/[+#]/.test(rel[1]!));
 }
 
 /**

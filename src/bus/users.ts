@@ -1,7 +1,8 @@
 /** Who may connect to the hall's broker, as written in the config. */
-export type Role = 'device' | 'operator' | 'observer' | 'admin';
+export type Role = 'device' | 'operator' | 'observer' | 'admin' | 'display';
 
-export const ROLES: readonly Role[] = ['device', 'operator', 'observer', 'admin'];
+/** `display`: a hall TV (the `/display` page), which may read only the public documents (acl.ts). */
+export const ROLES: readonly Role[] = ['device', 'operator', 'observer', 'admin', 'display'];
 
 export interface MqttUser {
   username: string;

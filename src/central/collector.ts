@@ -4,10 +4,10 @@ import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { createMqttClient } from '../bus/client.js';
 import type { Logger } from '../platform/logger.js';
-import { computeDayStats } from '../queue/stats.js';
-import type { HallEvent } from '../queue/events.js';
 import { EventStore, type StoredEvent } from './event-store.js';
-import { modelFromInfo, type HallInfo } from './hall-model.js';
+import { centralPool } from './database.js';
+import { DayFigures } from './day-figures.js';
+import type { HallInfo } from './hall-model.js';
 import { migrate } from './schema.js';
 
 export interface CollectorOptions {
@@ -23,10 +23,17 @@ export interface CollectorOptions {
   log: Logger;
 }
 
-/** A gap not filling is asked for again after this long. */
-const REPLAY_RETRY_MS = 2000;
+/** A gap not filling is asked for again after this long (the replay may queue behind a backlog). */
+const REPLAY_RETRY_MS = 5000;
 /** A hole must last this long before it is asked for. */
-const GAP_GRACE_MS = 500;
+const GAP_GRACE_MS = 1000;
+/**
+ * Messages that follow each other closer than this are one busy run: the broker had more queued
+ * for this collector than it could take. mqtt.js hands over the next message as soon as the
+ * previous one is acknowledged, so a backlog shows as messages back to back (a few ms apart on
+ * a loaded box; a live city's messages come with pauses between them).
+ */
+const BACK_TO_BACK_MS = 50;
 /** How often dirty (hall, day) statistics are recomputed and gaps re-checked. */
 const HOUSEKEEPING_MS = 500;
 
@@ -51,18 +58,26 @@ export class Collector {
   private readonly store: EventStore;
   private client: MqttClient | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
-  private readonly dirtyDays = new Map<string, Set<string>>();
+  private readonly figures: DayFigures;
+  /** Halls whose figures may be behind their stored events. */
+  private readonly dirtyHalls = new Set<string>();
+  private housekeepingRun: Promise<void> | undefined;
   private readonly prefixes = new Map<string, string>();
   private readonly replayAsked = new Map<string, { since: number; at: number }>();
   private readonly gapSeen = new Map<string, { since: number; at: number }>();
   private running = false;
   private lastVerifiedAt = 0;
+  /** The collector's own backlog: when its current run of back-to-back messages began. */
+  private processing = false;
+  private lastDoneAt = 0;
+  private busySince = 0;
   readonly counters = { messages: 0, eventsNew: 0, eventsDuplicate: 0, rejected: 0, replayRequests: 0, storeFailures: 0 };
 
   constructor(private readonly options: CollectorOptions) {
-    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
+    this.pool = centralPool(options.databaseUrl, 4);
     this.pool.on('error', (err) => options.log.error({ err }, 'postgres connection error'));
     this.store = new EventStore(this.pool);
+    this.figures = new DayFigures(this.pool);
   }
 
   async start(): Promise<void> {
@@ -89,9 +104,14 @@ export class Collector {
       ...(this.options.password !== undefined ? { password: this.options.password } : {}),
       // PUBACK only after the events are committed: the broker redelivers what a dead collector had.
       customHandleAcks: (topic, message, _packet, done) => {
+        this.messageStarted();
         this.onMessage(topic, message).then(
-          () => done(0),
+          () => {
+            this.messageDone();
+            done(0);
+          },
           (err: unknown) => {
+            this.messageDone();
             this.counters.storeFailures++;
             this.options.log.error({ err, topic }, 'could not store a message; reconnecting so the broker redelivers it');
             this.client?.stream.destroy();
@@ -106,6 +126,7 @@ export class Collector {
         { [`$share/${group}/hall/+/uplink/events`]: { qos: 1 }, 'hall/+/bridge/info': { qos: 1 }, 'hall/+/uplink/state': { qos: 1 }, 'hall/+/uplink/head': { qos: 1 } },
         (err) => {
           if (err) this.options.log.error({ err }, 'collector could not subscribe');
+          else this.options.log.info({ group }, 'collector subscribed');
         },
       );
     });
@@ -148,15 +169,35 @@ export class Collector {
     }
     const { hallId, events } = parsed.data;
     this.prefixes.set(hallId, prefix);
-    const { inserted, days } = await this.store.store(hallId, events as StoredEvent[]);
+    const { inserted } = await this.store.store(hallId, events as StoredEvent[]);
     this.counters.eventsNew += inserted;
     this.counters.eventsDuplicate += events.length - inserted;
-    if (inserted > 0) {
-      const dirty = this.dirtyDays.get(hallId) ?? new Set<string>();
-      for (const day of days) dirty.add(day);
-      this.dirtyDays.set(hallId, dirty);
-    }
     await this.checkGap(hallId);
+    // After the cursor moved: the figures are brought up to it, not to where it was.
+    if (inserted > 0) this.dirtyHalls.add(hallId);
+  }
+
+  private messageStarted(): void {
+    const now = Date.now();
+    if (now - this.lastDoneAt > BACK_TO_BACK_MS) this.busySince = now;
+    this.processing = true;
+  }
+
+  private messageDone(): void {
+    this.processing = false;
+    this.lastDoneAt = Date.now();
+  }
+
+  /**
+   * Busy without a pause for longer than the grace: the broker still has messages queued for
+   * this collector, and a hole may well be among them (a catch-up's tail behind the hall's
+   * announced head, or a batch the other collector of the group is storing). A replay asked
+   * now would queue behind that backlog anyway, and resend what is already on its way.
+   */
+  private backlogged(): boolean {
+    const now = Date.now();
+    const inRun = this.processing || now - this.lastDoneAt <= BACK_TO_BACK_MS;
+    return inRun && now - this.busySince >= GAP_GRACE_MS;
   }
 
   private async checkGap(hallId: string): Promise<void> {
@@ -173,7 +214,7 @@ export class Collector {
       this.gapSeen.set(hallId, { since: cursor.gap.since, at: Date.now() });
       return;
     }
-    if (Date.now() - seen.at < GAP_GRACE_MS) return;
+    if (Date.now() - seen.at < GAP_GRACE_MS || this.backlogged()) return;
     const asked = this.replayAsked.get(hallId);
     if (asked && asked.since === cursor.gap.since && Date.now() - asked.at < REPLAY_RETRY_MS) return;
     this.replayAsked.set(hallId, { since: cursor.gap.since, at: Date.now() });
@@ -205,6 +246,8 @@ export class Collector {
       this.counters.rejected++;
       return;
     }
+    this.figures.setInfo(hallId, info);
+    this.dirtyHalls.add(hallId);
     await this.pool.query(
       `INSERT INTO halls (hall_id, name, time_zone, services, windows, info, last_seen) VALUES ($1, $2, $3, $4, $5, $6, now())
        ON CONFLICT (hall_id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, services = excluded.services,
@@ -228,40 +271,37 @@ export class Collector {
     );
   }
 
-  private async houseKeep(): Promise<void> {
+  /** One housekeeping round at a time: a slow round is not overtaken by the next tick. */
+  private houseKeep(): Promise<void> {
+    this.housekeepingRun ??= this.houseKeepRound().finally(() => (this.housekeepingRun = undefined));
+    return this.housekeepingRun;
+  }
+
+  private async houseKeepRound(): Promise<void> {
     try {
       const verifyMs = (this.options.verifySeconds ?? 300) * 1000;
       if (verifyMs > 0 && Date.now() - this.lastVerifiedAt >= verifyMs) {
         this.lastVerifiedAt = Date.now();
         for (const hallId of await this.store.verify()) this.options.log.warn({ hall: hallId }, 'stored events have a hole below the cursor; asking the hall again');
       }
-      for (const hallId of await this.store.hallsWithGaps()) await this.checkGap(hallId);
-      const dirty = [...this.dirtyDays];
-      this.dirtyDays.clear();
-      for (const [hallId, days] of dirty) for (const day of days) await this.recomputeDay(hallId, day);
+      for (const hallId of await this.store.hallsWithGaps()) {
+        await this.checkGap(hallId);
+        this.dirtyHalls.add(hallId);
+      }
+      const dirty = [...this.dirtyHalls];
+      this.dirtyHalls.clear();
+      // A hall whose bridge/info has not come yet stays dirty until it comes.
+      for (const [i, hallId] of dirty.entries()) {
+        try {
+          if (!(await this.figures.update(hallId))) this.dirtyHalls.add(hallId);
+        } catch (err) {
+          // The rest are tried again next round.
+          for (const rest of dirty.slice(i)) this.dirtyHalls.add(rest);
+          throw err;
+        }
+      }
     } catch (err) {
       if (this.running) this.options.log.error({ err }, 'collector housekeeping failed');
     }
-  }
-
-  /** The hall's figures for a day, by the hall's own statistics code, from the stored events. */
-  private async recomputeDay(hallId: string, day: string): Promise<void> {
-    const { rows } = await this.pool.query<{ info: HallInfo | null }>('SELECT info FROM halls WHERE hall_id = $1', [hallId]);
-    const info = rows[0]?.info;
-    if (!info) {
-      // No bridge/info yet: keep the day dirty until it comes.
-      const dirty = this.dirtyDays.get(hallId) ?? new Set<string>();
-      dirty.add(day);
-      this.dirtyDays.set(hallId, dirty);
-      return;
-    }
-    const events = await this.store.day(hallId, day);
-    const stats = computeDayStats(modelFromInfo(info), events as unknown as HallEvent[]);
-    await this.pool.query(
-      `INSERT INTO hall_day_stats (hall_id, day, events, stats) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (hall_id, day) DO UPDATE SET events = excluded.events, stats = excluded.stats, updated_at = now()
-       WHERE hall_day_stats.events <= excluded.events`,
-      [hallId, day, events.length, JSON.stringify(stats)],
-    );
   }
 }

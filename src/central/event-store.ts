@@ -17,70 +17,67 @@ export interface CursorState {
 }
 
 /**
- * The halls' events in PostgreSQL: insert-if-absent by (hall, seq), in one transaction per
- * message, then the hall's cursor moved over what is now contiguous.
+ * The halls' events in PostgreSQL: insert-if-absent by (hall, seq) and the hall's highest seq,
+ * in one statement per message (one round trip, atomic), then the hall's cursor moved over what
+ * is now contiguous in one more.
  */
 export class EventStore {
   private readonly partitions = new MonthlyPartitions();
 
   constructor(private readonly pool: Pool) {}
 
-  /** Stores what is new of the events; returns how many were new and the days they touch. */
-  async store(hallId: string, events: readonly StoredEvent[]): Promise<{ inserted: number; days: Set<string> }> {
-    const days = new Set(events.map((event) => event.day));
-    const client = await this.pool.connect();
-    try {
-      await this.partitions.ensure(client, days);
-      await client.query('BEGIN');
-      const inserted = await client.query(
-        `INSERT INTO events (hall_id, seq, day, at, type, body)
+  /** Stores what is new of the events; returns how many were new. */
+  async store(hallId: string, events: readonly StoredEvent[]): Promise<{ inserted: number }> {
+    await this.partitions.ensure(this.pool, new Set(events.map((event) => event.day)));
+    // Data-modifying CTEs all run, in the statement's one transaction.
+    const { rows } = await this.pool.query<{ inserted: number }>(
+      `WITH new AS (
+         INSERT INTO events (hall_id, seq, day, at, type, body)
          SELECT $1, e.seq, e.day, to_timestamp(e.at / 1000.0), e.type, e.body
            FROM unnest($2::bigint[], $3::date[], $4::float8[], $5::text[], $6::jsonb[]) AS e(seq, day, at, type, body)
-         ON CONFLICT DO NOTHING`,
-        [hallId, events.map((e) => e.seq), events.map((e) => e.day), events.map((e) => e.at), events.map((e) => e.type), events.map((e) => JSON.stringify(e))],
-      );
-      await client.query(
-        `INSERT INTO hall_cursors (hall_id, max_seq) VALUES ($1, $2)
-         ON CONFLICT (hall_id) DO UPDATE SET max_seq = GREATEST(hall_cursors.max_seq, excluded.max_seq), updated_at = now()`,
-        [hallId, Math.max(...events.map((e) => e.seq))],
-      );
-      await client.query('COMMIT');
-      return { inserted: inserted.rowCount ?? 0, days };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+         ON CONFLICT DO NOTHING
+         RETURNING 1
+       ), seen AS (
+         INSERT INTO hall_cursors (hall_id, max_seq) VALUES ($1, $7)
+         ON CONFLICT (hall_id) DO UPDATE SET max_seq = GREATEST(hall_cursors.max_seq, excluded.max_seq), updated_at = now()
+       )
+       SELECT count(*)::int AS inserted FROM new`,
+      [hallId, events.map((e) => e.seq), events.map((e) => e.day), events.map((e) => e.at), events.map((e) => e.type), events.map((e) => JSON.stringify(e)), Math.max(...events.map((e) => e.seq))],
+    );
+    return { inserted: rows[0]!.inserted };
   }
 
   /**
    * Moves the hall's cursor over the events now stored without a hole, and reports the first
-   * hole after it. Monotonic (GREATEST), so collectors racing on one hall never move it back.
+   * hole after it, in one statement. Monotonic (the update only moves it forward, re-checked
+   * on the row's newest version), so collectors racing on one hall never move it back.
    */
   async advance(hallId: string): Promise<CursorState> {
-    const { rows } = await this.pool.query<{ contiguous: string; max_seq: string; head: string }>('SELECT contiguous, max_seq, head FROM hall_cursors WHERE hall_id = $1', [hallId]);
+    // What the hall says it has (head) counts as seen: a tail that never arrived is a gap too.
+    // Seqs are unique per hall: after the cursor, the k-th stored seq is cursor + k until the first hole.
+    const { rows } = await this.pool.query<{ contiguous: string; top: string; next: string | null }>(
+      `WITH c AS (
+         SELECT contiguous, GREATEST(max_seq, head) AS top FROM hall_cursors WHERE hall_id = $1
+       ), run AS (
+         SELECT GREATEST(c.contiguous, coalesce((
+           SELECT max(t.seq) FROM (
+             SELECT e.seq, row_number() OVER (ORDER BY e.seq) AS k FROM events e WHERE e.hall_id = $1 AND e.seq > c.contiguous
+           ) t WHERE t.seq = c.contiguous + t.k
+         ), 0)) AS last
+         FROM c WHERE c.contiguous < c.top
+       ), moved AS (
+         UPDATE hall_cursors h SET contiguous = run.last, updated_at = now() FROM run WHERE h.hall_id = $1 AND run.last > h.contiguous
+       )
+       SELECT coalesce(run.last, c.contiguous) AS contiguous, c.top,
+              (SELECT min(e.seq) FROM events e WHERE e.hall_id = $1 AND e.seq > coalesce(run.last, c.contiguous)) AS next
+         FROM c LEFT JOIN run ON true`,
+      [hallId],
+    );
     if (rows.length === 0) return { contiguous: 0, maxSeq: 0 };
-    let contiguous = Number(rows[0]!.contiguous);
-    // What the hall says it has counts as seen: a tail that never arrived is a gap too.
-    const maxSeq = Math.max(Number(rows[0]!.max_seq), Number(rows[0]!.head));
-    if (contiguous < maxSeq) {
-      // Seqs are unique per hall: after the cursor, the k-th stored seq is cursor + k until the first hole.
-      const run = await this.pool.query<{ last: string | null }>(
-        `SELECT max(seq) AS last FROM (
-           SELECT seq, row_number() OVER (ORDER BY seq) AS k FROM events WHERE hall_id = $1 AND seq > $2
-         ) t WHERE seq = $2 + k`,
-        [hallId, contiguous],
-      );
-      const last = run.rows[0]?.last;
-      if (last !== null && last !== undefined && Number(last) > contiguous) {
-        contiguous = Number(last);
-        await this.pool.query('UPDATE hall_cursors SET contiguous = GREATEST(contiguous, $2), updated_at = now() WHERE hall_id = $1', [hallId, contiguous]);
-      }
-    }
+    const contiguous = Number(rows[0]!.contiguous);
+    const maxSeq = Number(rows[0]!.top);
     if (contiguous >= maxSeq) return { contiguous, maxSeq };
-    const next = await this.pool.query<{ seq: string }>('SELECT min(seq) AS seq FROM events WHERE hall_id = $1 AND seq > $2', [hallId, contiguous]);
-    const firstAfter = Number(next.rows[0]?.seq ?? maxSeq + 1);
+    const firstAfter = Number(rows[0]!.next ?? maxSeq + 1);
     return { contiguous, maxSeq, gap: { since: contiguous, until: firstAfter - 1 } };
   }
 
@@ -122,11 +119,5 @@ export class EventStore {
        ON CONFLICT (hall_id) DO UPDATE SET head = GREATEST(hall_cursors.head, excluded.head), updated_at = now()`,
       [hallId, head],
     );
-  }
-
-  /** A hall's events of one day, in seq order. */
-  async day(hallId: string, day: string): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query<{ body: StoredEvent }>('SELECT body FROM events WHERE hall_id = $1 AND day = $2 ORDER BY seq', [hallId, day]);
-    return rows.map((row) => row.body);
   }
 }

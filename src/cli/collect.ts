@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createLogger } from '../platform/logger.js';
 import { Collector } from '../central/collector.js';
 import { cityTable, type CityRow } from '../central/city-stats.js';
+import { centralPool } from '../central/database.js';
 
 const USAGE = `hall-edge collect --mqtt URL [--username U --password-file F] --database postgres://... [--group NAME]
 hall-edge collect stats --database postgres://... [--day YYYY-MM-DD] [--csv | --json]`;
@@ -84,7 +84,7 @@ async function statsCommand(args: string[]): Promise<number> {
     process.stderr.write(`hall-edge collect stats: --day must be YYYY-MM-DD\n`);
     return 2;
   }
-  const pool = new pg.Pool({ connectionString: values.database, max: 1 });
+  const pool = centralPool(values.database, 1);
   try {
     const rows = await cityTable(pool, values.day);
     if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -92,7 +92,9 @@ async function statsCommand(args: string[]): Promise<number> {
     else process.stdout.write(toText(rows));
     return 0;
   } catch (err) {
-    process.stderr.write(`hall-edge collect stats: ${(err as Error).message}\n`);
+    // 42P01: no such table — the database is reachable but no collector has set it up yet.
+    const message = (err as { code?: string }).code === '42P01' ? 'no collector has written to this database yet (start `hall-edge collect` on it first)' : (err as Error).message;
+    process.stderr.write(`hall-edge collect stats: ${message}\n`);
     return 1;
   } finally {
     await pool.end();

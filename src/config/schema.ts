@@ -55,6 +55,18 @@ const ticketUrl = z.string().superRefine((value, ctx) => {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) ctx.addIssue({ code: 'custom', message: `"${value}" is not an http(s) URL` });
 });
 
+const publicUrl = z.string().superRefine((value, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || !/^[\x21-\x7e]+$/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an http(s) base URL such as http://192.168.1.10:8080 (ASCII, no ?query or #fragment)` });
+  }
+});
+
 const hall = strictObject({
   id: slug('hall id'),
   name: localizedName,
@@ -125,7 +137,7 @@ const staffMember = strictObject({
 
 const user = strictObject({
   username: z.string().min(1).max(64).pipe(pattern(/^[^\s$#+/]+$/, 'username (no spaces, "/", "+", "#" or "$")')),
-  role: z.enum(['device', 'operator', 'observer', 'admin']),
+  role: z.enum(['device', 'operator', 'observer', 'admin', 'display']),
   deviceId: topicId('device id').optional(),
   passwordHash: z.string().superRefine((value, ctx) => {
     const problem = passwordHashProblem(value);
@@ -216,7 +228,16 @@ const hallConfigShape = strictObject({
   users: z.array(user).min(1, { error: 'needs at least one user: anonymous MQTT clients are refused' }),
   stateDir: z.string().min(1).default('/var/lib/hall-edge'),
   journal: journal.prefault({}),
-  dashboard: strictObject({ host: host.default('127.0.0.1'), port: port.default(8080) }).optional(),
+  dashboard: strictObject({
+    host: host.default('127.0.0.1'),
+    port: port.default(8080),
+    // The visitor pages (README "The hall TV and the ticket on the phone"): how phones reach this
+    // page (the ticket QR's default link, /t/<day>/<number>?k=<token>), the links' HMAC secret
+    // (default: made once into <stateDir>/ticket-page.secret) and the bounds on live phone pages.
+    publicUrl: publicUrl.optional(),
+    ticketSecret: z.string().min(32, { error: 'at least 32 characters (or leave it out: one is made and kept in the state directory)' }).optional(),
+    ticketStreams: strictObject({ max: z.number().int().min(1).max(100_000).optional(), perAddress: z.number().int().min(1).max(10_000).optional() }).optional(),
+  }).optional(),
   devices: z.array(device).default([]),
   /** The outbound link to the city's central broker (src/uplink); absent = no uplink. */
   uplink: uplinkSection.optional(),

@@ -11,6 +11,8 @@ export function securityHeaders(wsPort: number | undefined): Record<string, stri
       "script-src 'self'",
       "style-src 'self'",
       "img-src 'self' data: blob:",
+      // The hall display page plays each call's announcement (a WAV the daemon renders).
+      "media-src 'self'",
       // mqtt.js runs its keepalive timers in a blob: worker, so a background tab is not throttled into a timeout.
       "worker-src blob:",
       `connect-src ${connect}`,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from '../platform/logger.js';
 import { pageConfig } from './page-config.js';
 import { securityHeaders } from './security-headers.js';
@@ -13,7 +14,24 @@ export interface DashboardServerOptions {
   /** The broker's WebSocket listener the page connects to; absent = MQTT over WS is off. */
   ws: { port: number; path: string } | undefined;
   log: Logger;
+  /** More pages served beside the dashboard (the visitor pages: /display, /t/...), tried first. */
+  routes?: HttpRoute[];
 }
+
+/** What a route may answer with: the dashboard's headers on every response. */
+export interface RouteReply {
+  readonly res: ServerResponse;
+  readonly head: boolean;
+  /** The security headers every response carries (a stream adds its own content type). */
+  readonly headers: Record<string, string>;
+  send(status: number, type: string, body: Buffer | string): true;
+  /** A file of the dashboard folder. */
+  file(name: string): Promise<true>;
+  notFound(): true;
+}
+
+/** Handles a request and returns true, or returns false to let the next route (or the files) have it. */
+export type HttpRoute = (req: IncomingMessage, url: URL, reply: RouteReply) => boolean | Promise<boolean>;
 
 export interface RunningDashboard {
   port: number;
@@ -39,6 +57,27 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     res.end(head ? undefined : buffer);
   };
 
+  const notFound = (res: ServerResponse, head: boolean): true => {
+    send(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
+    return true;
+  };
+  const routeReply = (res: ServerResponse, head: boolean): RouteReply => ({
+    res,
+    head,
+    headers,
+    send: (status, type, body) => {
+      send(res, status, type, body, head);
+      return true;
+    },
+    file: async (name) => {
+      const found = await readStatic(join(root, name));
+      if (!found) return notFound(res, head);
+      send(res, 200, found.type, found.body, head);
+      return true;
+    },
+    notFound: () => notFound(res, head),
+  });
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) {
@@ -47,6 +86,16 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       return;
     }
     const path = (req.url ?? '/').split('?')[0]!.split('#')[0]!;
+    if (options.routes?.length) {
+      const reply = routeReply(res, head);
+      let url: URL | undefined;
+      try {
+        url = new URL(req.url ?? '/', 'http://box');
+      } catch {
+        url = undefined;
+      }
+      for (const route of url ? options.routes : []) if (await route(req, url!, reply)) return;
+    }
     if (path === '/config.json') return send(res, 200, 'application/json; charset=utf-8', configBody, head);
     const file = path === '/vendor/mqtt.min.js' ? mqttBundle : resolveInside(root, path === '/' ? '/index.html' : path);
     const found = file ? await readStatic(file) : undefined;

@@ -6,6 +6,7 @@ import type { HallEvent, SequencedEvent } from '../queue/events.js';
 import type { Ticket, WindowState } from '../queue/ticket.js';
 import type { QueueModel } from '../queue/model.js';
 import type { DeviceRequestHandler } from './device-requests.js';
+import type { GpioBackend, GpioBackendName } from '../platform/gpio/gpio.js';
 
 /** Who asked, under which transaction id: a request executed at most once per business day. */
 export interface RequestIdentity {
@@ -20,6 +21,12 @@ export interface RememberedRequest {
   request: string;
   /** The answer to keep, built from the command's events while they are being committed. */
   answer(events: readonly SequencedEvent[]): unknown;
+  /**
+   * The answer to keep when the queue refuses the command (a resend gets the same refusal).
+   * Written in the group's journal transaction, so a flood of refused requests costs one fsync
+   * per group instead of one each on the event loop; without it the caller stores the refusal.
+   */
+  refusal?(code: string, message: string): unknown;
 }
 
 /**
@@ -61,6 +68,11 @@ export interface HallView {
    */
   estimatedWaitMinutes(serviceId: string, ahead?: number): number;
   now(): number;
+  /**
+   * The visitor's phone page of a ticket (`<publicUrl>/t/<day>/<number>?k=<token>`), when the
+   * hall serves one (`dashboard.publicUrl`): the ticket QR's default. Undefined otherwise.
+   */
+  ticketPageUrl?(day: string, number: string): string | undefined;
 }
 
 export interface CommandOk {
@@ -75,6 +87,8 @@ export interface CommandRefused {
   ok: false;
   code: string;
   message: string;
+  /** The refusal was journaled as the request's answer (`remember` with `refusal`). */
+  outcomeStored?: true;
 }
 export type CommandResult = CommandOk | CommandRefused;
 
@@ -147,6 +161,13 @@ export interface DeviceContext {
    * returns the `data` or throws RequestError(code, message). Returns an unsubscribe function.
    */
   handleRequest<T>(subtopic: string, schema: ZodType<T>, handler: DeviceRequestHandler<T>): () => void;
+  /**
+   * The box's GPIO, by the backend the device's config names (`chardev` or `sysfs`): the one way
+   * a driver reaches a button or a relay, so every kind that wires GPIO gets the same lines,
+   * inputs debounced and outputs held (src/platform/gpio). The daemon makes one backend of each
+   * name and shares it between devices.
+   */
+  gpio(backend: GpioBackendName): GpioBackend;
   /** MQTT topics under `device/<id>/` for networked devices (kiosks, voice boxes). */
   publish(subtopic: string, payload: unknown, options?: { retain?: boolean }): void;
   subscribe(subtopic: string, handler: (payload: unknown, topic: string) => void): () => void;

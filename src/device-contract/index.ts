@@ -26,4 +26,5 @@ export type { DeviceRequestHandler, RequestCaller } from './device-requests.js';
 export type { HallEvent, SequencedEvent } from '../queue/events.js';
 export type { Channel, Ticket, WindowState } from '../queue/ticket.js';
 export type { QueueCommand } from '../queue/commands.js';
+export type { GpioBackend, GpioBackendName, GpioInput, GpioOutput } from '../platform/gpio/gpio.js';
 export type { LocalizedName, QueueModel } from '../queue/model.js';

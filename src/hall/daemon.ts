@@ -21,6 +21,9 @@ import { dayReportCsv } from './report-csv.js';
 import { registerDeviceRequests } from './device-requests.js';
 import { registerSimulateRequest } from './simulate-request.js';
 import type { Uplink } from '../uplink/start.js';
+import { DisplayPublisher } from './display-publisher.js';
+import { VisitorPages } from '../visitors/visitor-pages.js';
+import { loadTicketSecret } from '../visitors/ticket-secret.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -42,6 +45,8 @@ export interface RunningDaemon {
   broker: RunningBroker;
   /** The link to the central broker, when the config has an `uplink:` section. */
   uplink: Uplink | undefined;
+  /** The visitor pages (/display, the phone ticket page), when the config has a dashboard. */
+  visitors: VisitorPages | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -145,13 +150,31 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   let dashboard: Awaited<ReturnType<typeof startDashboardServer>> | undefined;
   let uplink: Uplink | undefined;
+  const display = new DisplayPublisher(hall, bridge, journal, log.child({ component: 'display' }));
+  let visitors: VisitorPages | undefined;
   try {
+    if (config.dashboard) {
+      visitors = new VisitorPages({
+        hall,
+        secret: loadTicketSecret(config.stateDir, config.dashboard.ticketSecret, log.child({ component: 'visitors' })),
+        publicUrl: config.dashboard.publicUrl,
+        streams: config.dashboard.ticketStreams,
+        // The TV says the calls with the voice caller's own voice and clip set.
+        voice: config.devices.find((d) => d.kind === 'voice-caller')?.options,
+        log: log.child({ component: 'visitors' }),
+      });
+      hall.ticketPageUrl = (day, number) => visitors?.ticketLink(day, number);
+      const pages = visitors;
+      api.addHealth('visitors', () => pages.stats());
+    }
     await devices.create(config.devices ?? []);
     registerDeviceRequests(api, devices);
     // Before the API publishes its first documents: the uplink mirrors them from the start.
     // The uplink (and its MQTT client library) loads only for a hall that has one: restart time.
     uplink = config.uplink ? await (await import('../uplink/start.js')).startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
+    display.start();
+    visitors?.start();
     await devices.startAll();
     dashboard = config.dashboard
       ? await startDashboardServer({
@@ -161,10 +184,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           hallName: config.hall.name,
           ws: broker.ports.wsPort !== undefined ? { port: broker.ports.wsPort, path: config.mqtt.ws?.path ?? '/mqtt' } : undefined,
           log: log.child({ component: 'dashboard' }),
+          routes: visitors ? [visitors.route] : [],
         })
       : undefined;
   } catch (err) {
     // A half-started daemon must not linger with open ports and serial lines: undo, then fail.
+    visitors?.stop();
+    display.stop();
     await devices.stopAll();
     await api.stop();
     await uplink?.stop();
@@ -195,12 +221,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     devices,
     broker,
     uplink,
+    visitors,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {
         notifier.stopping();
         clearInterval(tick);
+        visitors?.stop();
         await dashboard?.close();
+        display.stop();
         await devices.stopAll();
         await api.stop();
         await uplink?.stop();

@@ -3,6 +3,7 @@ import type { MqttBridge } from '../bus/bridge.js';
 import type { Hall } from './hall.js';
 import { alarmSpecMatches, validatedRequest, type DeviceAlarm, type DeviceContext, type DeviceDriver, type DeviceKind, type LazyDeviceKind } from '../device-contract/index.js';
 import { AlarmBoard, type AlarmEntry } from './alarm-board.js';
+import { GpioBackends } from '../platform/gpio/backend.js';
 
 export interface DeviceManagerOptions {
   /** Where alarms are kept across restarts (next to the journal); none in tests that do not care. */
@@ -60,6 +61,8 @@ export class DeviceManager {
   private readonly alarmSources = new Map<string, AlarmSource>();
   private readonly otherAlarmSources = new Set<string>();
   private readonly alarms: AlarmBoard;
+  /** One GPIO backend of each name for all devices, made when a driver first asks for it. */
+  private readonly gpioBackends: GpioBackends;
   private stopping = false;
 
   constructor(
@@ -69,6 +72,7 @@ export class DeviceManager {
     private readonly log: Logger,
     options: DeviceManagerOptions = {},
   ) {
+    this.gpioBackends = new GpioBackends(log);
     this.alarms = new AlarmBoard({
       now: () => hall.now(),
       log,
@@ -203,6 +207,7 @@ export class DeviceManager {
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
       handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
+      gpio: (name) => this.gpioBackends.get(name),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../platform/logger.js';
+import { injectDeferredFault } from '../platform/test-fault-hook.js';
 import type { SequencedEvent } from '../queue/events.js';
 
 /**
@@ -67,8 +68,12 @@ export class OutputDispatcher {
    * work (e.g. after drivers' own microtasks queued before it), 'immediate' after pending I/O.
    */
   defer(stage: StageName, job: () => void, when: 'microtask' | 'immediate' = 'microtask'): void {
-    if (when === 'microtask') queueMicrotask(() => this.guard(stage, job));
-    else setImmediate(() => this.guard(stage, job));
+    const run = (): void => {
+      injectDeferredFault(`${stage} stage`); // a test hook; nothing unless a test asks for it
+      job();
+    };
+    if (when === 'microtask') queueMicrotask(() => this.guard(stage, run));
+    else setImmediate(() => this.guard(stage, run));
   }
 
   /** Runs `job` now under the stage's guard; true when it did not throw. */

@@ -49,6 +49,8 @@ export interface HallOptions {
 export class Hall {
   readonly bus: EventBus<HallBusEvents>;
   readonly view: HallView;
+  /** Set by the daemon when it serves the phone ticket page (src/visitors). */
+  ticketPageUrl: ((day: string, number: string) => string | undefined) | undefined;
   /** Answers of requests already executed today, kept in the journal file (request-outcomes.ts). */
   readonly outcomes: RequestOutcomes;
   /** The stages after a commit (frames, MQTT, voice, state documents, log), each guarded. */
@@ -256,7 +258,7 @@ export class Hall {
       if (err instanceof QueueError) {
         this.commandsRefused += 1;
         this.log.info({ command: command.type, code: err.code, window: windowOf(command) }, err.message);
-        result = { ok: false, code: err.code, message: err.message };
+        result = { ok: false, code: err.code, message: err.message, ...(this.storeRefusal(remember, err, now) ? { outcomeStored: true as const } : {}) };
       } else {
         this.log.error({ err, command: command.type }, 'command failed');
         result = { ok: false, code: 'internal', message: `the command could not be carried out: ${(err as Error).message}` };
@@ -389,6 +391,19 @@ export class Hall {
     return sequenced;
   }
 
+  /** Keeps a refusal as the request's answer (in the group's transaction when in a group); false when it could not. */
+  private storeRefusal(remember: RememberedRequest | undefined, err: QueueError, now: number): boolean {
+    if (!remember?.refusal) return false;
+    try {
+      this.outcomes.write({ ...remember.id, day: this.requestDay() }, remember.request, remember.refusal(err.code, err.message), now);
+      return true;
+    } catch (writeErr) {
+      // Left to the caller; a failed statement must not roll back the rest of the group.
+      this.log.error({ err: writeErr, request: remember.request }, 'could not store a refused request outcome');
+      return false;
+    }
+  }
+
   /** A transaction id is remembered for its business day only. */
   private pruneOutcomes(today: string): void {
     try {
@@ -486,6 +501,7 @@ export class Hall {
       recentCalls: (limit: number) => hall.engine.recentCalls(limit),
       estimatedWaitMinutes: (serviceId: string, ahead?: number): number => hall.estimateWait(serviceId, ahead),
       now: (): number => hall.clock(),
+      ticketPageUrl: (day: string, number: string): string | undefined => hall.ticketPageUrl?.(day, number),
     };
   }
 

@@ -45,6 +45,7 @@ export class Journal {
     maxSeq: Database.Statement<[]>;
     lastDay: Database.Statement<[]>;
     byDay: Database.Statement<[string]>;
+    lastOfType: Database.Statement<[string, string]>;
     since: Database.Statement<[number, number]>;
     days: Database.Statement<[]>;
     saveStats: Database.Statement<[string, number, string]>;
@@ -67,6 +68,7 @@ export class Journal {
       maxSeq: db.prepare<[]>('SELECT coalesce(max(seq), 0) FROM events').pluck(),
       lastDay: db.prepare<[]>('SELECT day FROM events ORDER BY seq DESC LIMIT 1').pluck(),
       byDay: db.prepare<[string]>('SELECT seq, body FROM events WHERE day = ? ORDER BY seq').raw(),
+      lastOfType: db.prepare<[string, string]>('SELECT seq, body FROM events WHERE day = ? AND type = ? ORDER BY seq DESC LIMIT 1').raw(),
       since: db.prepare<[number, number]>('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
       // A skip-scan over the day index: one probe per day instead of a scan of every event.
       days: db
@@ -268,6 +270,12 @@ export class Journal {
   readDay(day: string): SequencedEvent[] {
     this.ensureOpen();
     return this.readRows(() => this.stmts.byDay.all(day) as Row[]);
+  }
+
+  /** The day's last event of one type (the hall display's broadcast line after a restart). */
+  lastOfType(day: string, type: string): SequencedEvent | undefined {
+    this.ensureOpen();
+    return this.readRows(() => this.stmts.lastOfType.all(day, type) as Row[])[0];
   }
 
   /** Events after `seq`, oldest first, at most `limit` (DEFAULT_READ_LIMIT) of them. */

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { injectDeferredFault } from './test-fault-hook.js';
 
 /**
  * Work a driver defers to after the current listener returns (a microtask, an immediate) runs
@@ -18,12 +19,12 @@ export class Deferred {
 
   /** After the current synchronous work, before any I/O (the turn's microtask queue). */
   microtask(what: string, work: () => void): void {
-    queueMicrotask(() => this.run(what, work));
+    queueMicrotask(() => this.run(what, withTestFault(what, work)));
   }
 
   /** After pending I/O callbacks of this turn (lets other listeners' writes go first). */
   immediate(what: string, work: () => void): void {
-    setImmediate(() => this.run(what, work));
+    setImmediate(() => this.run(what, withTestFault(what, work)));
   }
 
   private run(what: string, work: () => void): void {
@@ -34,4 +35,12 @@ export class Deferred {
       this.log.error({ err, task: what, failures: this.failureCount }, 'deferred device work failed; the daemon carries on');
     }
   }
+}
+
+/** The work as scheduled, with the test hook's fault first (a no-op unless a test asks for one). */
+function withTestFault(what: string, work: () => void): () => void {
+  return () => {
+    injectDeferredFault(what);
+    work();
+  };
 }

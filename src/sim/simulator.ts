@@ -14,6 +14,8 @@ export interface SimDayInput {
   date: string;
   visitors: ReadonlyArray<SimVisitor>;
   staffing: Staffing;
+  /** Sees every event the engine emits, in order (a bench builds halls' journals from them). */
+  onEvent?: (event: HallEvent) => void;
 }
 
 /** One ticket as the simulated day ended it. */
@@ -125,6 +127,7 @@ export function simulateDay(input: SimDayInput): SimDayResult {
   const observe = (e: HallEvent): void => {
     eventCount += 1;
     stats.apply(e);
+    input.onEvent?.(e);
     if (e.type === 'ticket.called') {
       const t = tickets.get(e.number);
       if (t && t.waitMs === undefined) t.waitMs = e.at - t.arriveAt;

@@ -151,7 +151,11 @@ describe('hall-edge collect: the halls into PostgreSQL', () => {
         polling = false;
         await poll;
       }
-      for (const key of ['total', 'byService', 'byWindow', 'byStaff', 'gate']) expect({ [key]: central![key] }).toEqual({ [key]: own[key] });
+      // Figure by figure, the quarter-hour series and the poor ratings too; only when the snapshot was taken differs.
+      for (const key of ['day', 'total', 'byService', 'byWindow', 'byStaff', 'perQuarter', 'gate', 'poorRatings', 'appointmentOnTimeMinutes']) {
+        expect({ [key]: central![key] }).toEqual({ [key]: own[key] });
+      }
+      expect((own.perQuarter as unknown[]).length).toBeGreaterThan(0);
     }
 
     // A hole made on purpose is found (the cursor is checked against the rows) and filled by replay.
@@ -161,11 +165,34 @@ describe('hall-edge collect: the halls into PostgreSQL', () => {
     expect((await stored(victim)).count).toBe(lastSeq - 7);
     await untilStored(victim, lastSeq, 'the hole filled by replay');
 
-    // The city table.
+    // The city table, as JSON, text and CSV: the same rows, from the real CLI.
     const table = await runCli(['collect', 'stats', '--database', postgres.url, '--json']);
-    const rows = JSON.parse(table) as Array<{ hallId: string; issued: number; linkState: string }>;
+    const rows = JSON.parse(table) as Array<Record<string, string | number | null>>;
     expect(rows.map((row) => row.hallId)).toEqual(HALLS);
     for (const row of rows) expect(row).toMatchObject({ issued: TICKETS_PER_HALL, linkState: 'online' });
+    const day = rows[0]!.day as string;
+    const columns = ['hallId', 'name', 'day', 'issued', 'served', 'waitP50Minutes', 'waitP90Minutes', 'handlingMeanMinutes', 'evaluationRate', 'linkState'];
+    const titles = ['hall', 'name', 'day', 'issued', 'served', 'wait p50 min', 'wait p90 min', 'handling min', 'rated', 'link'];
+
+    const text = (await runCli(['collect', 'stats', '--database', postgres.url, '--day', day])).trimEnd().split('\n');
+    // Columns padded to the widest cell, two spaces apart; an empty figure shows as "-".
+    expect(text[0]!.split(/ {2,}/)).toEqual(titles);
+    expect(text.slice(1).map((line) => line.split(/ {2,}/))).toEqual(rows.map((row) => columns.map((key) => (row[key] === null ? '-' : String(row[key])))));
+    for (const line of text.slice(1)) expect(line.indexOf(String(rows[0]!.issued))).toBe(text[0]!.indexOf('issued'));
+
+    const csv = await runCli(['collect', 'stats', '--database', postgres.url, '--day', day, '--csv']);
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const csvLines = csv.slice(0, -2).split('\r\n');
+    expect(csvLines[0]).toBe(titles.join(','));
+    expect(csvLines.slice(1).map((line) => line.split(','))).toEqual(rows.map((row) => columns.map((key) => (row[key] === null ? '' : String(row[key])))));
+    expect(rows.some((row) => row.waitP90Minutes !== null && row.evaluationRate !== null)).toBe(true);
+
+    // A day without figures, and a day that is not a date.
+    expect(await runCli(['collect', 'stats', '--database', postgres.url, '--day', '2001-01-01'])).toBe('no hall figures for that day\n');
+    expect(await runCli(['collect', 'stats', '--database', postgres.url, '--day', '2001-01-01', '--csv'])).toBe(`${titles.join(',')}\r\n`);
+    const refused = await runCliRaw(['collect', 'stats', '--database', postgres.url, '--day', '1 May']);
+    expect(refused).toMatchObject({ code: 2, out: '' });
+    expect(refused.err).toContain('--day must be YYYY-MM-DD');
   }, 240_000);
 
   function writePassword(id: string): string {
@@ -174,13 +201,18 @@ describe('hall-edge collect: the halls into PostgreSQL', () => {
     return file;
   }
 
-  async function runCli(args: string[]): Promise<string> {
+  async function runCliRaw(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
     const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => proc.once('close', resolve));
+    return { code, out, err };
+  }
+
+  async function runCli(args: string[]): Promise<string> {
+    const { code, out, err } = await runCliRaw(args);
     if (code !== 0) throw new Error(`hall-edge ${args.join(' ')} failed (${code}): ${err}`);
     return out;
   }

@@ -1,3 +1,5 @@
+import { GpioBackends } from '../../src/platform/gpio/backend.js';
+import type { GpioBackend, GpioBackendName } from '../../src/platform/gpio/gpio.js';
 import { EventBus } from '../../src/platform/event-bus.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import { QueueEngine } from '../../src/queue/engine.js';
@@ -70,6 +72,7 @@ export class FakeContext implements DeviceContext {
   readonly published: Array<{ subtopic: string; payload: unknown }> = [];
   readonly availability: boolean[] = [];
   private readonly handlers = new Map<string, Set<(payload: unknown, topic: string) => void>>();
+  private readonly gpioBackends = new GpioBackends();
 
   constructor(
     readonly deviceId: string,
@@ -115,6 +118,10 @@ export class FakeContext implements DeviceContext {
     return this.subscribe(subtopic, (payload) => {
       void answerDeviceRequest(payload, handle).then((response) => this.publish(`${subtopic}/response`, response));
     });
+  }
+  /** The platform's real GPIO backends (tests put fake gpiod tools on PATH). */
+  gpio(name: GpioBackendName): GpioBackend {
+    return this.gpioBackends.get(name);
   }
   /** What an MQTT message on device/<id>/<subtopic> would do. */
   deliver(subtopic: string, payload: unknown): void {

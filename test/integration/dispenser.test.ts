@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispenserOptions } from '../../devices/dispenser/options.js';
 import { DispenserDriver, type IssueOutcome } from '../../devices/dispenser/driver.js';
 import { PrinterSimulator } from '../../devices/ticket-printer/simulator.js';
-import type { GpioBackend, GpioInput } from '../../src/platform/gpio/gpio.js';
+import { FakeGpiod } from '../support/fake-gpiod.js';
 import { openPtyPair } from '../support/pty.js';
 import { eventually } from '../support/eventually.js';
 import { MONDAY_9AM, MINUTE, smallModel } from '../support/model.js';
@@ -17,7 +17,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(hall: FakeHall, id: string, extra: Record<string, unknown> = {}, deps = {}, printer: Record<string, unknown> = {}) {
+async function setup(hall: FakeHall, id: string, extra: Record<string, unknown> = {}, printer: Record<string, unknown> = {}) {
   const sim = new PrinterSimulator();
   await sim.listenTcp(0);
   cleanups.push(() => sim.close());
@@ -28,7 +28,7 @@ async function setup(hall: FakeHall, id: string, extra: Record<string, unknown> 
     ...extra,
   });
   const ctx = hall.context(id);
-  const driver = new DispenserDriver(id, options, ctx, deps);
+  const driver = new DispenserDriver(id, options, ctx);
   await driver.start();
   cleanups.push(() => driver.stop());
   return { sim, ctx, driver };
@@ -57,6 +57,20 @@ describe('dispenser', () => {
     expect(ctx.availability).toEqual([true]);
   });
 
+  it('prints the hall\'s phone page as the QR when the kiosk has no ticketUrl of its own (its own still wins)', async () => {
+    const hall = new FakeHall(smallModel(), MONDAY_9AM);
+    Object.assign(hall.view, { ticketPageUrl: (day: string, number: string) => `http://10.0.0.5:8080/t/${day}/${number}?k=tok-${number}` });
+    const { sim, driver } = await setup(hall, 'd1', { ticketUrl: undefined });
+    expect((await driver.issue({ serviceId: 'ss', channel: 'kiosk' })).ok).toBe(true);
+    const [own] = await setup(hall, 'd2').then(async ({ sim: other, driver: second }) => {
+      expect((await second.issue({ serviceId: 'ss', channel: 'kiosk' })).ok).toBe(true);
+      return other.waitForTickets(1);
+    });
+    const [printed] = await sim.waitForTickets(1);
+    expect(printed!.qr).toEqual(['http://10.0.0.5:8080/t/2026-11-23/A001?k=tok-A001']);
+    expect(own!.qr).toEqual(['https://hall.example/t/2026-11-23/A002']);
+  });
+
   it('answers a malformed MQTT request with an error and keeps working', async () => {
     const hall = new FakeHall(smallModel(), MONDAY_9AM);
     const { ctx, driver } = await setup(hall, 'd1');
@@ -74,7 +88,7 @@ describe('dispenser', () => {
 
   it('goes to fault on paper out: presses refused, no number issued; recovers when paper is back', async () => {
     const hall = new FakeHall(smallModel(), MONDAY_9AM);
-    const { sim, ctx, driver } = await setup(hall, 'd1', {}, {}, { statusPollMs: 30 });
+    const { sim, ctx, driver } = await setup(hall, 'd1', {}, { statusPollMs: 30 });
     let beeps = 0;
     sim.on('beep', () => (beeps += 1));
     sim.setFaults({ paperOut: true });
@@ -103,7 +117,7 @@ describe('dispenser', () => {
 
   it('voids a number whose print failed, never prints it, and carries on after the paper is changed', async () => {
     const hall = new FakeHall(smallModel(), MONDAY_9AM);
-    const { sim, ctx, driver } = await setup(hall, 'd1', {}, {}, { confirmTimeoutMs: 1500 });
+    const { sim, ctx, driver } = await setup(hall, 'd1', {}, { confirmTimeoutMs: 1500 });
     sim.setPaperRemaining(4);
     const outcome = await driver.issue({ serviceId: 'ss', channel: 'kiosk' });
     expect(outcome).toMatchObject({ ok: false, code: 'print-failed', number: 'A001' });
@@ -158,26 +172,18 @@ describe('dispenser', () => {
     expect(new Set(printed).size).toBe(200);
   });
 
-  it('takes a number when a GPIO button is pressed', async () => {
+  it('takes a number when a GPIO button is pressed (the context\'s chardev backend, gpiomon as a real process)', async () => {
+    const gpiod = new FakeGpiod();
+    cleanups.push(async () => gpiod.close());
+    const restorePath = gpiod.install();
+    cleanups.push(async () => restorePath());
     const hall = new FakeHall(smallModel(), MONDAY_9AM);
-    const presses: Array<() => void> = [];
-    const fakeBackend: GpioBackend = {
-      name: 'chardev',
-      input: async (): Promise<GpioInput> => ({
-        onPress: (handler) => {
-          presses.push(handler);
-          return () => {};
-        },
-        close: async () => {},
-      }),
-      output: async () => ({ write: async () => {}, close: async () => {} }),
-    };
-    const { sim } = await setup(hall, 'd1', { buttons: [{ service: 'mi', gpio: { backend: 'chardev', line: 17 } }, { service: 'ss', priority: true, gpio: { backend: 'chardev', line: 18 } }] }, { gpio: () => fakeBackend });
-    expect(presses).toHaveLength(2);
-    presses[0]!();
-    presses[1]!();
+    const { sim } = await setup(hall, 'd1', { buttons: [{ service: 'mi', gpio: { backend: 'chardev', line: 17 } }, { service: 'ss', priority: true, gpio: { backend: 'chardev', line: 18 } }] });
+    gpiod.press('gpiochip0', 17);
+    const first = await sim.waitForTickets(1);
+    expect(first[0]!.lines).toContain('B001');
+    gpiod.press('gpiochip0', 18);
     const tickets = await sim.waitForTickets(2);
-    expect(tickets[0]!.lines).toContain('B001');
     expect(tickets[1]!.lines).toContain('A001');
     expect(tickets[1]!.lines).toContain('优先 PRIORITY');
     expect(hall.engine.ticket('A001')?.priority).toBe(true);

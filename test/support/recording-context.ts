@@ -3,6 +3,8 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { answerDeviceRequest, validatedRequest, type DeviceAlarm, type DeviceRequestHandler, type HallBusEvents } from '../../src/device-contract/index.js';
 import type { ZodType } from 'zod';
+import { GpioBackends } from '../../src/platform/gpio/backend.js';
+import type { GpioBackend, GpioBackendName } from '../../src/platform/gpio/gpio.js';
 
 /**
  * The recording half of a DeviceContext for driver tests: availability, published state,
@@ -21,6 +23,7 @@ export class RecordingDeviceContext {
   readonly logLines: Array<Record<string, unknown>> = [];
   private readonly handlers = new Map<string, Set<(payload: unknown, topic: string) => void>>();
   readonly log: Logger;
+  private readonly gpioBackends = new GpioBackends();
 
   constructor(
     readonly deviceId: string,
@@ -69,6 +72,11 @@ export class RecordingDeviceContext {
     set.add(handler);
     this.handlers.set(subtopic, set);
     return () => set.delete(handler);
+  }
+
+  /** The platform's real GPIO backends: tests put fake gpiod tools on PATH (test/support/fake-gpiod.ts). */
+  gpio(name: GpioBackendName): GpioBackend {
+    return this.gpioBackends.get(name);
   }
 
   /** Device requests answer on `<subtopic>/response` in the bridge's envelope (see DeviceContext.handleRequest). */

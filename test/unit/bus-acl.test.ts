@@ -9,9 +9,10 @@ const device: Principal = { username: 'kiosk-1', role: 'device', deviceId: 'kios
 const operator: Principal = { username: 'op', role: 'operator' };
 const observer: Principal = { username: 'obs', role: 'observer' };
 const admin: Principal = { username: 'root', role: 'admin' };
+const display: Principal = { username: 'tv-1', role: 'display' };
 
-type Who = 'device' | 'operator' | 'observer' | 'admin';
-const principals: Record<Who, Principal> = { device, operator, observer, admin };
+type Who = 'device' | 'operator' | 'observer' | 'admin' | 'display';
+const principals: Record<Who, Principal> = { device, operator, observer, admin, display };
 
 /** Expected publish outcome per role; `retain` false unless the row says otherwise. */
 const publishTable: Array<[topic: string, allowedFor: Who[], retain?: boolean]> = [
@@ -108,7 +109,7 @@ const subscribeTable: Array<[filter: string, allowedFor: Who[]]> = [
   [`${base}/#`, ['operator', 'observer', 'admin']],
   [`${base}/event`, ['operator', 'observer', 'admin']],
   [`${base}/bridge/response/+`, ['operator', 'observer', 'admin']],
-  [`${base}/bridge/state`, ['device', 'operator', 'observer', 'admin']],
+  [`${base}/bridge/state`, ['device', 'operator', 'observer', 'admin', 'display']],
   [`${base}/bridge/+`, ['operator', 'observer', 'admin']],
   [`${base}/bridge/info`, ['operator', 'observer', 'admin']],
   [`${base}/device/kiosk-1`, ['device', 'operator', 'observer', 'admin']],
@@ -127,6 +128,26 @@ const subscribeTable: Array<[filter: string, allowedFor: Who[]]> = [
   ['$SYS/#', ['admin']],
   [`$share/g/${base}/#`, ['admin']],
   [base, ['admin']],
+  // A hall TV reads the public documents only: exact filters, `+` only as a queue's id.
+  [`${base}/display`, ['operator', 'observer', 'admin', 'display']],
+  [`${base}/display/#`, ['operator', 'observer', 'admin']],
+  [`${base}/display/x`, ['operator', 'observer', 'admin']],
+  [`${base}/queue/+`, ['operator', 'observer', 'admin', 'display']],
+  [`${base}/queue/social-security`, ['operator', 'observer', 'admin', 'display']],
+  [`${base}/queue/#`, ['operator', 'observer', 'admin']],
+  [`${base}/queue/a+b`, ['operator', 'observer', 'admin']],
+  [`${base}/queue/+/x`, ['operator', 'observer', 'admin']],
+  [`${base}/queue`, ['operator', 'observer', 'admin']],
+  [`${base}/+`, ['operator', 'observer', 'admin']],
+  [`${base}/+/+`, ['operator', 'observer', 'admin']],
+  [`${base}/+/state`, ['operator', 'observer', 'admin']],
+  [`${base}/stats/today`, ['operator', 'observer', 'admin']],
+  [`${base}/window/+`, ['operator', 'observer', 'admin']],
+  [`${base}/window/w01`, ['operator', 'observer', 'admin']],
+  [`${base}/alarms`, ['operator', 'observer', 'admin']],
+  [`${base}/device/+/availability`, ['operator', 'observer', 'admin']],
+  [`hall/other/display`, ['admin']],
+  [`hall/+/display`, ['admin']],
 ];
 
 describe('decideSubscribe', () => {
@@ -141,7 +162,7 @@ describe('decideSubscribe', () => {
 });
 
 const level = fc.oneof(
-  fc.constantFrom('hall', HALL, 'other', 'device', 'kiosk-1', 'kiosk-2', 'bridge', 'request', 'state', 'response', 'event', 'window', 'availability', '+', '#', '', '$SYS'),
+  fc.constantFrom('hall', HALL, 'other', 'device', 'kiosk-1', 'kiosk-2', 'bridge', 'request', 'state', 'response', 'event', 'window', 'availability', 'display', 'queue', '+', '#', '', '$SYS'),
   fc.string({ maxLength: 6 }),
 );
 const topic = fc.array(level, { minLength: 1, maxLength: 7 }).map((levels) => levels.join('/'));
@@ -181,11 +202,22 @@ describe('ACL properties', () => {
     );
   });
 
+  it('a display reads only bridge/state, display and queue/<id>, and never publishes', () => {
+    const publicFilter = new RegExp(`^${base}/(bridge/state|display|queue/(\\+|[^/+#]+))$`);
+    fc.assert(
+      fc.property(fc.oneof(topic, fc.constantFrom(`${base}/display`, `${base}/queue/+`, `${base}/queue/A`, `${base}/bridge/state`)), fc.boolean(), (t, retain) => {
+        expect(decidePublish(display, t, retain, HALL).allowed).toBe(false);
+        expect(decideSubscribe(display, t, HALL).allowed).toBe(publicFilter.test(t));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('observers never publish; non-admins never subscribe outside the base', () => {
     fc.assert(
       fc.property(topic, fc.boolean(), (t, retain) => {
         expect(decidePublish(observer, t, retain, HALL).allowed).toBe(false);
-        for (const who of [device, operator, observer]) {
+        for (const who of [device, operator, observer, display]) {
           if (decideSubscribe(who, t, HALL).allowed) expect(t.startsWith(`${base}/`)).toBe(true);
         }
       }),

@@ -118,7 +118,7 @@ describe('config errors name the field and say what is wrong', () => {
   it('unknown role lists the valid ones', () => {
     const config = baseConfig();
     config.users[0].role = 'root';
-    expect(problemsOf(config)).toEqual(['users[0].role: expected one of "device", "operator", "observer", "admin", got "root"']);
+    expect(problemsOf(config)).toEqual(['users[0].role: expected one of "device", "operator", "observer", "admin", "display", got "root"']);
   });
 
   it('YAML syntax error gives line and column', () => {

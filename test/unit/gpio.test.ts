@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PressDebouncer } from '../../src/platform/gpio/debounce.js';
-import { gpiomonArgs, parseGpiodVersion, parseGpiomonLine } from '../../src/platform/gpio/gpiomon.js';
+import { gpiomonArgs, gpiosetHoldArgs, parseGpiodVersion, parseGpiomonLine } from '../../src/platform/gpio/gpiomon.js';
 import { ChardevGpioBackend } from '../../src/platform/gpio/chardev.js';
 import { SysfsGpioBackend, type OnoffModule, type OnoffGpio } from '../../src/platform/gpio/sysfs.js';
 import { createGpioBackend } from '../../src/platform/gpio/backend.js';
@@ -29,6 +29,11 @@ describe('gpiomon arguments and output', () => {
   it('builds v1 and v2 command lines', () => {
     expect(gpiomonArgs(1, { chip: 'gpiochip0', line: 17, activeLow: true })).toEqual(['--active-low', '--line-buffered', '--format=%o %e %s %n', 'gpiochip0', '17']);
     expect(gpiomonArgs(2, { chip: 'gpiochip1', line: 4, activeLow: false })).toEqual(['--chip', 'gpiochip1', '--format=%o %E %S', '4']);
+  });
+
+  it('builds gpioset command lines that hold the line until SIGTERM (v1 signal mode, v2 by default)', () => {
+    expect(gpiosetHoldArgs(1, { chip: 'gpiochip0', line: 5, activeLow: true }, true)).toEqual(['--mode=signal', '--active-low', 'gpiochip0', '5=1']);
+    expect(gpiosetHoldArgs(2, { chip: 'gpiochip1', line: 5, activeLow: false }, false)).toEqual(['--chip', 'gpiochip1', '--consumer', 'hall-edge', '5=0']);
   });
 
   it('parses event lines and versions, and ignores junk', () => {

@@ -14,3 +14,19 @@ export function createGpioBackend(name: GpioBackendName, options: { log?: Logger
       throw new Error(`unknown GPIO backend "${String(name)}" (use "sysfs" or "chardev")`);
   }
 }
+
+/** One backend of each name, made on first use: what a DeviceContext hands its drivers. */
+export class GpioBackends {
+  private readonly made = new Map<GpioBackendName, GpioBackend>();
+
+  constructor(private readonly log?: Logger) {}
+
+  get(name: GpioBackendName): GpioBackend {
+    let backend = this.made.get(name);
+    if (!backend) {
+      backend = createGpioBackend(name, { log: this.log });
+      this.made.set(name, backend);
+    }
+    return backend;
+  }
+}

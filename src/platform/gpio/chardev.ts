@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { PressDebouncer } from './debounce.js';
-import { gpiomonArgs, gpiosetArgs, parseGpiodVersion, parseGpiomonLine, type GpiodMajor } from './gpiomon.js';
+import { gpiomonArgs, gpiosetHoldArgs, parseGpiodVersion, parseGpiomonLine, type GpiodMajor } from './gpiomon.js';
+import { HeldGpioLine } from './line-holder.js';
 import type { GpioBackend, GpioInput, GpioInputOptions, GpioOutput, GpioOutputOptions } from './gpio.js';
 
 export interface ChardevOptions {
@@ -19,7 +20,8 @@ const DEFAULT_DEBOUNCE_MS = 50;
 
 /**
  * GPIO through the kernel's character device, using Debian's gpiod tools as child processes
- * (no native addon to build): one long-running `gpiomon` per input line, `gpioset` per write.
+ * (no native addon to build): one long-running `gpiomon` per input line, and one long-running
+ * `gpioset` per output line that holds its value (line-holder.ts).
  * Debounce is ours (PressDebouncer on the kernel's event timestamps), because gpiomon v1 has none.
  */
 export class ChardevGpioBackend implements GpioBackend {
@@ -32,9 +34,8 @@ export class ChardevGpioBackend implements GpioBackend {
     this.log = options.log ?? silentLogger();
   }
 
-  private async detectVersion(): Promise<GpiodMajor> {
+  private async detectVersion(command: string): Promise<GpiodMajor> {
     if (this.version) return this.version;
-    const command = this.options.gpiomon ?? 'gpiomon';
     const output = await new Promise<string>((resolve, reject) =>
       execFile(command, ['--version'], { timeout: 5000 }, (err, stdout) => (err ? reject(new Error(`cannot run ${command} --version (is the gpiod package installed?): ${err.message}`)) : resolve(stdout))),
     );
@@ -45,9 +46,9 @@ export class ChardevGpioBackend implements GpioBackend {
   }
 
   async input(options: GpioInputOptions): Promise<GpioInput> {
-    const version = await this.detectVersion();
-    const spec = { chip: options.chip ?? 'gpiochip0', line: options.line, activeLow: options.activeLow === true };
     const command = this.options.gpiomon ?? 'gpiomon';
+    const version = await this.detectVersion(command);
+    const spec = { chip: options.chip ?? 'gpiochip0', line: options.line, activeLow: options.activeLow === true };
     const debouncer = new PressDebouncer(options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
     const handlers = new Set<() => void>();
     const child: ChildProcess = spawn(command, gpiomonArgs(version, spec), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,17 +92,9 @@ export class ChardevGpioBackend implements GpioBackend {
   }
 
   async output(options: GpioOutputOptions): Promise<GpioOutput> {
-    const version = await this.detectVersion();
-    const spec = { chip: options.chip ?? 'gpiochip0', line: options.line, activeLow: options.activeLow === true };
     const command = this.options.gpioset ?? 'gpioset';
-    return {
-      write: (active) =>
-        new Promise<void>((resolve, reject) =>
-          execFile(command, gpiosetArgs(version, spec, active), { timeout: 5000 }, (err, _stdout, stderr) =>
-            err ? reject(new Error(`${command} ${spec.chip} ${spec.line} failed: ${String(stderr).trim() || err.message}`)) : resolve(),
-          ),
-        ),
-      close: async () => {},
-    };
+    const version = await this.detectVersion(command);
+    const spec = { chip: options.chip ?? 'gpiochip0', line: options.line, activeLow: options.activeLow === true };
+    return new HeldGpioLine(command, (active) => gpiosetHoldArgs(version, spec, active), this.log.child({ gpio: `${spec.chip}:${spec.line}` }));
   }
 }

@@ -27,8 +27,14 @@ export interface GpioInput {
   close(): Promise<void>;
 }
 
+/**
+ * An output line that keeps the last value written until the next write or close: a relay on it
+ * stays where the hall put it, not only for the instant of the write.
+ */
 export interface GpioOutput {
   write(active: boolean): Promise<void>;
+  /** The line stopped being held by itself (its holder process died): the driver raises an alarm. */
+  onLost(handler: (reason: string) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -51,8 +51,14 @@ export function parseGpiodVersion(text: string): GpiodMajor | undefined {
   return match[1] === '1' ? 1 : match[1] === '2' ? 2 : undefined;
 }
 
-export function gpiosetArgs(version: GpiodMajor, spec: MonitorSpec, active: boolean): string[] {
+/**
+ * Arguments for a `gpioset` that drives the line and then keeps holding it until it is sent
+ * SIGTERM: a one-shot gpioset releases the line when it exits, and what the line does then is up
+ * to the chip (many fall back to input, and the relay drops). v1 needs `--mode=signal` for that;
+ * v2 holds by default (no `--toggle`, no `--daemonize`).
+ */
+export function gpiosetHoldArgs(version: GpiodMajor, spec: MonitorSpec, active: boolean): string[] {
   const value = `${spec.line}=${active ? 1 : 0}`;
-  if (version === 1) return [...(spec.activeLow ? ['--active-low'] : []), spec.chip, value];
-  return ['--chip', spec.chip, ...(spec.activeLow ? ['--active-low'] : []), '--toggle', '0', value];
+  if (version === 1) return ['--mode=signal', ...(spec.activeLow ? ['--active-low'] : []), spec.chip, value];
+  return ['--chip', spec.chip, ...(spec.activeLow ? ['--active-low'] : []), '--consumer', 'hall-edge', value];
 }

@@ -78,6 +78,8 @@ export class SysfsGpioBackend implements GpioBackend {
     const gpio = new Gpio(options.line, 'out', 'none', { activeLow: options.activeLow === true });
     return {
       write: (active) => gpio.write(active ? 1 : 0),
+      // An exported sysfs line keeps its value in the kernel without any process holding it.
+      onLost: () => () => undefined,
       close: async () => gpio.unexport(),
     };
   }
