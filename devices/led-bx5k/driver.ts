@@ -46,8 +46,8 @@ interface Display {
   /** Text the controller confirmed, or undefined when unknown (start, reconnect, failure). */
   shown: string[] | undefined;
   sending: boolean;
-  /** A text sent without an answer, waiting for its confirmation (see the class comment). */
-  confirming: boolean;
+  /** Confirmations queued for texts sent without an answer (see the class comment); only the latest text's can go out. */
+  confirming: number;
   errors: number;
   lastError?: string;
   offline: boolean;
@@ -91,7 +91,7 @@ export class LedBx5kDriver implements DeviceDriver {
     });
     this.bus = new Rs485Bus<DecodedFrame>({ link: this.link, log: ctx.log, offlineAfter: options.offlineAfter });
     for (const config of options.displays) {
-      const display: Display = { config, key: String(config.address), wanted: [], shown: undefined, sending: false, confirming: false, errors: 0, offline: false };
+      const display: Display = { config, key: String(config.address), wanted: [], shown: undefined, sending: false, confirming: 0, errors: 0, offline: false };
       this.displays.set(config.address, display);
       if (config.role === 'window') {
         const onWindow = this.windowDisplays.get(config.window!) ?? [];
@@ -261,8 +261,8 @@ export class LedBx5kDriver implements DeviceDriver {
    * else on the bus; only then is it `shown`. Dropped if a newer text is wanted by then.
    */
   private confirm(display: Display, texts: string[]): void {
-    if (this.stopped || display.confirming) return;
-    display.confirming = true;
+    if (this.stopped) return;
+    display.confirming += 1;
     const current = (): boolean => display.wanted === texts;
     this.send(display, texts, { priority: BusPriority.confirm, stillWanted: current })
       .then(() => {
@@ -274,7 +274,7 @@ export class LedBx5kDriver implements DeviceDriver {
         if (!(err instanceof BusSupersededError)) this.onSendFailed(display, err);
       })
       .finally(() => {
-        display.confirming = false;
+        display.confirming -= 1;
       });
   }
 
@@ -384,7 +384,7 @@ export class LedBx5kDriver implements DeviceDriver {
   private upkeep(): void {
     if (!this.link.isOpen) return;
     for (const display of this.displays.values()) {
-      if (display.sending || display.confirming) continue;
+      if (display.sending || display.confirming > 0) continue;
       if (!display.offline) {
         this.pushDisplay(display);
         continue;
