@@ -7,6 +7,7 @@ import { h, replaceChildren } from './dom.js';
 
 const RECONNECT_MS = 3000;
 const HIGHLIGHT_MS = 8000;
+const PREVIOUS_CALLS = 6;
 const MAX_WAITING_ANNOUNCEMENTS = 5;
 const STORE = 'hall-edge-display';
 
@@ -131,11 +132,15 @@ function onDisplay(doc) {
 }
 
 function render(doc, highlight) {
-  const [current, ...previous] = doc.calls ?? [];
+  // One call large and six beside or below it: two columns of three fill the space either way up.
+  const [current, ...older] = doc.calls ?? [];
+  const previous = older.slice(0, PREVIOUS_CALLS);
   const box = $('current');
   box.dataset.empty = String(!current);
   $('current-number').textContent = current ? current.number : '';
   $('current-window').textContent = current ? current.windowName.zh : '';
+  // "27号窗口 优先服务专窗" in the big size would not fit beside the number.
+  $('current-window').dataset.long = String(Boolean(current) && current.windowName.zh.length > 6);
   $('current-say').textContent = current ? sayText(current) : '';
   if (highlight) {
     box.dataset.fresh = 'true';
@@ -144,7 +149,8 @@ function render(doc, highlight) {
   }
   replaceChildren(
     $('previous'),
-    previous.map((call) => h('li', { dataset: { number: call.number } }, h('span', { class: 'p-number' }, call.number), h('span', { class: 'p-window' }, call.windowName.zh))),
+    // The list says the window by its number (as the voice does): a long name would be cut.
+    previous.map((call) => h('li', { dataset: { number: call.number } }, h('span', { class: 'p-number' }, call.number), h('span', { class: 'p-window' }, `${call.windowNumber}号窗口`))),
   );
   $('served').textContent = String(doc.servedToday ?? 0);
   $('broadcast').textContent = doc.broadcast ? doc.broadcast.text : '';
@@ -166,7 +172,7 @@ function renderQueues() {
         { dataset: { serviceId: q.serviceId } },
         h('td', {}, q.name.zh, ' ', h('span', { class: 'en' }, q.name.en)),
         h('td', { class: 'num waiting' }, String(q.waiting)),
-        h('td', { class: 'num wait' }, q.waiting > 0 ? `${q.estimatedWaitMinutes} 分钟` : '—', q.waiting > 0 ? h('span', { class: 'en' }, ` ${q.estimatedWaitMinutes} min`) : ''),
+        h('td', { class: 'num wait' }, q.waiting > 0 ? [`${q.estimatedWaitMinutes} 分钟`, h('span', { class: 'en' }, 'min')] : '—'),
       ),
     ),
   );

@@ -7,13 +7,13 @@ const FINAL = new Set(['done', 'cancelled', 'other-day', 'unknown']);
 
 const TEXT = {
   zh: {
-    other: 'English', loading: '正在读取…', live: '实时更新中', reconnecting: '连接中断，正在重新连接…', paused: '暂时无法实时更新，稍后自动重试',
+    other: 'English', loading: '正在读取…', live: '实时更新中', slow: '每 30 秒更新', reconnecting: '连接中断，正在重新连接…', paused: '暂时无法实时更新，稍后自动重试',
     ahead: (n) => (n === 0 ? '下一位就是您' : `前面还有 ${n} 人`), wait: (m) => (m > 0 ? `预计等候约 ${m} 分钟` : '请留意叫号'),
     called: (w) => `请到 ${w} 办理`, calledAgain: '再次呼叫', serving: (w) => `正在 ${w} 办理`, done: '已办结，谢谢您的光临',
     missed: '您的号已过号，请到服务台咨询', cancelled: '此号已作废', otherDay: (d) => `此号为 ${d} 的号`, unknown: '找不到此号',
   },
   en: {
-    other: '中文', loading: 'Loading…', live: 'Live', reconnecting: 'Connection lost, reconnecting…', paused: 'Live updates paused, retrying shortly',
+    other: '中文', loading: 'Loading…', live: 'Live', slow: 'Updated every 30 s', reconnecting: 'Connection lost, reconnecting…', paused: 'Live updates paused, retrying shortly',
     ahead: (n) => (n === 0 ? 'You are next' : `${n} ahead of you`), wait: (m) => (m > 0 ? `About ${m} min to wait` : 'Please watch for your call'),
     called: (w) => `Please go to ${w}`, calledAgain: 'Called again', serving: (w) => `Being served at ${w}`, done: 'Done, thank you for coming',
     missed: 'Your number was called while you were away: please ask at the information desk', cancelled: 'This ticket is no longer valid',
@@ -26,6 +26,7 @@ let lang = localStorage.getItem('hall-edge-lang') ?? (/^en\b/i.test(navigator.la
 let view = null;
 let hallName = null;
 let source;
+let slow = false;
 
 const [, , day, number] = location.pathname.split('/');
 const token = new URLSearchParams(location.search).get('k') ?? '';
@@ -47,7 +48,15 @@ listen();
 
 function listen() {
   source = new EventSource(`/t/${encodeURIComponent(day)}/${encodeURIComponent(number)}/events?k=${encodeURIComponent(token)}`);
-  source.addEventListener('open', () => setLive('live'));
+  source.addEventListener('open', () => {
+    slow = false;
+    setLive('live');
+  });
+  // The box has as many live pages open as it allows: it answers once and the browser asks again in 30 s.
+  source.addEventListener('slow', () => {
+    slow = true;
+    setLive('slow');
+  });
   source.addEventListener('ticket', (event) => {
     const previous = view;
     view = JSON.parse(event.data);
@@ -65,7 +74,7 @@ function listen() {
       if (view && FINAL.has(view.state)) return;
       setLive('paused');
       setTimeout(listen, RETRY_AFTER_REFUSAL_MS);
-    } else setLive('reconnecting');
+    } else if (!slow) setLive('reconnecting');
   });
 }
 
@@ -85,7 +94,7 @@ function render() {
   $('hall-name').textContent = hallName ? hallName[lang] : '';
   $('number').textContent = number;
   const live = document.body.dataset.live;
-  $('live').textContent = live === 'live' ? t.live : live === 'reconnecting' ? t.reconnecting : live === 'paused' ? t.paused : '';
+  $('live').textContent = { live: t.live, slow: t.slow, reconnecting: t.reconnecting, paused: t.paused }[live] ?? '';
   if (!view) {
     $('status').textContent = t.loading;
     return;

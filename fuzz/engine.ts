@@ -5,8 +5,13 @@ import { settle, type FuzzTarget, type RunResult } from './target.js';
 
 /** One input slower than this is a hang candidate; it is timed again to tell a GC pause from real slowness. */
 export const SLOW_INPUT_MS = 10;
-/** Extra timings (best of) before a twice-slow input counts as slow rather than as load on the box. */
-export const RETIME_CONFIRMATIONS = 5;
+/**
+ * Extra timings (best of) before a twice-slow input counts as slow rather than as load on the box.
+ * Each comes after a 1 ms sleep, so it starts on a fresh time slice. At load 15 on two cores a
+ * 7 KB config that parses in ~4 ms still took 30 ms at best of six back-to-back timings; a parser
+ * that really is slow on an input is slow all twenty-one times, and only outliers pay for this.
+ */
+export const RETIME_CONFIRMATIONS = 20;
 /** Heap after a forced GC at the end may exceed the one after warm-up by at most this. */
 export const HEAP_GROWTH_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -34,6 +39,8 @@ export interface TargetReport {
   streamPeakBuffered?: number;
   failures: Failure[];
   seconds: number;
+  /** Set when the run split the target's inputs over several processes (run.ts, mergeShards). */
+  shards?: number;
 }
 
 export interface RunOptions {
@@ -41,7 +48,8 @@ export interface RunOptions {
   seed: number;
   /** Stop after this many failures (each one is saved; more of the same teach little). */
   maxFailures?: number;
-  onProgress?: (done: number) => void;
+  /** Called every 50,000 inputs with the figures so far (a run cut short still shows them). */
+  onProgress?: (done: number, soFar: TargetReport) => void;
 }
 
 let forceGc: (() => void) | undefined;
@@ -86,24 +94,37 @@ export async function runTarget<I>(target: FuzzTarget<I>, options: RunOptions): 
   const heapEvery = 1000;
   let streamPeak = 0;
 
-  const pickSource = () => {
+  const pickSource = (): number => {
     let ticket = rng.below(totalWeight);
-    for (const source of target.sources) {
-      if (ticket < source.weight) return source;
-      ticket -= source.weight;
+    for (let index = 0; index < target.sources.length; index += 1) {
+      const { weight } = target.sources[index]!;
+      if (ticket < weight) return index;
+      ticket -= weight;
     }
-    return target.sources[0]!;
+    return 0;
   };
 
+  // Counts per source by index: a string-keyed update per input is a hash lookup we can skip.
+  const sourceCounts = target.sources.map(() => 0);
+  const stackTraceLimit = Error.stackTraceLimit;
   for (let i = 0; i < options.inputs && report.failures.length < maxFailures; i += 1) {
-    if (i % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (i % YIELD_EVERY === 0) {
+      // Errors thrown by parsers on bad input (their typed refusals, JSON.parse's SyntaxError, the
+      // yaml package's one per syntax error) capture a stack trace each: for the config loader
+      // that was a tenth of its time. A failure is reported by name, message and input, never by
+      // stack, so traces are off while inputs run and back on while others may run.
+      Error.stackTraceLimit = stackTraceLimit;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      Error.stackTraceLimit = 0;
+    }
     if (i === warmUp) {
       gc();
       report.heap.baselineBytes = usedHeap();
     }
-    const source = pickSource();
+    const sourceIndex = pickSource();
+    const source = target.sources[sourceIndex]!;
     const input = source.next(rng);
-    report.bySource[source.name]! += 1;
+    sourceCounts[sourceIndex]! += 1;
     report.inputs += 1;
     const t0 = performance.now();
     let ms = 0;
@@ -125,12 +146,18 @@ export async function runTarget<I>(target: FuzzTarget<I>, options: RunOptions): 
     // Wall time first (cheap); an outlier is timed again in CPU time, which a descheduled process
     // on a shared box does not inflate. A GC pause makes a one-off outlier; a parser that is
     // really slow on this input is slow again.
-    const limit = target.slowLimitMs?.(input) ?? SLOW_INPUT_MS;
+    // A target's own limit is never below SLOW_INPUT_MS, so it is asked for only past that.
+    const limit = ms > SLOW_INPUT_MS ? Math.max(SLOW_INPUT_MS, target.slowLimitMs?.(input) ?? SLOW_INPUT_MS) : SLOW_INPUT_MS;
     if (ms > limit || ms > (report.slowest?.ms ?? 0)) {
       let retimedMs = timeOnce(target, input);
       // A second slow time is confirmed by the best of a few more before the input is called slow
       // (CPU time still moves with cache and frequency contention on a shared box).
-      for (let extra = 0; extra < RETIME_CONFIRMATIONS && retimedMs > limit; extra += 1) retimedMs = Math.min(retimedMs, timeOnce(target, input));
+      for (let extra = 0; extra < RETIME_CONFIRMATIONS && retimedMs > limit; extra += 1) {
+        Error.stackTraceLimit = stackTraceLimit;
+        await new Promise<void>((resolve) => setTimeout(resolve, 1));
+        Error.stackTraceLimit = 0;
+        retimedMs = Math.min(retimedMs, timeOnce(target, input));
+      }
       if (ms > limit && retimedMs > limit) {
         report.failures.push({ kind: 'slow', message: `took ${ms.toFixed(2)} ms (wall), then ${retimedMs.toFixed(2)} ms at best re-timed (limit ${limit.toFixed(0)} ms)`, source: source.name, input: target.toJson(input), index: i });
       } else if (ms > limit) {
@@ -157,9 +184,14 @@ export async function runTarget<I>(target: FuzzTarget<I>, options: RunOptions): 
     if (i % heapEvery === 0) {
       const used = usedHeap();
       if (used > report.heap.peakBytes) report.heap.peakBytes = used;
-      if (i % 50_000 === 0) options.onProgress?.(i);
+      if (i % 50_000 === 0 && options.onProgress) {
+        report.seconds = (performance.now() - started) / 1000;
+        options.onProgress(i, report);
+      }
     }
   }
+  Error.stackTraceLimit = stackTraceLimit;
+  target.sources.forEach((source, index) => (report.bySource[source.name]! += sourceCounts[index]!));
   gc();
   report.heap.finalBytes = usedHeap();
   if (report.heap.baselineBytes === 0) report.heap.baselineBytes = report.heap.finalBytes;

@@ -8,7 +8,7 @@ import { LineFramer, type RawLine } from '../src/platform/serial/line-framer.js'
  */
 export class SyncLineFramer {
   private readonly framer: LineFramer;
-  private readonly out: RawLine[] = [];
+  private out: RawLine[] = [];
 
   /** @param framer a fresh framer, or a line limit for the shared one */
   constructor(framer: LineFramer | number) {
@@ -20,12 +20,21 @@ export class SyncLineFramer {
   }
 
   write(chunk: Buffer): RawLine[] {
-    const done: TransformCallback = (err) => {
-      if (err) throw err;
-    };
+    this.feed(chunk);
+    return this.take();
+  }
+
+  /** Feeds a chunk; its lines wait for take() (one array per input, not per 1-byte chunk). */
+  feed(chunk: Buffer): void {
     // Streams pass 'buffer' for Buffer chunks; the framer ignores the encoding.
-    this.framer._transform(chunk, 'buffer' as BufferEncoding, done);
-    return this.out.splice(0);
+    this.framer._transform(chunk, 'buffer' as BufferEncoding, rethrow);
+  }
+
+  /** The lines framed since the last take(). */
+  take(): RawLine[] {
+    const lines = this.out;
+    this.out = [];
+    return lines;
   }
 
   /** Bytes the framer holds for the line it is collecting. */
@@ -34,10 +43,13 @@ export class SyncLineFramer {
   }
 }
 
+const rethrow: TransformCallback = (err) => {
+  if (err) throw err;
+};
+
 /** Feeds `bytes` in pieces of `chunk` bytes; returns every line. */
 export function frameLines(framer: SyncLineFramer, bytes: Buffer, chunk: number): RawLine[] {
-  const lines: RawLine[] = [];
   const step = Math.max(1, chunk);
-  for (let at = 0; at < bytes.length; at += step) lines.push(...framer.write(bytes.subarray(at, at + step)));
-  return lines;
+  for (let at = 0; at < bytes.length; at += step) framer.feed(bytes.subarray(at, at + step));
+  return framer.take();
 }

@@ -13,6 +13,25 @@ export function fromArbitrary<T>(arbitrary: fc.Arbitrary<T>, batch = 500): (rng:
   };
 }
 
+/**
+ * Values to put into a document (the leaf mutateJsonLeaf replaces), drawn at random from a batch
+ * that is renewed after `uses` draws per value. A leaf placed at a random spot of a random
+ * document makes a new input each time, so a leaf may serve a few; fast-check spends ~25 µs on
+ * each biased JSON value, more than most parsers here spend on the whole input.
+ */
+export function leafPool<T>(arbitrary: fc.Arbitrary<T>, uses = 4, batch = 500): (rng: Rng) => T {
+  let pool: T[] = [];
+  let left = 0;
+  return (rng) => {
+    if (left === 0) {
+      pool = fc.sample(arbitrary, { numRuns: batch, seed: rng.next() | 0 });
+      left = batch * uses;
+    }
+    left -= 1;
+    return rng.pick(pool);
+  };
+}
+
 /** JSON values with the keys that trip naive object handling. */
 export const nastyKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'transaction', 'id');
 

@@ -46,8 +46,13 @@ export interface FuzzTarget<I> {
   parser: string;
   sources: ReadonlyArray<InputSource<I>>;
   run(input: I): RunResult;
-  /** The time one input may take, in ms, when it is not the engine's SLOW_INPUT_MS (see config-yaml). */
+  /** The time one input may take, in ms, when more than the engine's SLOW_INPUT_MS (see config-yaml); asked only of inputs slower than that. */
   slowLimitMs?(input: I): number;
+  /**
+   * Processes `npm run fuzz` splits the target's inputs over (each with its own seed and heap
+   * check): for a target much dearer per input than the rest, so both cores finish together.
+   */
+  shards?: number;
   toJson(input: I): unknown;
   fromJson(json: unknown): I;
   /**
@@ -77,8 +82,36 @@ export const chunkedBytesJson = {
   },
 };
 
+/**
+ * Whether two values write the same JSON (keys in any order, Buffers as their bytes). A strict
+ * structural walk answers "same" without building strings (it ran for every decoded frame and
+ * cost more than the decoders); anything it does not call equal is settled by comparing the
+ * sorted-key JSON, so the answer is always the JSON one.
+ */
 export function equalJson(a: unknown, b: unknown): boolean {
-  return stableStringify(a) === stableStringify(b);
+  return sameStructure(a, b) || stableStringify(a) === stableStringify(b);
+}
+
+/** True only when both values certainly write the same JSON; false means "compare the JSON". */
+function sameStructure(a: unknown, b: unknown): boolean {
+  if (typeof a === 'bigint' || typeof b === 'bigint') return false; // JSON refuses them: let stringify say so
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const aBuffer = Buffer.isBuffer(a);
+  if (aBuffer || Buffer.isBuffer(b)) return aBuffer && Buffer.isBuffer(b) && a.equals(b as Buffer);
+  if (typeof (a as { toJSON?: unknown }).toJSON === 'function' || typeof (b as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameStructure(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b) || ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) return false;
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  const keys = Object.keys(aRecord);
+  if (keys.length !== Object.keys(bRecord).length) return false;
+  for (const key of keys) if (!Object.prototype.hasOwnProperty.call(bRecord, key) || !sameStructure(aRecord[key], bRecord[key])) return false;
+  return true;
 }
 
 /** JSON with sorted keys and Buffers as hex, for comparing decoded messages. */

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { DEFAULT_REGISTER_MAP, decodeSample, encodeStatus, encodeTemperature, inputBlock, registerMapSchema } from './registers.js';
 import { DEFAULT_SCAN_RULES, MAX_SCAN_LENGTH, createScanClassifier } from './scan-rules.js';
 import { classifyModbusError, parseTcpTarget } from './modbus-link.js';
+import { crc16modbus, readInputRegistersRequest, RtuAnswerFramer, writeCoilRequest, type RtuAnswer } from './modbus-rtu-codec.js';
 import { healthGateOptionsSchema } from './options.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../firmware-protocols/vectors/health-gate.json', import.meta.url), 'utf8')) as {
@@ -112,5 +113,36 @@ describe('options and errors', () => {
     expect(classifyModbusError(Object.assign(new Error('Modbus exception 4: Slave device failure'), { modbusCode: 4 }))).toMatchObject({ kind: 'exception', exceptionCode: 4 });
     expect(classifyModbusError({ message: 'Port Not Open', errno: 'ECONNREFUSED' }).kind).toBe('port');
     expect(classifyModbusError('weird').kind).toBe('other');
+  });
+});
+
+describe('Modbus RTU frames (the master side, on the shared serial link)', () => {
+  it('builds requests with the CRC-16/MODBUS of the spec', () => {
+    expect(crc16modbus(Buffer.from('123456789'))).toBe(0x4b37); // the catalogued check value
+    // Read 2 input registers from 0 at unit 1: the example frame of the Modbus literature.
+    expect(readInputRegistersRequest(1, 0, 2).toString('hex')).toBe('01040000000271cb');
+    expect(writeCoilRequest(1, 8, true).toString('hex')).toBe('01050008ff000df8');
+  });
+
+  it('frames answers split at every point, and reports a damaged one as a CRC error', () => {
+    const answer = Buffer.from('0104040171000a', 'hex'); // unit 1, fc 4, 4 bytes: 0x0171, 0x000a
+    const good = Buffer.concat([answer, Buffer.from([0, 0])]);
+    good.writeUInt16LE(crc16modbus(answer), answer.length);
+    for (let split = 0; split <= good.length; split++) {
+      const framer = new RtuAnswerFramer();
+      const out: RtuAnswer[] = [];
+      framer.on('data', (a: RtuAnswer) => out.push(a));
+      framer.write(good.subarray(0, split));
+      framer.write(good.subarray(split));
+      expect(out).toEqual([{ crcOk: true, unit: 1, functionCode: 4, data: Buffer.from('040171000a', 'hex') }]);
+    }
+    const damaged = Buffer.from(good);
+    damaged[4] = damaged[4]! ^ 0xff;
+    const framer = new RtuAnswerFramer();
+    const out: RtuAnswer[] = [];
+    framer.on('data', (a: RtuAnswer) => out.push(a));
+    framer.write(damaged);
+    framer.write(good); // the next answer is framed cleanly after the damaged one
+    expect(out.map((a) => a.crcOk)).toEqual([false, true]);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeviceContext, DeviceDriver, GpioOutput } from '../../src/device-contract/index.js';
-import { ModbusLink, parseTcpTarget, classifyModbusError, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
+import { ModbusTcpConversation, parseTcpTarget, classifyModbusError, type ModbusConversation, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
+import { RtuLine } from './modbus-rtu.js';
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';
 import { applyHold, decide, soundsAlarm, type GateDecision, type GateHold, type GateInputs, type RefusalReason, type TemperatureReading } from './policy.js';
 import { createScanClassifier, MAX_SCAN_LENGTH, type ScanClassifier, type ScanResult } from './scan-rules.js';
@@ -32,7 +33,9 @@ export class HealthGateDriver implements DeviceDriver {
   private readonly target: ModbusTarget;
   private readonly unitId: number;
   private readonly classifier: ScanClassifier | undefined;
-  private link: ModbusLink | undefined;
+  private link: ModbusConversation | undefined;
+  /** RTU: the gate's serial line, open for the driver's whole life (the shared SerialLink reopens it). */
+  private rtuLine: RtuLine | undefined;
   private scanner: SerialLink<RawLine> | undefined;
   private gateOutput: GpioOutput | undefined;
   private stopped = true;
@@ -131,6 +134,8 @@ export class HealthGateDriver implements DeviceDriver {
     await this.scanner?.close();
     await this.link?.dispose();
     this.link = undefined;
+    await this.rtuLine?.close();
+    this.rtuLine = undefined;
     if (this.gateOutput) {
       await this.gateOutput.write(false).catch(() => undefined);
       await this.gateOutput.close().catch(() => undefined);
@@ -172,7 +177,7 @@ export class HealthGateDriver implements DeviceDriver {
     const block = inputBlock(this.options.registers);
     while (!this.stopped) {
       if (!this.link) {
-        const link = new ModbusLink(this.target, this.unitId, this.options.timeoutMs);
+        const link = this.newConversation();
         try {
           this.link = link;
           await link.connect();
@@ -205,6 +210,16 @@ export class HealthGateDriver implements DeviceDriver {
       }
       await this.sleep(this.options.pollMs);
     }
+  }
+
+  private newConversation(): ModbusConversation {
+    if ('tcp' in this.target) return new ModbusTcpConversation(this.target.tcp, this.unitId, this.options.timeoutMs);
+    if (!this.rtuLine) {
+      const { path, baudRate, parity } = this.target.rtu;
+      this.rtuLine = new RtuLine({ path, baudRate, parity, unitId: this.unitId, timeoutMs: this.options.timeoutMs, log: this.ctx.log });
+      this.rtuLine.start();
+    }
+    return this.rtuLine.conversation();
   }
 
   private backoffMs(): number {

@@ -5,14 +5,24 @@ import ModbusSerial from 'modbus-serial';
 const ModbusRTU = ModbusSerial.default;
 type ModbusClient = InstanceType<typeof ModbusRTU>;
 
-/**
- * One Modbus conversation with the gate, made fresh on every connect: modbus-serial's own
- * reopen of a failed port is unreliable (a TCP client stays "Port Not Open" after the server went
- * away, yaacov/node-modbus-serial#92), and after an RTU timeout a late reply could be matched to
- * the next request. So a failure closes the link; the driver makes a new one.
- */
-
 export type ModbusTarget = { tcp: { host: string; port: number } } | { rtu: { path: string; baudRate: number; parity: 'none' | 'even' | 'odd' } };
+
+/**
+ * One Modbus conversation with the gate. The driver starts a new one after a timeout, a damaged
+ * frame or a dead link (and when a hung sensor may come back with one): over TCP that is a new
+ * socket, over RTU a clean start on the shared serial link (modbus-rtu.ts), whose port stays open
+ * or is reopened by SerialLink itself.
+ */
+export interface ModbusConversation {
+  readonly describe: string;
+  /** Resolves when requests can go out; rejects (a ModbusFault) when they cannot. */
+  connect(): Promise<void>;
+  readInputRegisters(address: number, length: number): Promise<number[]>;
+  writeHoldingRegister(address: number, value: number): Promise<void>;
+  writeCoil(address: number, on: boolean): Promise<void>;
+  /** Ends the conversation for good; a connect still in flight gives up. */
+  dispose(): Promise<void>;
+}
 
 export type ModbusFaultKind = 'timeout' | 'crc' | 'exception' | 'port' | 'other';
 
@@ -50,20 +60,25 @@ export function parseTcpTarget(hostPort: string): { host: string; port: number }
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
-export class ModbusLink {
+/**
+ * Modbus TCP through modbus-serial, made fresh on every connect: modbus-serial's own reopen of a
+ * failed socket is unreliable (a client stays "Port Not Open" after the server went away,
+ * yaacov/node-modbus-serial#92), so a failure closes the conversation and the driver makes a new one.
+ */
+export class ModbusTcpConversation implements ModbusConversation {
   private client: ModbusClient | undefined;
-  /** modbus-serial cannot run two RTU transactions at once; coil pulses and polls take turns. */
+  /** One transaction at a time: coil pulses and polls take turns. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
-    private readonly target: ModbusTarget,
+    private readonly target: { host: string; port: number },
     private readonly unitId: number,
     private readonly timeoutMs: number,
   ) {}
 
   get describe(): string {
-    return 'tcp' in this.target ? `tcp://${this.target.tcp.host}:${this.target.tcp.port}` : `rtu:${this.target.rtu.path}`;
+    return `tcp://${this.target.host}:${this.target.port}`;
   }
 
   async connect(): Promise<void> {
@@ -73,11 +88,7 @@ export class ModbusLink {
     client.setTimeout(this.timeoutMs);
     this.client = client;
     try {
-      if ('tcp' in this.target) {
-        await client.connectTCP(this.target.tcp.host, { port: this.target.tcp.port });
-      } else {
-        await client.connectRTUBuffered(this.target.rtu.path, { baudRate: this.target.rtu.baudRate, parity: this.target.rtu.parity, dataBits: 8, stopBits: 1 });
-      }
+      await client.connectTCP(this.target.host, { port: this.target.port });
       client.setID(this.unitId);
     } catch (error) {
       await this.close();
@@ -106,29 +117,12 @@ export class ModbusLink {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    if ('tcp' in this.target) {
-      // A socket holds no lock: drop it and move on (its close callback may never come if it is already gone).
-      try {
-        client.destroy(() => undefined);
-      } catch {
-        // already destroyed
-      }
-      return;
+    // A socket holds no lock: drop it and move on (its close callback may never come if it is already gone).
+    try {
+      client.destroy(() => undefined);
+    } catch {
+      // already destroyed
     }
-    // RTU: destroy() would leave the serial port open (RTUBufferedPort has no destroy) and its
-    // lock would refuse the next connect ("Cannot lock port"), so close and wait for it.
-    await new Promise<void>((resolve) => {
-      const fallback = setTimeout(resolve, 1000);
-      try {
-        client.close(() => {
-          clearTimeout(fallback);
-          resolve();
-        });
-      } catch {
-        clearTimeout(fallback);
-        resolve();
-      }
-    });
   }
 
   /** Marks the link as finished for good: a connect still in flight closes itself. */

@@ -3,7 +3,7 @@ import { createScanClassifier, DEFAULT_SCAN_RULES, HEALTH_COLOURS, MAX_SCAN_LENG
 import { readVectors } from '../corpus.js';
 import { frameLines, SyncLineFramer } from '../framer-adapter.js';
 import { mutateBytes, mutateJsonLeaf, randomBytes } from '../mutate.js';
-import { fromArbitrary, jsonish } from '../structured.js';
+import { fromArbitrary, jsonish, leafPool } from '../structured.js';
 import { bytesJson, PropertyViolation, type FuzzTarget, type Verdict } from '../target.js';
 
 /**
@@ -61,7 +61,7 @@ export const healthScanner: FuzzTarget<Buffer> = {
       name: 'mutated json',
       weight: 1,
       next: (() => {
-        const leaves = fromArbitrary(jsonish);
+        const leaves = leafPool(jsonish);
         const docs = seedTexts.flatMap((t) => {
           try {
             return t.startsWith('{') ? [JSON.parse(t) as unknown] : [];

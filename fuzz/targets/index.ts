@@ -28,3 +28,4 @@ export const TARGETS: ReadonlyArray<FuzzTarget<never>> = [
 export function targetByName(name: string): FuzzTarget<unknown> | undefined {
   return TARGETS.find((t) => t.name === name) as FuzzTarget<unknown> | undefined;
 }
+

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { announceMessageSchema, playedMessageSchema } from '../../devices/voice-caller/voice-box-protocol.js';
 import { readVectors } from '../corpus.js';
 import { mutateBytes, mutateJsonLeaf, randomBytes } from '../mutate.js';
-import { fromArbitrary, jsonish } from '../structured.js';
+import { fromArbitrary, jsonish, leafPool } from '../structured.js';
 import { bytesJson, type FuzzTarget, type Verdict } from '../target.js';
 import { checkJsonRoundTrip } from './json-payload.js';
 
@@ -39,7 +39,7 @@ export const voiceBoxMessages: FuzzTarget<Buffer> = {
       name: 'mutated json',
       weight: 3,
       next: (() => {
-        const leaves = fromArbitrary(jsonish);
+        const leaves = leafPool(jsonish);
         return (rng) => Buffer.from(JSON.stringify(mutateJsonLeaf(rng, rng.pick(documents), () => leaves(rng))) ?? '', 'utf8');
       })(),
     },

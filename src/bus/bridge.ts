@@ -4,7 +4,7 @@ import { REFUSED_REQUEST_PREFIX, type InProcessMessage, type RunningBroker } fro
 import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
 import { isTopicLevel, type Role } from './users.js';
 import type { Recipient } from './private-delivery.js';
-import { DEFAULT_LIMITS, FairRequestScheduler, type SchedulerLimits } from './request-scheduler.js';
+import { BIG_QUERIES, DEFAULT_LIMITS, FairRequestScheduler, type Admission, type SchedulerLimits } from './request-scheduler.js';
 
 export { RequestError } from './request-envelope.js';
 
@@ -54,6 +54,14 @@ export type DeviceSubscription = (() => void) & { ready: Promise<void> };
 
 /** `busy` answers sent per connection and second; further refusals in that second are silent. */
 const BUSY_ANSWERS_PER_SECOND = 50;
+/**
+ * A big query (a ticket page is ~330 KB) is refused `busy` while the asker still has this much
+ * of earlier answers unread: a client that does not read its answers is not given more to hold
+ * (the broker would cut it at mqtt.limits.maxOutgoingBacklogBytes anyway).
+ */
+export const BIG_ANSWER_BACKLOG_BYTES = 512 * 1024;
+/** The longest a refused connection's reading is held, whatever it waits for (a safety net, not a rule). */
+const MAX_READ_HOLD_MS = 10_000;
 /** How long stop() waits for the request in progress before publishing `offline` anyway. */
 const STOP_DRAIN_MS = 5000;
 
@@ -246,6 +254,7 @@ export class MqttBridge {
     const unsubscribe = this.unsubscribeRequests;
     this.unsubscribeRequests = undefined;
     await unsubscribe?.();
+    this.scheduler.close();
     await this.drainRequests();
     for (const cancel of [...this.deviceSubscriptions]) cancel();
     const offline = this.enqueue('bridge/state', JSON.stringify({ state: 'offline' }), { retain: true, qos: 1 });
@@ -282,9 +291,19 @@ export class MqttBridge {
       return;
     }
     const who: Caller = { username: caller.username, role: caller.role };
+    const clientId = message.clientId;
+    if (clientId !== undefined && BIG_QUERIES.has(command)) {
+      const backlog = this.broker.outgoingBacklog(clientId);
+      if (backlog > BIG_ANSWER_BACKLOG_BYTES) {
+        this.answerBusy(command, parsed.transaction, `${Math.round(backlog / 1024)} KB of earlier answers to this connection are not read yet; read them before asking for "${command}"`, asker);
+        this.holdReading(clientId, () => this.broker.drained(clientId));
+        return;
+      }
+    }
     // Started by the fair scheduler, one connection at a time in turn; the requests it starts in
     // one go reach the hall in the same turn and share a commit. Answers go out in start order.
-    const admitted = this.scheduler.offer({ key: message.clientId ?? `user:${caller.username}`, role: caller.role }, command, () => {
+    const line = { key: clientId ?? `user:${caller.username}`, role: caller.role };
+    const admitted: Admission = this.scheduler.offer(line, command, () => {
       const outcome = settle(() => handlers.request(command, parsed.fields, who, parsed.transaction));
       this.requestChain = this.requestChain.then(async () => {
         let response: ResponseEnvelope;
@@ -298,7 +317,23 @@ export class MqttBridge {
       });
       return outcome;
     });
-    if (!admitted.ok) this.answerBusy(command, parsed.transaction, admitted.reason, asker);
+    if (admitted.ok) return;
+    this.answerBusy(command, parsed.transaction, admitted.reason, asker);
+    if (clientId !== undefined) this.holdReading(clientId, () => this.scheduler.whenRoom(line, command));
+  }
+
+  /**
+   * Back-pressure on a connection over its bounds: the broker reads no more of it until `until`
+   * (its line has room again, its answers drained), so what it sends meanwhile waits in its own
+   * socket and TCP slows it down. Without this the broker parsed and refused every packet of a
+   * flood, and the other clients' requests waited behind that work (seconds, not milliseconds).
+   */
+  private holdReading(clientId: string, until: () => Promise<void>): void {
+    this.broker.holdReading(clientId, () => {
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, MAX_READ_HOLD_MS)));
+      return Promise.race([until(), cap]).finally(() => clearTimeout(timer));
+    });
   }
 
   /**

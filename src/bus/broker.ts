@@ -39,6 +39,8 @@ export interface BrokerCounters {
   publishRefused: number;
   /** Subscriptions refused by the ACL (granted QoS 128). */
   subscribeRefused: number;
+  /** Times a connection's reading was held (holdReading: it was over its request bounds). */
+  readsHeld: number;
 }
 
 /**
@@ -75,6 +77,18 @@ export interface RunningBroker {
   /** In-process subscription; resolves once active and returns its unsubscribe. Handler errors are caught and logged. */
   subscribe(filter: string, handler: (message: InProcessMessage) => void | Promise<void>): Promise<() => Promise<void>>;
   connectedClients(): number;
+  /**
+   * Reads nothing more from the client connected with `clientId` until the promise `until()`
+   * returns settles (see PacketLimitedStream.holdReading). False, without calling `until`, when
+   * there is no such client or it is already held.
+   */
+  holdReading(clientId: string, until: () => Promise<unknown>): boolean;
+  /** Bytes written to that client and not yet taken by the network (0 when it is not connected). */
+  outgoingBacklog(clientId: string): number;
+  /** Resolves once that client's outgoing backlog has drained, or it is gone. */
+  drained(clientId: string): Promise<void>;
+  /** Connections whose reading is held now, and the bytes received from them not yet read. */
+  heldReads(): { connections: number; unreadBytes: number };
   /** Logins waiting for, or in, a password check. */
   loginsPending(): number;
   counters(): Readonly<BrokerCounters>;
@@ -100,6 +114,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     slowConsumers: 0,
     publishRefused: 0,
     subscribeRefused: 0,
+    readsHeld: 0,
   };
   // The ACL asks per client object, so a client-id takeover can never lend one user's rights to another.
   const principals = new WeakMap<Client, Principal>();
@@ -109,6 +124,12 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
   const privateDeliveries = new PrivateDeliveries();
+  // Every open connection's stream, for holds, backlogs and their gauges.
+  const streams = new Set<PacketLimitedStream>();
+  const streamOf = (clientId: string): PacketLimitedStream | undefined => {
+    const conn = clientIds.connectedClient(clientId)?.conn;
+    return conn instanceof PacketLimitedStream ? conn : undefined;
+  };
 
   const connackMessages = { 2: 'identifier rejected', 3: 'server unavailable', 5: 'not authorized' } as const;
   const refuseConnect = (client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void, returnCode: 2 | 3 | 5, message: string, fields: Record<string, unknown>): void => {
@@ -251,8 +272,10 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
     const handle = (raw: Duplex, req?: Parameters<typeof aedes.handle>[1]): void => {
       const stream = new PacketLimitedStream(raw, limits.packets, onViolation);
       const client = aedes.handle(stream, req);
+      streams.add(stream);
       // Also on connections that end between the password check and aedes' registration (no clientDisconnect then).
       stream.once('close', () => {
+        streams.delete(stream);
         if (client.id) clientIds.release(client.id, client);
       });
     };
@@ -303,6 +326,23 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       });
     },
     connectedClients: () => aedes.connectedClients,
+    holdReading(clientId, until) {
+      const held = streamOf(clientId)?.holdReading(until) ?? false;
+      if (held) counters.readsHeld++;
+      return held;
+    },
+    outgoingBacklog: (clientId) => streamOf(clientId)?.outgoingBacklog ?? 0,
+    drained: (clientId) => streamOf(clientId)?.drained() ?? Promise.resolve(),
+    heldReads() {
+      let connections = 0;
+      let unreadBytes = 0;
+      for (const stream of streams) {
+        if (!stream.readingHeld) continue;
+        connections++;
+        unreadBytes += stream.unreadBytes;
+      }
+      return { connections, unreadBytes };
+    },
     loginsPending: () => throttle.pending(),
     counters: () => ({ ...counters }),
     close() {

@@ -41,6 +41,11 @@ export class ClientIdRegistry<C extends object> {
     return holder?.client ? holder.principal : undefined;
   }
 
+  /** The client connected with this id, if one is. */
+  connectedClient(clientId: string): C | undefined {
+    return this.holders.get(clientId)?.client;
+  }
+
   clear(): void {
     this.holders.clear();
   }

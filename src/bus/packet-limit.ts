@@ -86,9 +86,22 @@ export class PacketSizeScanner {
 const WS_FRAME_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 
 /**
+ * Bytes handed to aedes in one go. aedes parses and handles everything one read returns before
+ * it reads again, so this bounds the work one connection makes in one event-loop turn (~100
+ * small requests), and a connection held for being over its bounds (holdReading) has at most
+ * about this much read past the request that tripped it.
+ */
+export const READ_SLICE_BYTES = 4096;
+/** Bytes taken from the network and not yet handed to aedes before the socket is paused (TCP then holds the sender). */
+const INBOX_BYTES = 64 * 1024;
+
+/**
  * The stream aedes reads and writes instead of the raw connection (TCP, TLS or WebSocket).
  * Inbound: bytes pass only after their packet's declared size was checked; an oversized packet
- * destroys the connection before its body is read, so it is never buffered nor forwarded.
+ * destroys the connection before its body is read, so it is never buffered nor forwarded. They
+ * pass READ_SLICE_BYTES at a time, and not at all while the connection is held (holdReading):
+ * a client over its request bounds is then read no further, its bytes wait in its own socket
+ * and TCP slows it down, instead of the broker parsing and refusing everything it sends.
  * Outbound: writes complete at once (aedes never waits for a drain, so one stalled subscriber
  * cannot hold the broker's delivery slots for everyone), and a client whose unsent backlog
  * passes the bound is cut instead of growing memory.
@@ -98,16 +111,28 @@ export class PacketLimitedStream extends Duplex {
   client?: { id?: string | null };
   private readonly scanner: PacketSizeScanner;
   private violated = false;
+  /** Checked bytes not yet handed to aedes, oldest first. */
+  private readonly inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  /** aedes asked for more (_read) and has not been given it yet. */
+  private wanted = false;
+  private held = false;
+  private innerEnded = false;
+  private endPushed = false;
+  private feedScheduled = false;
 
   constructor(
     readonly inner: Duplex,
     private readonly limits: PacketLimits,
     private readonly onViolation: (violation: LimitViolation, stream: PacketLimitedStream) => void,
   ) {
-    super({ allowHalfOpen: false });
+    super({ allowHalfOpen: false, readableHighWaterMark: READ_SLICE_BYTES });
     this.scanner = new PacketSizeScanner(limits);
     inner.on('data', (chunk: Buffer) => this.onInbound(chunk));
-    inner.once('end', () => this.push(null));
+    inner.once('end', () => {
+      this.innerEnded = true;
+      this.feed();
+    });
     inner.on('error', (err: Error & { code?: string }) => {
       if (err.code === WS_FRAME_TOO_BIG) this.violate({ kind: 'oversized-frame', limitBytes: limits.maxPacketBytes });
       else this.destroy(err);
@@ -124,6 +149,54 @@ export class PacketLimitedStream extends Duplex {
     return (this.inner as Partial<{ remotePort: number }>).remotePort;
   }
 
+  /** Unsent bytes written to this client (its answers it has not read yet). */
+  get outgoingBacklog(): number {
+    return this.inner.writableLength;
+  }
+
+  /** Bytes received from the client and not yet handed to aedes. */
+  get unreadBytes(): number {
+    return this.inboxBytes;
+  }
+
+  get readingHeld(): boolean {
+    return this.held;
+  }
+
+  /**
+   * Resolves once the client's backlog has gone to the network (its socket's 'drain'), or it is
+   * gone; at once when the backlog is below the socket's high-water mark (no 'drain' is due then).
+   */
+  drained(): Promise<void> {
+    if (!this.inner.writableNeedDrain || this.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.inner.off('drain', done);
+        this.off('close', done);
+        resolve();
+      };
+      this.inner.once('drain', done);
+      this.once('close', done);
+    });
+  }
+
+  /**
+   * Reads nothing more from this client until the promise `until()` returns settles (what aedes
+   * already has is still handled). Returns false, without calling `until`, when the connection is
+   * already held: one hold at a time, however many of the requests in hand are refused.
+   */
+  holdReading(until: () => Promise<unknown>): boolean {
+    if (this.held || this.destroyed) return false;
+    this.held = true;
+    this.inner.pause();
+    const release = (): void => {
+      this.held = false;
+      this.feed();
+    };
+    until().then(release, release);
+    return true;
+  }
+
   private onInbound(chunk: Buffer): void {
     if (this.violated) return;
     const result = this.scanner.scan(chunk);
@@ -131,7 +204,34 @@ export class PacketLimitedStream extends Duplex {
       this.violate(result.violation);
       return;
     }
-    if (!this.push(chunk)) this.inner.pause();
+    this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    this.feed();
+  }
+
+  /** Hands aedes the next slice if it wants one and the connection is not held; reads on when the inbox runs low. */
+  private feed(): void {
+    if (this.destroyed) return;
+    while (this.wanted && !this.held && this.inbox.length > 0) {
+      const head = this.inbox[0]!;
+      let slice: Buffer;
+      if (head.length <= READ_SLICE_BYTES) {
+        slice = head;
+        this.inbox.shift();
+      } else {
+        slice = head.subarray(0, READ_SLICE_BYTES);
+        this.inbox[0] = head.subarray(READ_SLICE_BYTES);
+      }
+      this.inboxBytes -= slice.length;
+      this.wanted = this.push(slice);
+    }
+    if (this.inbox.length === 0 && this.innerEnded) {
+      if (!this.endPushed) this.push(null);
+      this.endPushed = true;
+      return;
+    }
+    if (this.held || this.inboxBytes >= INBOX_BYTES) this.inner.pause();
+    else this.inner.resume();
   }
 
   private violate(violation: LimitViolation): void {
@@ -142,7 +242,17 @@ export class PacketLimitedStream extends Duplex {
   }
 
   override _read(): void {
-    this.inner.resume();
+    this.wanted = true;
+    // Never push from inside _read: aedes reads again from inside its own parse loop (each
+    // packet handled synchronously ends in a read), and a slice handed over there would be
+    // parsed in the middle of the one before. The next turn is also where another connection's
+    // bytes get their turn.
+    if (this.feedScheduled) return;
+    this.feedScheduled = true;
+    setImmediate(() => {
+      this.feedScheduled = false;
+      this.feed();
+    });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -78,6 +78,8 @@ interface ClientLine {
   refilledAt: number;
   /** In the round of clients with work (so it is not added twice). */
   inRound: boolean;
+  /** whenRoom() callers waiting for this line to fall to half its queue. */
+  roomWaiters: Array<() => void>;
 }
 
 /**
@@ -97,6 +99,10 @@ export class FairRequestScheduler {
   private waiting = 0;
   private bigInFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  /** whenRoom() callers waiting for a big-query slot. */
+  private bigWaiters: Array<() => void> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     private readonly limits: SchedulerLimits = DEFAULT_LIMITS,
@@ -141,6 +147,49 @@ export class FairRequestScheduler {
   }
 
   /**
+   * Resolves once `asker` could be admitted again with some headroom: its line half empty, a
+   * tenth of a second's worth of its rate in hand, and for a big query a big-query token and a
+   * free slot. The broker reads nothing more from a refused connection until then (back-pressure:
+   * a flooder's bytes wait in its own socket instead of being parsed and refused one by one), so
+   * the flooder costs the hall a read per half line or per tenth of a second, not per request.
+   */
+  async whenRoom(asker: Asker, command: string): Promise<void> {
+    if (this.closed) return;
+    const limits = this.limits.byRole[asker.role];
+    const line = this.lineOf(asker);
+    const roomAt = Math.floor(limits.queue / 2);
+    if (line.inFlight > roomAt) await new Promise<void>((resolve) => line.roomWaiters.push(resolve));
+    const tokensWanted = Math.min(limits.burst, Math.max(1, Math.ceil(limits.perSecond / 10)));
+    this.refill(line, limits);
+    if (line.tokens < tokensWanted) await this.sleep(((tokensWanted - line.tokens) / limits.perSecond) * 1000);
+    if (!BIG_QUERIES.has(command)) return;
+    this.refill(line, limits);
+    if (line.bigTokens < 1) await this.sleep(((1 - line.bigTokens) / limits.bigQueriesPerSecond) * 1000);
+    if (this.bigInFlight >= this.limits.bigQueriesAtOnce) await new Promise<void>((resolve) => this.bigWaiters.push(resolve));
+  }
+
+  /** Lets every whenRoom() caller go (the bridge is stopping: nothing holds a connection any more). */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const line of this.lines.values()) for (const resolve of line.roomWaiters.splice(0)) resolve();
+    for (const resolve of this.bigWaiters.splice(0)) resolve();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, Math.ceil(ms));
+      timer.unref();
+      this.timers.add(timer);
+    });
+  }
+
+  /**
    * Starts requests, one per connection in turn, while fewer than `concurrent` are running:
    * those started in one go reach the hall in the same event-loop turn and share one journal
    * commit (Hall.submit), and a waiting connection never has more than one turn ahead of it.
@@ -176,7 +225,11 @@ export class FairRequestScheduler {
     this.active -= 1;
     this.waiting -= 1;
     line.inFlight -= 1;
-    if (big) this.bigInFlight -= 1;
+    if (line.roomWaiters.length > 0 && line.inFlight <= Math.floor(this.limits.byRole[line.role].queue / 2)) for (const resolve of line.roomWaiters.splice(0)) resolve();
+    if (big) {
+      this.bigInFlight -= 1;
+      for (const resolve of this.bigWaiters.splice(0)) resolve();
+    }
     this.pump();
     if (this.waiting === 0) {
       this.forgetQuietLines();
@@ -188,7 +241,7 @@ export class FairRequestScheduler {
     let line = this.lines.get(asker.key);
     if (!line) {
       const limits = this.limits.byRole[asker.role];
-      line = { role: asker.role, jobs: [], inFlight: 0, tokens: limits.burst, bigTokens: bigBurst(limits), refilledAt: this.now(), inRound: false };
+      line = { role: asker.role, jobs: [], inFlight: 0, tokens: limits.burst, bigTokens: bigBurst(limits), refilledAt: this.now(), inRound: false, roomWaiters: [] };
       this.lines.set(asker.key, line);
     }
     // A client id taken over by another user's session is judged by the newcomer's role.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../platform/logger.js';
 import type { HallConfig } from '../config/schema.js';
@@ -55,7 +56,10 @@ export async function demoCommand(args: string[]): Promise<number> {
       tcp: { host: values.host, port: Number(values['tcp-port']) },
       ws: { host: values.host, port: Number(values['ws-port']), path: '/mqtt' },
     },
-    dashboard: config.dashboard ? { ...config.dashboard, host: values.host, port: Number(values['dashboard-port']) } : config.dashboard,
+    // The ticket QR links to the phone page on this host and port (a LAN address when listening on all).
+    dashboard: config.dashboard
+      ? { ...config.dashboard, host: values.host, port: Number(values['dashboard-port']), publicUrl: `http://${reachableHost(values.host)}:${Number(values['dashboard-port'])}` }
+      : config.dashboard,
   };
   if (!values['real-hours']) config = allDay(config);
   if (values.uplink) {
@@ -88,12 +92,33 @@ export async function demoCommand(args: string[]): Promise<number> {
   });
 }
 
+/** Where to open the hall TV page and the ticket on a phone (README "The hall TV and the ticket on the phone"). */
+function visitorPageLines(config: HallConfig, credentials: DemoCredential[]): string[] {
+  if (!config.dashboard?.publicUrl) return [];
+  const base = config.dashboard.publicUrl;
+  const tv = credentials.find((c) => c.role === 'display');
+  return [
+    tv ? `  Hall TV:   ${base}/display#user=${tv.username}&password=${tv.password}` : `  Hall TV:   ${base}/display (log in with a user of role display)`,
+    `  Phone:     every printed ticket's QR is its page ${base}/t/<day>/<number>?k=<token>; the newest:`,
+    `             grep -o '${base}/t/[^]]*' ${join(config.stateDir, 'tickets-kiosk-1.txt')} | tail -1`,
+  ];
+}
+
 function allDay(config: HallConfig): HallConfig {
   return {
     ...config,
     hall: { ...config.hall, openDays: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], openingHours: { open: '00:00', close: '24:00' }, dayStartsAt: '00:00' },
     queue: { ...config.queue, enforceWindowSchedule: false },
   } as HallConfig;
+}
+
+/** A host name phones can use: the given one, or for 0.0.0.0 / :: the box's first LAN address. */
+function reachableHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal);
+  return lan?.address ?? '127.0.0.1';
 }
 
 function readCredentials(configFile: URL): DemoCredential[] {
@@ -129,6 +154,7 @@ function printWelcome(
     `  hall-edge demo hall "${config.hall.name.zh}" (${config.hall.id}) is running`,
     `  MQTT:      mqtt://${host}:${ports.tcp}   WebSocket: ws://${host}:${ports.ws ?? '-'}/mqtt`,
     config.dashboard ? `  Dashboard: http://${config.dashboard.host}:${config.dashboard.port}/` : '',
+    ...visitorPageLines(config, credentials),
     `  State:     ${stateDir}`,
     '',
     '  Demo users (role: username / password):',

@@ -70,7 +70,10 @@ function checkWindows(config: HallConfig, report: Report): void {
     for (const { index, value } of firstDuplicates(window.skills, (skill) => skill.service)) {
       report(['windows', windowIndex, 'skills', index], `service "${value}" is listed twice`);
     }
-    checkSchedule(window.schedule, ['windows', windowIndex, 'schedule'], report);
+    // A window that failed a check of its own (an empty skill) arrives here without its
+    // transform, so without the schedule: [] default (zod runs this refinement regardless).
+    // Found by `npm run fuzz` (fuzz/regressions/config-yaml/).
+    checkSchedule(window.schedule ?? [], ['windows', windowIndex, 'schedule'], report);
   });
   if (config.queue.priorityServedBy === 'priority-windows' && !config.windows.some((window) => window.priorityWindow)) {
     report(['queue', 'priorityServedBy'], '"priority-windows" but no window has priorityWindow: true, so priority tickets would never be called first');

@@ -44,13 +44,22 @@ export function loadConfig(file: string, options: LoadOptions = {}): HallConfig 
  * directory when absent).
  */
 export function parseConfig(text: string, file?: string, options: LoadOptions = {}): HallConfig {
+  const yaml = parseYaml(text);
+  if (!yaml.ok) throw new ConfigError(file ?? '<config>', yaml.problems);
+  return parseConfigDocument(yaml.value, file, options);
+}
+
+/**
+ * Validates the data of a config document (what the YAML text parses to): schema, paths,
+ * cross-checks, device options. parseConfig's second half; the fuzzer also feeds it documents
+ * directly, since writing each one out as YAML cost more than checking it.
+ */
+export function parseConfigDocument(value: unknown, file?: string, options: LoadOptions = {}): HallConfig {
   const name = file ?? '<config>';
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
-  const yaml = parseYaml(text);
-  if (!yaml.ok) throw new ConfigError(name, yaml.problems);
-  if (yaml.value === null || yaml.value === undefined) throw new ConfigError(name, ['the file is empty: expected the hall configuration (hall, services, windows, users, ...)']);
+  if (value === null || value === undefined) throw new ConfigError(name, ['the file is empty: expected the hall configuration (hall, services, windows, users, ...)']);
 
-  const result = hallConfigSchema.safeParse(yaml.value, { reportInput: true });
+  const result = hallConfigSchema.safeParse(value, { reportInput: true });
   if (!result.success) throw new ConfigError(name, formatIssues(result.error.issues));
 
   const config = resolvePaths(result.data, baseDir);

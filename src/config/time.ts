@@ -45,13 +45,27 @@ export function weekdayNumber(name: WeekdayName): number {
   return WEEKDAY_NAMES.indexOf(name);
 }
 
+/**
+ * Answers already given. Building an Intl.DateTimeFormat is the dearest step of validating a
+ * config (a fifth of it), which `npm run fuzz` does a million times; bounded, so a stream of
+ * distinct names cannot grow it.
+ */
+const knownZones = new Map<string, boolean>();
+const KNOWN_ZONES_LIMIT = 64;
+
 /** Whether Intl knows the zone (it throws RangeError for unknown ones). */
 export function isValidTimeZone(zone: string): boolean {
   if (zone.length === 0) return false;
+  const known = knownZones.get(zone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (knownZones.size >= KNOWN_ZONES_LIMIT) knownZones.clear();
+  knownZones.set(zone, valid);
+  return valid;
 }

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 
 /** At most this many syntax errors are listed: after the first few they are mostly echoes. */
 const MAX_SYNTAX_PROBLEMS = 3;
@@ -19,10 +19,13 @@ export type YamlResult = { ok: true; value: unknown } | { ok: false; problems: s
 export function parseYaml(text: string): YamlResult {
   const deep = tooDeepFlow(text);
   if (deep) return { ok: false, problems: [`line ${deep.line}: [ ] and { } nested more than ${MAX_FLOW_DEPTH} deep; a hall config needs a few levels`] };
-  const document = parseDocument(text, { uniqueKeys: true });
+  // prettyErrors would quote the source around every error and warning; only the first few
+  // positions are reported, so they are looked up here (the fuzzer feeds mostly broken YAML).
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (document.errors.length > 0) {
     return { ok: false, problems: document.errors.slice(0, MAX_SYNTAX_PROBLEMS).map((error) => {
-      const position = error.linePos?.[0];
+      const position = error.pos ? lineCounter.linePos(error.pos[0]) : undefined;
       // The pretty message repeats the position and quotes the source; keep the first clause.
       const what = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
       return position ? `line ${position.line}:${position.col}: ${what}` : what;

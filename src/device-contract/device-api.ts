@@ -21,6 +21,12 @@ export interface RememberedRequest {
   request: string;
   /** The answer to keep, built from the command's events while they are being committed. */
   answer(events: readonly SequencedEvent[]): unknown;
+  /**
+   * The answer to keep when the queue refuses the command (a resend gets the same refusal).
+   * Written in the group's journal transaction, so a flood of refused requests costs one fsync
+   * per group instead of one each on the event loop; without it the caller stores the refusal.
+   */
+  refusal?(code: string, message: string): unknown;
 }
 
 /**
@@ -81,6 +87,8 @@ export interface CommandRefused {
   ok: false;
   code: string;
   message: string;
+  /** The refusal was journaled as the request's answer (`remember` with `refusal`). */
+  outcomeStored?: true;
 }
 export type CommandResult = CommandOk | CommandRefused;
 

@@ -45,6 +45,8 @@ export interface RunningDaemon {
   broker: RunningBroker;
   /** The link to the central broker, when the config has an `uplink:` section. */
   uplink: Uplink | undefined;
+  /** The visitor pages (/display, the phone ticket page), when the config has a dashboard. */
+  visitors: VisitorPages | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
   stop(): Promise<void>;
 }
@@ -219,6 +221,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     devices,
     broker,
     uplink,
+    visitors,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
       (stopping ??= (async () => {

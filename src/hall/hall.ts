@@ -252,7 +252,7 @@ export class Hall {
       if (err instanceof QueueError) {
         this.commandsRefused += 1;
         this.log.info({ command: command.type, code: err.code, window: windowOf(command) }, err.message);
-        result = { ok: false, code: err.code, message: err.message };
+        result = { ok: false, code: err.code, message: err.message, ...(this.storeRefusal(remember, err, now) ? { outcomeStored: true as const } : {}) };
       } else {
         this.log.error({ err, command: command.type }, 'command failed');
         result = { ok: false, code: 'internal', message: `the command could not be carried out: ${(err as Error).message}` };
@@ -381,6 +381,19 @@ export class Hall {
       this.stats.apply(event);
     }
     return sequenced;
+  }
+
+  /** Keeps a refusal as the request's answer (in the group's transaction when in a group); false when it could not. */
+  private storeRefusal(remember: RememberedRequest | undefined, err: QueueError, now: number): boolean {
+    if (!remember?.refusal) return false;
+    try {
+      this.outcomes.write({ ...remember.id, day: this.requestDay() }, remember.request, remember.refusal(err.code, err.message), now);
+      return true;
+    } catch (writeErr) {
+      // Left to the caller; a failed statement must not roll back the rest of the group.
+      this.log.error({ err: writeErr, request: remember.request }, 'could not store a refused request outcome');
+      return false;
+    }
   }
 
   /** A transaction id is remembered for its business day only. */

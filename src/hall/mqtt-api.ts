@@ -197,10 +197,11 @@ export class MqttApi {
       const parsed = parseQueueRequest(command, payload);
       // Nothing ran: a corrected resend under the same transaction may still run.
       if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
-      const result = await this.hall.submit(parsed.command, { id, request: command, answer: (events) => queueOutcome(events) });
+      const result = await this.hall.submit(parsed.command, { id, request: command, answer: (events) => queueOutcome(events), refusal: (code, error) => ({ status: 'error', code, error }) });
       if (!result.ok) {
-        // A failed commit ran nothing either; a refusal by the queue is the request's answer.
-        if (result.code !== 'internal') this.remember(id, command, { status: 'error', code: result.code, error: result.message });
+        // A failed commit ran nothing either; a refusal by the queue is the request's answer
+        // (kept with the group's commit, or here if that could not be done).
+        if (result.code !== 'internal' && !result.outcomeStored) this.remember(id, command, { status: 'error', code: result.code, error: result.message });
         throw new RequestError(result.code, result.message);
       }
       const outcome = queueOutcome(result.events);

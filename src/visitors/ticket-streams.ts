@@ -15,6 +15,11 @@ export interface TicketStreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: TicketStreamLimits = { max: 500, perAddress: 8, heartbeatMs: 25_000, minRefreshMs: 250 };
 
+/** How often a page over the bounds asks again (the browser's EventSource does it by itself). */
+export const POLL_RETRY_MS = 30_000;
+const STREAM_HEADERS = { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-store', 'X-Accel-Buffering': 'no' };
+const viewEvent = (json: string): string => `event: ticket\ndata: ${json}\n\n`;
+
 interface Stream {
   res: ServerResponse;
   address: string;
@@ -33,8 +38,8 @@ export interface StreamCounters {
 
 /**
  * The phone pages' live updates: one Server-Sent Events stream per open page, each carrying
- * only its own ticket's view. Bounded in all and per address (a refusal is a 429 the page
- * retries later), cleaned up when the phone goes away, and refreshed at most every
+ * only its own ticket's view. Bounded in all and per address (beyond, a page polls every 30 s
+ * instead), cleaned up when the phone goes away, and refreshed at most every
  * `minRefreshMs` after the hall changed, sending a page only what changed for it.
  */
 export class TicketStreams {
@@ -53,22 +58,26 @@ export class TicketStreams {
     private readonly guard: (job: () => void) => void = (job) => job(),
   ) {}
 
-  /** Starts a stream on `res`, or answers 429 when over a bound. Headers are the caller's. */
+  /**
+   * Starts a stream on `res`. Over a bound the page is not left blank: it gets its ticket's view
+   * once, a `slow` event and `retry: 30000`, and the stream ends — the browser asks again in 30 s,
+   * so a phone over the limit is updated by polling, holding no connection. Headers are the caller's.
+   */
   open(res: ServerResponse, headers: Record<string, string>, address: string, day: string, number: string): void {
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.streams.size >= this.limits.max || fromAddress >= this.limits.perAddress) {
       if (this.streams.size >= this.limits.max) this.counters.refusedFull += 1;
       else this.counters.refusedAddress += 1;
-      this.log.warn({ remote: address, open: this.streams.size, fromAddress }, 'ticket page stream refused: too many open');
-      res.writeHead(429, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '30' });
-      res.end('busy, try again shortly\n');
+      this.log.debug({ remote: address, open: this.streams.size, fromAddress }, 'ticket page stream over its bound: one view, then polling');
+      res.writeHead(200, { ...headers, ...STREAM_HEADERS });
+      res.end(`retry: ${POLL_RETRY_MS}\n\nevent: slow\ndata: ${POLL_RETRY_MS}\n\n${viewEvent(JSON.stringify(this.view(day, number, this.positions())))}`);
       return;
     }
     const stream: Stream = { res, address, day, number, last: '' };
     this.streams.add(stream);
     this.perAddress.set(address, fromAddress + 1);
     this.counters.opened += 1;
-    res.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-store', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, { ...headers, ...STREAM_HEADERS });
     // `retry`: after a daemon restart the browser reconnects by itself, 3 s later.
     res.write('retry: 3000\n\n');
     res.on('close', () => this.drop(stream));
@@ -112,7 +121,7 @@ export class TicketStreams {
     if (data === stream.last) return;
     stream.last = data;
     this.counters.updatesSent += 1;
-    stream.res.write(`event: ticket\ndata: ${data}\n\n`);
+    stream.res.write(viewEvent(data));
     // Nothing more will change for it: free the slot (the page stops listening on its own).
     if (FINAL_VIEW_STATES.has(view.state)) stream.res.end();
   }

@@ -83,8 +83,10 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
     const raw = testHallConfig({
       windows: 4,
       devices: [{ id: 'voice-1', kind: 'voice-caller', options: { engine: 'clips', clipsDir, languages: ['zh', 'en'], repeat: 1, sink: { type: 'file', dir: join(dir, 'played') } } }],
-      extra: { dashboard: { host: '127.0.0.1', port: dash, publicUrl: dashUrl }, stateDir: join(dir, 'state'), log: { level: 'silent' } },
+      extra: { dashboard: { host: '127.0.0.1', port: dash, publicUrl: dashUrl, ticketStreams: { perAddress: 2 } }, stateDir: join(dir, 'state'), log: { level: 'silent' } },
     });
+    // A long window name, as halls write them (27号窗口 优先服务专窗): the layout must not spill.
+    (raw.windows as Array<Record<string, unknown>>)[3]!.name = { zh: '4号窗口 优先服务专窗', en: 'Window 4 (priority service)' };
     raw.mqtt = { tcp: { host: '127.0.0.1', port: tcp }, ws: { host: '127.0.0.1', port: ws, path: '/mqtt' } };
     raw.users = [...(raw.users as unknown[]), { username: DISPLAY_USER.username, role: 'display', passwordHash: hashPassword(DISPLAY_USER.password) }];
     const text = stringify(raw);
@@ -153,8 +155,25 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
       await expect.poll(() => textOf(tv.locator('#broadcast')), POLL).toBe('午间12:00-13:30 仅1号窗口办理');
     });
 
+    const insideViewport = async (width: number, height: number): Promise<void> => {
+      expect(await tv.evaluate('[document.documentElement.scrollWidth, document.documentElement.scrollHeight]')).toEqual([width, height]);
+      for (const selector of ['#current', '#current-window', '#queues', '.d-served', '#broadcast', '#previous li']) {
+        const box = await tv.locator(selector).first().boundingBox();
+        expect(box, selector).toBeTruthy();
+        expect(box!.x + box!.width, selector).toBeLessThanOrEqual(width + 0.5);
+        expect(box!.y + box!.height, selector).toBeLessThanOrEqual(height + 0.5);
+      }
+    };
+
     it('fits a portrait screen: the call on top, the lines below, nothing off screen', async () => {
+      await ok('login', { windowId: 'w04', staffId: 'zhao' });
+      const long = await issue('retirement');
+      await ok('call', { windowId: 'w04', number: long });
+      await expect.poll(() => textOf(tv.locator('#current-window')), POLL).toBe('4号窗口 优先服务专窗');
+      await expect.poll(() => attributeOf(tv.locator('body'), 'data-announced'), POLL).toBe('3');
+      await insideViewport(1920, 1080);
       await tv.setViewportSize({ width: 1080, height: 1920 });
+      await insideViewport(1080, 1920);
       const call = await tv.locator('#current').boundingBox();
       const queues = await tv.locator('#queues').boundingBox();
       const served = await tv.locator('.d-served').boundingBox();
@@ -178,7 +197,7 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
       const third = await issue();
       await ok('call-next', { windowId: 'w01' });
       await expect.poll(() => textOf(tv.locator('#current-number')), POLL).toBe(third);
-      await expect.poll(() => attributeOf(tv.locator('body'), 'data-announced'), POLL).toBe('3');
+      await expect.poll(() => attributeOf(tv.locator('body'), 'data-announced'), POLL).toBe('4');
       expect(pageErrors).toEqual([]);
     });
 
@@ -254,13 +273,29 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
       await page.close();
     });
 
+    it('over the bound of open pages a phone still sees its ticket, updated every 30 s', async () => {
+      const held = await Promise.all([issue(), issue()].map(async (n) => {
+        const page = await context.newPage();
+        await page.goto(linkOf(await n));
+        await expect.poll(() => attributeOf(page.locator('body'), 'data-live'), POLL).toBe('live');
+        return page;
+      }));
+      const third = await context.newPage();
+      const mine = await issue();
+      await third.goto(linkOf(mine));
+      await expect.poll(() => textOf(third.locator('#status')), POLL).toMatch(/^\d+ ahead of you$/);
+      await expect.poll(() => textOf(third.locator('#live')), POLL).toBe('Updated every 30 s');
+      for (const page of [...held, third]) await page.close();
+      await expect.poll(() => daemon!.visitors!.stats().open, POLL).toBe(0);
+    });
+
     it('closes the live stream when the phone goes away', async () => {
       const mine = await issue();
       const page = await context.newPage();
       await page.goto(linkOf(mine));
       // (In English: the phone remembers the language chosen on the page before.)
       await expect.poll(() => textOf(page.locator('#status')), POLL).toMatch(/^\d+ ahead of you$/);
-      const open = async (): Promise<number> => ((await ok('health', {})).visitors as { open: number }).open;
+      const open = (): number => daemon!.visitors!.stats().open;
       await expect.poll(open, POLL).toBeGreaterThanOrEqual(1);
       const before = await open();
       await page.close();

@@ -47,6 +47,25 @@ describe('bugs the fuzzer found', () => {
     expect((error as ConfigError).problems).toEqual([`line 3: [ ] and { } nested more than ${MAX_FLOW_DEPTH} deep; a hall config needs a few levels`]);
   });
 
+  it('config: a window with an empty skill and no schedule is a listed problem, not a TypeError from the cross-checks', () => {
+    const text = [
+      'hall: { id: h1, name: { zh: 大厅, en: Hall }, timeZone: Asia/Shanghai, openingHours: { open: "09:00", close: "17:00" } }',
+      'services: [{ id: general, prefix: A, name: { zh: 综合, en: General } }]',
+      'windows:',
+      '  - { id: w1, number: 1, skills: [general] }',
+      '  - { id: w2, number: 2, skills: [""] }',
+      'users: [{ username: op, role: operator, passwordHash: "scrypt$16384$8$1$aHgav6r2vI95XFms8etg6g==$gyfGpGZl64zRr+Xpj0ddcqGVbTT2Qraz2wzgaWHHN9A=" }]',
+    ].join('\n');
+    let error: unknown;
+    try {
+      parseConfig(text);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.join('\n')).toContain('windows[1].skills[0]');
+  });
+
   it('config: brackets inside quoted scalars and comments do not count as nesting', () => {
     const text = `hall:\n  id: "${'['.repeat(100)}" # ${'{'.repeat(100)}\n  name: 'it''s ${'['.repeat(100)}'\n`;
     let error: unknown;

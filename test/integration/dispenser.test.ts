@@ -57,6 +57,20 @@ describe('dispenser', () => {
     expect(ctx.availability).toEqual([true]);
   });
 
+  it('prints the hall\'s phone page as the QR when the kiosk has no ticketUrl of its own (its own still wins)', async () => {
+    const hall = new FakeHall(smallModel(), MONDAY_9AM);
+    Object.assign(hall.view, { ticketPageUrl: (day: string, number: string) => `http://10.0.0.5:8080/t/${day}/${number}?k=tok-${number}` });
+    const { sim, driver } = await setup(hall, 'd1', { ticketUrl: undefined });
+    expect((await driver.issue({ serviceId: 'ss', channel: 'kiosk' })).ok).toBe(true);
+    const [own] = await setup(hall, 'd2').then(async ({ sim: other, driver: second }) => {
+      expect((await second.issue({ serviceId: 'ss', channel: 'kiosk' })).ok).toBe(true);
+      return other.waitForTickets(1);
+    });
+    const [printed] = await sim.waitForTickets(1);
+    expect(printed!.qr).toEqual(['http://10.0.0.5:8080/t/2026-11-23/A001?k=tok-A001']);
+    expect(own!.qr).toEqual(['https://hall.example/t/2026-11-23/A002']);
+  });
+
   it('answers a malformed MQTT request with an error and keeps working', async () => {
     const hall = new FakeHall(smallModel(), MONDAY_9AM);
     const { ctx, driver } = await setup(hall, 'd1');

@@ -16,13 +16,15 @@ describe('health gate over Modbus RTU on a PTY', () => {
   let bus: PtyPair;
   let scanPty: PtyPair;
   let scanDir: string; // the scanner's PTY is reopened at the same paths, so the test owns its directory
+  let busDir: string; // so is the RS-485 line's
   let gate: GateSimulator;
   let scanner: ScannerSimulator | undefined;
   let ctx: RecordingContext;
   let driver: DeviceDriver | undefined;
 
   beforeEach(async () => {
-    bus = await openPtyPair();
+    busDir = mkdtempSync(join(tmpdir(), 'hall-rtu-'));
+    bus = await openPtyPair(busDir);
     scanDir = mkdtempSync(join(tmpdir(), 'hall-scan-'));
     scanPty = await openPtyPair(scanDir);
     gate = await GateSimulator.serial(bus.b, { baudRate: 9600 });
@@ -49,6 +51,7 @@ describe('health gate over Modbus RTU on a PTY', () => {
     await scanPty.close();
     await bus.close();
     rmSync(scanDir, { recursive: true, force: true });
+    rmSync(busDir, { recursive: true, force: true });
   });
 
   it('passes a healthy visitor and pulses the gate coil over RTU', async () => {
@@ -68,6 +71,21 @@ describe('health gate over Modbus RTU on a PTY', () => {
     gate.measure(38.0);
     const [decision] = await eventually(() => ctx.decisions().length > 0 && ctx.decisions(), 'a decision');
     expect(decision).toEqual({ decision: 'refuse', reason: 'fever', temperature: 38 });
+  });
+
+  it('reopens its RS-485 port by itself when the adapter comes back (the shared serial link), and polls again', async () => {
+    await gate.close();
+    await bus.close();
+    await eventually(() => ctx.online() === false, 'offline without the RS-485 adapter');
+    expect(ctx.alarms.map((a) => a.code)).toContain('gate.link-down');
+    bus = await openPtyPair(busDir);
+    gate = await GateSimulator.serial(bus.b, { baudRate: 9600 });
+    await eventually(() => ctx.online() === true, 'online again on the reopened port');
+    expect(ctx.clearedAlarms).toContain('gate.link-down');
+    gate.measure(36.5);
+    await scanner?.scan('HC:G:abc');
+    const [decision] = await eventually(() => ctx.decisions().length > 0 && ctx.decisions(), 'a decision after the replug');
+    expect(decision).toMatchObject({ decision: 'pass', temperature: 36.5 });
   });
 
   it('marks the gate unavailable when the scanner is unplugged and back when it returns', async () => {

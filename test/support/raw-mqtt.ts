@@ -48,6 +48,12 @@ export function encodeConnect(options: RawConnect): Buffer {
   return Buffer.concat([fixedHeader(0x10, body.length), body]);
 }
 
+/** A QoS 0 PUBLISH (no packet id). */
+export function encodePublish(topic: string, payload: string | Buffer): Buffer {
+  const body = Buffer.concat([field(topic), typeof payload === 'string' ? Buffer.from(payload) : payload]);
+  return Buffer.concat([fixedHeader(0x30, body.length), body]);
+}
+
 export function openSocket(port: number, localAddress?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });

@@ -25,6 +25,13 @@ describe('ticket link tokens', () => {
     }
   });
 
+  it('only one spelling matches: no other last character is taken for the same bits', () => {
+    const token = ticketToken(secret, '2026-12-01', 'A023');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const accepted = [...alphabet].filter((c) => ticketTokenMatches(secret, '2026-12-01', 'A023', `${token.slice(0, -1)}${c}`));
+    expect(accepted).toEqual([token.at(-1)]);
+  });
+
   it('no guessed token matches (property)', () => {
     const real = ticketToken(secret, '2026-12-01', 'A023');
     fc.assert(
