@@ -48,6 +48,11 @@ export interface FuzzTarget<I> {
   run(input: I): RunResult;
   /** The time one input may take, in ms, when more than the engine's SLOW_INPUT_MS (see config-yaml); asked only of inputs slower than that. */
   slowLimitMs?(input: I): number;
+  /**
+   * Processes `npm run fuzz` splits the target's inputs over (each with its own seed and heap
+   * check): for a target much dearer per input than the rest, so both cores finish together.
+   */
+  shards?: number;
   toJson(input: I): unknown;
   fromJson(json: unknown): I;
   /**

@@ -1,4 +1,5 @@
 import { runTarget } from './engine.js';
+import { progressLine } from './report.js';
 import { loadTarget } from './targets/load.js';
 
 /**
@@ -8,5 +9,9 @@ import { loadTarget } from './targets/load.js';
 const [name, inputs, seed] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
 const target = await loadTarget(name);
 if (!target) throw new Error(`no fuzz target ${name}`);
-const report = await runTarget(target, { inputs, seed, onProgress: (done) => process.connected && process.send?.({ progress: done }) });
+const report = await runTarget(target, {
+  inputs,
+  seed,
+  onProgress: (done, soFar) => process.connected && process.send?.({ progress: done, line: progressLine(soFar) }),
+});
 process.send?.({ report }, () => process.exit(0));

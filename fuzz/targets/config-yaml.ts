@@ -122,6 +122,8 @@ export const configYaml: FuzzTarget<ConfigInput> = {
   // idle core. The 10 ms limit applies per 4 KB of config: proportional, never superlinear.
   // (Asked only of inputs over 10 ms, so measuring a document's size costs nothing per input.)
   slowLimitMs: (input) => Math.max(SLOW_INPUT_MS, (SLOW_INPUT_MS * ('text' in input ? Buffer.byteLength(input.text) : Buffer.byteLength(JSON.stringify(input.document) ?? ''))) / 4096),
+  // ~10x a wire parser per input: `npm run fuzz` runs it as two processes of half the inputs.
+  shards: 2,
   toJson: (input) => input,
   fromJson: (json) => {
     const input = json as Partial<{ text: unknown; document: unknown }>;
