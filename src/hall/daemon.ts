@@ -110,6 +110,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
+  // The broker's refusals and back-pressure (docs/mqtt-api.md, Broker limits), beside the requests'.
+  const liveBroker = broker;
+  api.addHealth('broker', () => ({ ...liveBroker.counters(), connectedClients: liveBroker.connectedClients(), heldReads: liveBroker.heldReads() }));
   // "Your turn is near" (src/notify), loaded only for a hall that sends notices.
   const visitorNotices = config.notify
     ? new (await import('../notify/notifier.js')).Notifier({
