@@ -22,8 +22,7 @@ import { registerDeviceRequests } from './device-requests.js';
 import { registerSimulateRequest } from './simulate-request.js';
 import type { Uplink } from '../uplink/start.js';
 import { DisplayPublisher } from './display-publisher.js';
-import { VisitorPages } from '../visitors/visitor-pages.js';
-import { loadTicketSecret } from '../visitors/ticket-secret.js';
+import type { VisitorPages } from '../visitors/visitor-pages.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -110,6 +109,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
+  // The broker's refusals and back-pressure (docs/mqtt-api.md, Broker limits), beside the requests'.
+  const liveBroker = broker;
+  api.addHealth('broker', () => ({ ...liveBroker.counters(), connectedClients: liveBroker.connectedClients(), heldReads: liveBroker.heldReads() }));
   // "Your turn is near" (src/notify), loaded only for a hall that sends notices.
   const visitorNotices = config.notify
     ? new (await import('../notify/notifier.js')).Notifier({
@@ -171,6 +173,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let visitors: VisitorPages | undefined;
   try {
     if (config.dashboard) {
+      // Loaded only for a hall that serves pages: restart time (see the uplink below).
+      const [{ VisitorPages }, { loadTicketSecret }] = await Promise.all([import('../visitors/visitor-pages.js'), import('../visitors/ticket-secret.js')]);
       visitors = new VisitorPages({
         hall,
         secret: loadTicketSecret(config.stateDir, config.dashboard.ticketSecret, log.child({ component: 'visitors' })),
