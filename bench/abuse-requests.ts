@@ -22,6 +22,7 @@ const TARGET_P99_MS = 50;
 const TARGET_RSS_GROWTH_MB = 100;
 const FLOOD_MS = 10_000;
 const ISSUE_EVERY_MS = 100;
+const CONTROL_MS = 5_000;
 const TICKETS_IN_DAY = 1500;
 const BASE = 'hall/test-hall';
 const ALL_FLOODS = ['issue', 'health', 'tickets'] as const;
@@ -60,6 +61,8 @@ export interface AbuseFlood {
 
 export interface AbuseResult {
   idleRssMB: number;
+  /** The second client's issue round trips with no flood (not judged: the box's own noise). */
+  control: { otherIssue: Figures; otherFailures: number };
   targetP99Ms: number;
   targetRssGrowthMB: number;
   floods: AbuseFlood[];
@@ -91,6 +94,10 @@ export async function run(): Promise<AbuseResult> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const idle = [0, 1, 2, 3, 4].map(() => rssMB(pid)).sort((a, b) => a - b)[2]!;
 
+    // The same client with no flood, on this box now: the noise floor the floods are read against.
+    const quiet = await issueEvery(other, CONTROL_MS);
+    const control = { otherIssue: figures(quiet.rounds), otherFailures: quiet.failures };
+
     const floods: AbuseFlood[] = [];
     for (const command of FLOODS) {
       let peak = rssMB(pid);
@@ -107,23 +114,7 @@ export async function run(): Promise<AbuseResult> {
         worker.once('error', reject);
       });
       await new Promise((resolve) => setTimeout(resolve, 300)); // the flood is under way
-      const rounds: number[] = [];
-      let failures = 0;
-      const until = Date.now() + FLOOD_MS - 600;
-      let next = Date.now();
-      while (Date.now() < until) {
-        const t0 = performance.now();
-        try {
-          const r = await other.request('issue', { serviceId: 'retirement' }, 10_000);
-          if (r.status === 'ok') rounds.push(performance.now() - t0);
-          else failures++;
-        } catch {
-          failures++;
-        }
-        next += ISSUE_EVERY_MS;
-        const wait = next - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      }
+      const { rounds, failures } = await issueEvery(other, FLOOD_MS - 600);
       const flood = await tally;
       await worker.terminate();
       clearInterval(sampler);
@@ -142,7 +133,7 @@ export async function run(): Promise<AbuseResult> {
       // Let the flood's last answers drain before the next one.
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    return { idleRssMB: idle, targetP99Ms: TARGET_P99_MS, targetRssGrowthMB: TARGET_RSS_GROWTH_MB, floods, meetsTarget: floods.length === ALL_FLOODS.length && floods.every((f) => f.meetsTarget) };
+    return { idleRssMB: idle, control, targetP99Ms: TARGET_P99_MS, targetRssGrowthMB: TARGET_RSS_GROWTH_MB, floods, meetsTarget: floods.length === ALL_FLOODS.length && floods.every((f) => f.meetsTarget) };
   } finally {
     daemon.proc.kill('SIGTERM');
     await daemon.exited;
@@ -150,8 +141,34 @@ export async function run(): Promise<AbuseResult> {
   }
 }
 
+/** One `issue` every ISSUE_EVERY_MS for `durationMs`, each round trip timed. */
+async function issueEvery(client: Requester, durationMs: number): Promise<{ rounds: number[]; failures: number }> {
+  const rounds: number[] = [];
+  let failures = 0;
+  const until = Date.now() + durationMs;
+  let next = Date.now();
+  while (Date.now() < until) {
+    const t0 = performance.now();
+    try {
+      const r = await client.request('issue', { serviceId: 'retirement' }, 10_000);
+      if (r.status === 'ok') rounds.push(performance.now() - t0);
+      else failures++;
+    } catch {
+      failures++;
+    }
+    next += ISSUE_EVERY_MS;
+    const wait = next - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  return { rounds, failures };
+}
+
 export function describe(result: AbuseResult): string[] {
-  const lines = [`requests under abuse: daemon idle RSS ${result.idleRssMB} MB; targets: the other operator's issue p99 ≤ ${result.targetP99Ms} ms, peak RSS ≤ idle + ${result.targetRssGrowthMB} MB, daemon alive, flooder told busy`];
+  const c = result.control;
+  const lines = [
+    `requests under abuse: daemon idle RSS ${result.idleRssMB} MB; targets: the other operator's issue p99 ≤ ${result.targetP99Ms} ms, peak RSS ≤ idle + ${result.targetRssGrowthMB} MB, daemon alive, flooder told busy`,
+    `  no flood (control, not judged): the other operator's issue every ${ISSUE_EVERY_MS} ms p50 ${c.otherIssue.p50} ms, p99 ${c.otherIssue.p99} ms, max ${c.otherIssue.max} ms (${c.otherIssue.samples} samples, ${c.otherFailures} failed)`,
+  ];
   for (const f of result.floods) {
     lines.push(
       `  flood of ${f.command} (${f.flood.sent} sent in ${FLOOD_MS / 1000} s: ${f.flood.ok} ok, ${f.flood.busy} busy, ${f.flood.otherErrors} other${f.flood.otherErrors ? ` ${JSON.stringify(f.flood.otherCodes)}` : ''}${f.flood.cut ? ', flooder cut' : ''}): other operator's issue every ${ISSUE_EVERY_MS} ms p50 ${f.otherIssue.p50} ms, p99 ${f.otherIssue.p99} ms, max ${f.otherIssue.max} ms (${f.otherIssue.samples} samples, ${f.otherFailures} failed); daemon peak RSS ${f.peakRssMB} MB (+${Math.round((f.peakRssMB - result.idleRssMB) * 10) / 10}); ${f.daemonAlive ? 'alive' : 'DIED'} — ${f.meetsTarget ? 'met' : 'MISSED'}`,

@@ -18,6 +18,7 @@ import { openWireLine, type WireLine } from './wire-relay.js';
 import { testHallConfig, TEST_USERS } from '../test/support/hall-config.js';
 import { Requester, startDaemonProcess } from '../test/support/daemon-process.js';
 import { freePort } from '../test/support/ports.js';
+import { deployedRuntime } from '../test/support/deployed-runtime.js';
 
 /**
  * A whole hall on one box, wired at the wire: the real daemon in-process, staff keypads on PTY
@@ -214,7 +215,9 @@ export async function startHallRig(options: HallRigOptions = {}): Promise<HallRi
     if (options.separateProcess) {
       const file = join(stateDir, 'hall.yaml');
       writeFileSync(file, stringify(raw));
-      const child = await startDaemonProcess(file, stateDir, 60_000, [], options.env); // start-up on a busy 2-core box can take many seconds
+      // Started as the systemd unit starts it (its node flags and environment): the daemon as deployed.
+      const runtime = deployedRuntime();
+      const child = await startDaemonProcess(file, stateDir, 60_000, [], { ...runtime.env, ...options.env }, runtime.nodeArgs); // start-up on a busy 2-core box can take many seconds
       if (options.keepDaemonLog) daemonLog = child.lines;
       else {
         // Only the start-up lines are kept: the daemon logs every event, and a long run must not grow this process.

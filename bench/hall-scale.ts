@@ -19,7 +19,9 @@ import { connectMqtt } from '../src/bus/client.js';
 import { createLogger } from '../src/platform/logger.js';
 import { Requester } from '../test/support/daemon-process.js';
 import { TEST_USERS } from '../test/support/hall-config.js';
-import { loginAll, startHallRig, type HallRig } from './call-next-rig.js';
+import { loginAll, PAD_BAUD, startHallRig, type HallRig } from './call-next-rig.js';
+import { wireMs } from './wire-relay.js';
+import { encodePadFrame } from '../devices/counter-pad/codec.js';
 import { figures, formatFigures, roundMs, type Figures } from './stats.js';
 
 export const SCALE_TARGETS = {
@@ -32,6 +34,8 @@ export const SCALE_TARGETS = {
 } as const;
 
 const WINDOWS = 64;
+/** Wire-true: how long every line must have been silent before a round's presses. */
+const QUIET_MS = 50;
 const KIOSK_PER_SECOND = 20;
 const DAY_TICKETS = 2000;
 const ISSUE_CLIENTS = 10;
@@ -47,6 +51,13 @@ export interface BurstFigures {
   wireBusy?: Figures;
   /** Per round: last frame − wire busy (wire mode): what the software added beyond the wire. */
   overWire?: Figures;
+  /**
+   * Per round, on the bus that set the round's figure: how long it stayed silent after the press
+   * before its first frame. Part of it is no software's: the first NEXT key frame must cross its
+   * pad line first (`keyFrameWireMs`), and the LED bus's busy time does not count that wire.
+   */
+  silentBeforeFirstFrame?: Figures;
+  keyFrameWireMs?: number;
   roundsMs: number[];
   kioskIssued: number;
   target: string;
@@ -86,17 +97,20 @@ async function issuePipelined(requester: Requester, services: string[], count: n
   return ok;
 }
 
-async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number, floorP99: number): Promise<BurstFigures> {
+export async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number, floorP99: number): Promise<BurstFigures> {
   const services = rig.config.services.map((s) => s.id);
   // Enough waiting for every round, issued before the clock starts.
   await issuePipelined(rig.operator, services, Math.ceil(WINDOWS * rounds * 1.3) + 64, PIPELINE_DEPTH);
   const framedAt = new Map<string, number>();
   const waiting = new Map<string, () => void>();
+  /** Each window display's text when the round began: the round's frame is the first to change it. */
+  const before = new Map<string, string>();
   for (const bus of rig.ledBuses) {
-    bus.sim.on('received', (address, command) => {
-      if (command !== 'dynamicArea') return;
+    bus.sim.on('updated', (address, text) => {
       const windowId = rig.windowIds[address - 1];
-      if (!windowId || !waiting.has(windowId)) return;
+      // A frame with the text the display already had (the driver confirming an earlier call) is
+      // not the new call: only a change counts, and only the first one.
+      if (!windowId || !waiting.has(windowId) || framedAt.has(windowId) || text === before.get(windowId)) return;
       // Wire-true: when the frame's last byte was on the wire (the relay's model time).
       framedAt.set(windowId, bus.wire ? Math.min(bus.wire.lastDownEnd, performance.now()) : performance.now());
       waiting.get(windowId)!();
@@ -116,10 +130,19 @@ async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number, floorP
   const last: number[] = [];
   const busy: number[] = [];
   const over: number[] = [];
+  const silent: number[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
       await new Promise((resolve) => setTimeout(resolve, 60));
+      // Wire-true: a round starts on quiet lines. The previous round's outputs (pad displays,
+      // rating prompts and their ACKs at 19200 baud, LED confirmations) take the lines for a
+      // second or more; keys pressed into that would measure the last burst, not this one.
+      const wires = [...rig.lines.map((l) => l.wire), ...rig.ledBuses.map((b) => b.wire)].filter((w) => w !== undefined);
+      for (let waited = 0; waited < 10_000 && wires.some((w) => w.freeAt > performance.now() - QUIET_MS); waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       framedAt.clear();
+      for (const windowId of rig.windowIds) before.set(windowId, rig.ledBusOf(windowId).sim.textOf(rig.ledAddressOf(windowId)));
       const arrived = rig.windowIds.map((windowId) => new Promise<void>((resolve) => waiting.set(windowId, resolve)));
       const t0 = performance.now();
       const acks = rig.windowIds.map((windowId) => {
@@ -142,17 +165,21 @@ async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number, floorP
         // budget is the slowest bus's.
         let worstOver = -Infinity;
         let busyOfWorst = 0;
+        let silentOfWorst = 0;
         for (const bus of rig.ledBuses) {
           const busLast = Math.max(...bus.windowIds.map((id) => framedAt.get(id)!));
           const busBusy = bus.wire!.busyWithin(t0, busLast);
           if (busLast - t0 - busBusy > worstOver) {
             worstOver = busLast - t0 - busBusy;
             busyOfWorst = busBusy;
+            silentOfWorst = Math.max(0, (bus.wire!.intervals(t0)[0]?.[0] ?? t0) - t0);
           }
+          if (process.env.HALL_SCALE_DEBUG) console.log(`round ${round} bus`, JSON.stringify(bus.wire!.intervals(t0).map(([a, b]) => [Math.round(a - t0), Math.round(b - t0)])), 'pad line 1', JSON.stringify(rig.lines[0]!.wire!.intervals(t0).map(([a, b]) => [Math.round(a - t0), Math.round(b - t0)])));
           bus.wire!.forget(t0);
         }
         busy.push(busyOfWorst);
         over.push(worstOver);
+        silent.push(silentOfWorst);
       }
     }
   } finally {
@@ -170,6 +197,8 @@ async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number, floorP
     lastFrame,
     wireBusy: figures(busy),
     overWire: figures(over),
+    silentBeforeFirstFrame: figures(silent),
+    keyFrameWireMs: roundMs(wireMs(encodePadFrame(1, 0, { verb: 'NEXT' }).length, PAD_BAUD)),
     roundsMs: last.map(roundMs),
     kioskIssued,
     target: `in every round, last frame ≤ wire time busy ahead of it + ${SCALE_TARGETS.wireOverBusyMs} ms`,
@@ -262,6 +291,7 @@ export function describe(r: ScaleBenchResult): string[] {
     lines.push(`  all ${r.windows} press at once (${b.mode === 'pty' ? 'PTY, software only' : 'wire-true, lines paced at their baud'}), key → last window's LED frame: ${formatFigures(b.lastFrame)}`);
     lines.push(`    every round: ${b.roundsMs.join(', ')} ms`);
     if (b.wireBusy && b.overWire) lines.push(`    wire busy ahead of the last frame: ${formatFigures(b.wireBusy)}; last frame beyond it: ${formatFigures(b.overWire)}`);
+    if (b.silentBeforeFirstFrame) lines.push(`    of that, the LED bus silent after the press before its first frame: ${formatFigures(b.silentBeforeFirstFrame)} (the first NEXT key frame alone is ${b.keyFrameWireMs} ms of pad wire)`);
     lines.push(`    target: ${b.target} → ${verdict(b.meetsTarget)}`);
   }
   lines.push(`  daemon RSS after a ${r.dayTickets}-ticket day: ${r.rssMB} MB — target ≤ ${r.rssTargetMB} MB → ${verdict(r.rssMeetsTarget)}`);

@@ -22,6 +22,10 @@ export interface WireLine {
   readonly lastDownEnd: number;
   /** Time the wire was occupied (bytes + turnarounds) within [from, to], ms. */
   busyWithin(from: number, to: number): number;
+  /** The occupied intervals (wire model time) that end after `from`, for a timeline. */
+  intervals(from: number): Array<[number, number]>;
+  /** performance.now() at which the wire falls (or fell) silent: the end of the last chunk carried. */
+  readonly freeAt: number;
   /** Forgets the occupied intervals before `before` (long runs). */
   forget(before: number): void;
   close(): Promise<void>;
@@ -35,6 +39,9 @@ export interface WireLineOptions {
 
 /** Bit times per byte on the line: start bit, 8 data bits, stop bit. */
 export const BITS_PER_BYTE = 10;
+
+/** Wire time of one delivered slice of a chunk (see carry). */
+const SLICE_MS = 2;
 
 export function wireMs(bytes: number, baud: number): number {
   return (bytes * BITS_PER_BYTE * 1000) / baud;
@@ -66,12 +73,20 @@ export async function openWireLine(options: WireLineOptions): Promise<WireLine> 
     occupied.push([Math.max(start - gap, Math.min(wireFreeAt, start)), end]);
     wireFreeAt = end;
     lastDirection = direction;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (direction === 'down') lastDownEnd = end;
-      to.write(chunk);
-    }, Math.max(0, end - now));
-    timers.add(timer);
+    // A UART hands bytes on as they arrive, not when a whole burst of frames is through: a chunk
+    // (the PTY may carry 16 key frames, or 32 LED frames, in one read) is delivered in slices of
+    // about SLICE_MS of wire time, each when its last byte would have arrived.
+    const slice = Math.max(1, Math.floor((SLICE_MS * options.baud) / (BITS_PER_BYTE * 1000)));
+    for (let from = 0; from < chunk.length; from += slice) {
+      const piece = chunk.subarray(from, Math.min(chunk.length, from + slice));
+      const pieceEnd = start + wireMs(from + piece.length, options.baud);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (direction === 'down') lastDownEnd = pieceEnd;
+        to.write(piece);
+      }, Math.max(0, pieceEnd - now));
+      timers.add(timer);
+    }
   };
   towardsHost.on('data', (chunk: Buffer) => carry(chunk, 'down', towardsDevice));
   towardsDevice.on('data', (chunk: Buffer) => carry(chunk, 'up', towardsHost));
@@ -84,10 +99,16 @@ export async function openWireLine(options: WireLineOptions): Promise<WireLine> 
     get lastDownEnd() {
       return lastDownEnd;
     },
+    get freeAt() {
+      return wireFreeAt;
+    },
     busyWithin(from, to) {
       let busy = 0;
       for (const [start, end] of occupied) busy += Math.max(0, Math.min(end, to) - Math.max(start, from));
       return busy;
+    },
+    intervals(from) {
+      return occupied.filter(([, end]) => end > from);
     },
     forget(before) {
       while (occupied.length > 0 && occupied[0]![1] < before) occupied.shift();

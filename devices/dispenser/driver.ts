@@ -109,9 +109,14 @@ export class DispenserDriver implements DeviceDriver {
       this.inputs.push(input);
     }
     this.unsubscribers.push(
-      this.ctx.handleRequest('issue', issueRequest, async ({ channel, ...request }, caller) => {
+      this.ctx.handleRequest('issue', issueRequest, async ({ channel, contact, ...request }, caller) => {
         this.refuseWhenBusy();
-        return answer(await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(caller)));
+        const attach = this.ctx.attachContact;
+        if (contact !== undefined && !attach) throw new RequestError('notifications-off', 'this hall sends no notifications (no notify: section in its config): issue without a contact');
+        const outcome = await this.issue({ ...request, channel: channel ?? 'kiosk' }, identity(caller));
+        // After the print: a number voided because it could not be printed is told nothing.
+        if (outcome.ok && contact !== undefined) attach!(outcome.number, contact);
+        return answer(outcome);
       }),
       this.ctx.handleRequest('reprint', reprintRequest, async ({ number }, caller) => {
         this.refuseWhenBusy();

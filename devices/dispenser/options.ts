@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contactSchema } from '../../src/device-contract/contact.js';
 
 const localized = z.strictObject({ zh: z.string().min(1), en: z.string().min(1) });
 
@@ -55,6 +56,8 @@ export const issueRequest = z.strictObject({
   priority: z.boolean().optional(),
   items: z.array(z.string()).max(20).optional(),
   channel: z.enum(['kiosk', 'mobile']).optional(),
+  /** The visitor's phone or app account for "your turn is near" notices (never printed, never logged). */
+  contact: contactSchema.optional(),
 });
 
 /** `device/<id>/reprint` from an operator. */

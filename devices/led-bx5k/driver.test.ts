@@ -66,6 +66,10 @@ async function rig(): Promise<Rig> {
   return { dir, pty, sim, hall, ctx, driver };
 }
 
+function displays(r: Rig): Record<string, { shown: boolean }> {
+  return ((r.driver as unknown as { snapshot(): { displays: Record<string, { shown: boolean }> } }).snapshot()).displays;
+}
+
 function call(r: Rig, number: string, windowId: string, windowNumber: number): void {
   r.hall.tickets.set(number, { ...ticket(number, 'ss', 'called'), windowId });
   r.hall.windows.set(windowId, { id: windowId, status: 'open', current: number, priorityStreak: 0 });
@@ -122,6 +126,47 @@ describe('led-bx5k driver against the simulator over a real PTY', () => {
     await eventually(() => r.sim.textOf(W1) === 'A024 请到1号窗口', 'second call on window 1');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(shown).toEqual(['A024 请到1号窗口']); // no flash of the idle text in between
+  });
+
+  it('in a burst, sends a call with more calls behind it without asking for an answer, then confirms it behind everything', async () => {
+    const r = await rig();
+    // The start-up texts went out as a burst too: wait for their confirmations first.
+    await eventually(() => displays(r)[W1]!.shown && displays(r)[W3]!.shown, 'start-up texts confirmed');
+    const frames: Array<{ address: number; answer: boolean }> = [];
+    r.sim.on('received', (address, command, answerWanted) => {
+      if (command === 'dynamicArea') frames.push({ address, answer: answerWanted });
+    });
+    call(r, 'A023', 'w1', 1);
+    call(r, 'A030', 'w3', 3);
+    await eventually(() => r.sim.textOf(W1) === 'A023 请到1号窗口' && r.sim.textOf(W3) === 'A030 请到3号窗口', 'both calls shown');
+    await eventually(() => displays(r)[W1]!.shown && displays(r)[W3]!.shown, 'both confirmed');
+    // w1 had w3's call behind it: no answer asked; w3 was the last call: answer asked. Then w1's
+    // confirmation (answer asked), behind the calls (and behind the hall display when that is
+    // queued by then: it refreshes on a timer).
+    expect(frames.slice(0, 2)).toEqual([
+      { address: W1, answer: false },
+      { address: W3, answer: true },
+    ]);
+    // (On a busy box w3's answer may come after the rig's 100 ms timeout and w3 be sent again.)
+    expect(frames.slice(2).find((f) => f.address === W1)).toEqual({ address: W1, answer: true });
+  });
+
+  it('never lets a confirmation put an older text back over a newer call', async () => {
+    const r = await rig();
+    const w1Texts: string[] = [];
+    r.sim.on('updated', (address, text) => {
+      if (address === W1) w1Texts.push(text);
+    });
+    // w3 does not answer: its call holds the wire for its timeouts while w1's confirmation waits.
+    r.sim.setFault(W3, 'silent');
+    call(r, 'A023', 'w1', 1);
+    call(r, 'A030', 'w3', 3);
+    await eventually(() => r.sim.textOf(W1) === 'A023 请到1号窗口', 'first call on window 1 (sent without an answer)');
+    call(r, 'A024', 'w1', 1);
+    await eventually(() => r.sim.textOf(W1) === 'A024 请到1号窗口', 'second call on window 1');
+    await eventually(() => displays(r)[W1]!.shown, 'window 1 confirmed');
+    expect(r.sim.textOf(W1)).toBe('A024 请到1号窗口');
+    expect(w1Texts.slice(w1Texts.indexOf('A024 请到1号窗口'))).not.toContain('A023 请到1号窗口');
   });
 
   it('retries a busy controller after a short delay until it takes the text', async () => {

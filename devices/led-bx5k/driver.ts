@@ -2,7 +2,7 @@ import type { DeviceContext, DeviceDriver, SequencedEvent } from '../../src/devi
 import { SerialLink } from '../../src/platform/serial/serial-link.js';
 import { Deferred } from '../../src/platform/deferred.js';
 import { Rs485Bus, BusPriority } from '../../src/platform/serial/rs485-bus.js';
-import { BusClosedError, BusLinkDownError, BusTimeoutError } from '../../src/platform/serial/bus-errors.js';
+import { BusClosedError, BusLinkDownError, BusSupersededError, BusTimeoutError } from '../../src/platform/serial/bus-errors.js';
 import {
   asReply,
   Bx5kCorruptReplyError,
@@ -12,6 +12,7 @@ import {
   dynamicAreaFrame,
   pingFrame,
   ReplyCode,
+  ResponseFlag,
   stripDisplayCodes,
   unshowableChars,
   type DecodedFrame,
@@ -25,8 +26,16 @@ import { displayOfflineCode } from './alarms.js';
 /**
  * Drives one RS-485 line of BX-5K LED controllers. Window displays follow the call-next loop with
  * no debounce, at urgent bus priority (the called window's frame is the next one on the wire);
- * the hall display is coalesced and sent at background priority. Each display converges on the
- * latest wanted text: while a send is on the bus, newer texts replace older ones instead of queueing.
+ * the hall display is coalesced and sent at background priority, after the calls. Each display
+ * converges on the latest wanted text: while a send is on the bus, newer texts replace older ones
+ * instead of queueing.
+ *
+ * In a burst (many windows calling at once) a window frame that has other calls queued behind it
+ * goes out asking for no answer, so the calls follow each other on the wire without a reply and
+ * a turnaround between every two; each such display is then confirmed — the same text again,
+ * answer wanted — at the lowest priority, once the calls and the hall display are out. A
+ * confirmation whose text was replaced meanwhile is dropped before it reaches the wire, so an
+ * older text can never overwrite a newer call.
  */
 
 interface Display {
@@ -37,6 +46,8 @@ interface Display {
   /** Text the controller confirmed, or undefined when unknown (start, reconnect, failure). */
   shown: string[] | undefined;
   sending: boolean;
+  /** Confirmations queued for texts sent without an answer (see the class comment); only the latest text's can go out. */
+  confirming: number;
   errors: number;
   lastError?: string;
   offline: boolean;
@@ -80,7 +91,7 @@ export class LedBx5kDriver implements DeviceDriver {
     });
     this.bus = new Rs485Bus<DecodedFrame>({ link: this.link, log: ctx.log, offlineAfter: options.offlineAfter });
     for (const config of options.displays) {
-      const display: Display = { config, key: String(config.address), wanted: [], shown: undefined, sending: false, errors: 0, offline: false };
+      const display: Display = { config, key: String(config.address), wanted: [], shown: undefined, sending: false, confirming: 0, errors: 0, offline: false };
       this.displays.set(config.address, display);
       if (config.role === 'window') {
         const onWindow = this.windowDisplays.get(config.window!) ?? [];
@@ -230,9 +241,11 @@ export class LedBx5kDriver implements DeviceDriver {
     display.sending = true;
     const texts = display.wanted;
     this.send(display, texts)
-      .then(() => {
-        display.shown = texts;
-        this.publish();
+      .then((confirmed) => {
+        if (confirmed) {
+          display.shown = texts;
+          this.publish();
+        } else this.confirm(display, texts);
       })
       .catch((err: unknown) => this.onSendFailed(display, err))
       .finally(() => {
@@ -243,11 +256,41 @@ export class LedBx5kDriver implements DeviceDriver {
       });
   }
 
-  private async send(display: Display, texts: string[]): Promise<void> {
+  /**
+   * A text that went out without an answer is sent once more, answer wanted, behind everything
+   * else on the bus; only then is it `shown`. Dropped if a newer text is wanted by then.
+   */
+  private confirm(display: Display, texts: string[]): void {
+    if (this.stopped) return;
+    display.confirming += 1;
+    const current = (): boolean => display.wanted === texts;
+    this.send(display, texts, { priority: BusPriority.confirm, stillWanted: current })
+      .then(() => {
+        if (!current()) return;
+        display.shown = texts;
+        this.publish();
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof BusSupersededError)) this.onSendFailed(display, err);
+      })
+      .finally(() => {
+        display.confirming -= 1;
+      });
+  }
+
+  /**
+   * Sends the texts; resolves true once the controller confirmed them, false when they went out
+   * without an answer (a window call with more calls queued behind it: confirm them later).
+   */
+  private async send(display: Display, texts: string[], confirmation?: { priority: number; stillWanted: () => boolean }): Promise<boolean> {
     const { address } = display.config;
-    this.noteUnshowable(display, texts);
-    const frame = dynamicAreaFrame(address, this.areasFor(display.config, texts));
-    const priority = display.config.role === 'window' ? BusPriority.urgent : BusPriority.background;
+    if (!confirmation) this.noteUnshowable(display, texts);
+    const areas = this.areasFor(display.config, texts);
+    const frame = dynamicAreaFrame(address, areas);
+    const isWindow = display.config.role === 'window';
+    // Only a first send of a window call may go without an answer (a confirmation is the answer).
+    const hurried = isWindow && !confirmation ? dynamicAreaFrame(address, areas, { responseFlag: ResponseFlag.none }) : undefined;
+    const priority = confirmation?.priority ?? (isWindow ? BusPriority.urgent : BusPriority.background);
     const isReply = (f: DecodedFrame): boolean => {
       if (f.kind === 'rejected') return f.reason === 'crc' && f.claimedSource === address;
       const reply = asReply(f.packet);
@@ -255,8 +298,13 @@ export class LedBx5kDriver implements DeviceDriver {
     };
     let busyLeft = this.options.busyRetries;
     let resendsLeft = this.options.retries;
+    const options = { timeoutMs: this.options.replyTimeoutMs, retries: this.options.retries, priority, stillWanted: confirmation?.stillWanted };
+    let first = true;
     for (;;) {
-      const answer = await this.bus.transact(display.key, frame, isReply, { timeoutMs: this.options.replyTimeoutMs, retries: this.options.retries, priority });
+      // Resends after a busy or a CRC-error answer always ask for an answer.
+      const answer = first && hurried ? await this.bus.transactOrHurry(display.key, frame, isReply, { ...options, hurried }) : await this.bus.transact(display.key, frame, isReply, options);
+      first = false;
+      if (answer === undefined) return false;
       if (answer.kind === 'rejected') {
         // Our side saw a damaged reply: not the controller's crcError answer, and not a refusal.
         this.bus.noteError(display.key);
@@ -267,7 +315,7 @@ export class LedBx5kDriver implements DeviceDriver {
         throw new Bx5kCorruptReplyError(address, this.options.retries + 1);
       }
       const code = asReply(answer.packet)!.code;
-      if (code === ReplyCode.ok) return;
+      if (code === ReplyCode.ok) return true;
       const error = new Bx5kReplyError(address, code);
       this.bus.noteError(display.key);
       if (error.advice === 'retry-later' && busyLeft-- > 0) {
@@ -336,7 +384,7 @@ export class LedBx5kDriver implements DeviceDriver {
   private upkeep(): void {
     if (!this.link.isOpen) return;
     for (const display of this.displays.values()) {
-      if (display.sending) continue;
+      if (display.sending || display.confirming > 0) continue;
       if (!display.offline) {
         this.pushDisplay(display);
         continue;

@@ -40,7 +40,7 @@ export interface SimulatorEvents {
   /** A controller's visible text changed (codes stripped). */
   updated: [address: number, text: string];
   /** Every well-formed packet addressed to one of our controllers, in arrival order. */
-  received: [address: number, command: CommandName | 'unknown'];
+  received: [address: number, command: CommandName | 'unknown', answerWanted: boolean];
 }
 
 interface Controller {
@@ -142,7 +142,7 @@ export class Bx5kSimulator extends EventEmitter<SimulatorEvents> {
   private handle(controller: Controller, packet: Bx5kPacket, answer: boolean): void {
     controller.received += 1;
     const name = commandName(packet.group, packet.command);
-    this.emit('received', controller.address, name ?? 'unknown');
+    this.emit('received', controller.address, name ?? 'unknown', answer);
     if (controller.fault === 'silent') return;
     if (controller.fault === 'busy') return this.answer(controller, packet, answer, ReplyCode.busy);
     let code: number = ReplyCode.ok;

@@ -1,43 +1,39 @@
 import type { DeviceContext } from '../../src/device-contract/index.js';
-import { ANNOUNCE_SUBTOPIC, PLAYED_SUBTOPIC, playedMessageSchema, VOICE_BOX_PROTOCOL_VERSION, type AnnounceMessage } from './voice-box-protocol.js';
+import { AwaitedResponses } from '../../src/bus/awaited-responses.js';
+import { ANNOUNCE_SUBTOPIC, ANSWER_SUBTOPIC, VOICE_BOX_PROTOCOL_VERSION, type AnnounceMessage } from './voice-box-protocol.js';
 import { SinkError, type PlayJob, type Sink } from './sinks.js';
 
-interface Waiting {
-  resolve: () => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /**
- * A networked voice box: publish `announce`, wait for `played` with the same id (or a timeout)
- * before the queue moves on, so the hall never talks over itself.
+ * A networked voice box: publish `announce` as a request and wait for its answer (or a timeout)
+ * before the queue moves on, so the hall never talks over itself. The waiting and the answer's
+ * shape are the shared request envelope's (src/bus/awaited-responses.ts).
  */
 export class MqttSink implements Sink {
   readonly type = 'mqtt';
   readonly needsAudio = false;
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly answers = new AwaitedResponses();
   private unsubscribe: (() => void) | undefined;
   private rejectedReplies = 0;
 
   constructor(
     private readonly ctx: Pick<DeviceContext, 'publish' | 'subscribe' | 'log'>,
-    /** Added to the announcement's duration: how late `played` may come. */
+    /** Added to the announcement's duration: how late the answer may come. */
     private readonly playedTimeoutMs: number,
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = this.ctx.subscribe(PLAYED_SUBTOPIC, (payload) => this.onPlayed(payload));
+    this.unsubscribe = this.ctx.subscribe(ANSWER_SUBTOPIC, (payload) => this.onAnswer(payload));
   }
 
   get badReplies(): number {
     return this.rejectedReplies;
   }
 
-  play(job: PlayJob): Promise<void> {
+  async play(job: PlayJob): Promise<void> {
     const { plan } = job;
     const message: AnnounceMessage = {
       v: VOICE_BOX_PROTOCOL_VERSION,
-      id: job.id,
+      transaction: job.id,
       ticket: plan.ticket,
       windowNumber: plan.windowNumber,
       recall: plan.recall,
@@ -50,43 +46,29 @@ export class MqttSink implements Sink {
       durationMs: Math.round(job.rendered.durationMs),
       at: Date.now(),
     };
-    return new Promise<void>((resolve, reject) => {
-      const timeoutMs = job.rendered.durationMs + this.playedTimeoutMs;
-      const timer = setTimeout(() => {
-        this.waiting.delete(job.id);
-        reject(new SinkError(`voice box did not answer played for ${job.id} within ${Math.round(timeoutMs)} ms`));
-      }, timeoutMs);
-      this.waiting.set(job.id, { resolve, reject, timer });
-      this.ctx.publish(ANNOUNCE_SUBTOPIC, message);
-    });
+    const answered = this.answers.expect(job.id, job.rendered.durationMs + this.playedTimeoutMs, `voice box announcement ${job.id}`);
+    this.ctx.publish(ANNOUNCE_SUBTOPIC, message);
+    try {
+      await answered;
+    } catch (err) {
+      throw new SinkError(`voice box could not play ${job.id}: ${(err as Error).message}`);
+    }
   }
 
-  private onPlayed(payload: unknown): void {
-    const parsed = playedMessageSchema.safeParse(payload);
-    if (!parsed.success) {
+  private onAnswer(payload: unknown): void {
+    const outcome = this.answers.settle(payload);
+    if (outcome === 'malformed') {
       this.rejectedReplies += 1;
-      this.ctx.log.warn({ payload, issues: parsed.error.issues.map((i) => i.message) }, 'voice box sent a malformed played message; ignored');
-      return;
-    }
-    const waiting = this.waiting.get(parsed.data.id);
-    if (!waiting) {
+      this.ctx.log.warn({ payload }, 'voice box sent an answer that is not a response envelope with a transaction; ignored');
+    } else if (outcome === 'unknown') {
       // A late answer after a timeout, or a duplicate: nothing is waiting for it.
-      this.ctx.log.debug({ id: parsed.data.id }, 'played for an announcement nobody waits for');
-      return;
+      this.ctx.log.debug({ payload }, 'voice box answer for an announcement nobody waits for');
     }
-    this.waiting.delete(parsed.data.id);
-    clearTimeout(waiting.timer);
-    if (parsed.data.ok === false) waiting.reject(new SinkError(`voice box could not play ${parsed.data.id}: ${parsed.data.error ?? 'no reason given'}`));
-    else waiting.resolve();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    for (const [id, waiting] of this.waiting) {
-      clearTimeout(waiting.timer);
-      waiting.reject(new SinkError(`voice caller stopped while waiting for ${id}`));
-    }
-    this.waiting.clear();
+    this.answers.rejectAll((transaction) => new SinkError(`voice caller stopped while waiting for ${transaction}`));
   }
 }

@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planAnnouncement, type AnnouncementRequest, type PlanSettings } from './announcement-plan.js';
 import { defaultClipDefinitions, vocabularyOf } from './clip-vocabulary.js';
-import { announceMessageSchema, playedMessageSchema, playingOrder, type AnnounceMessage } from './voice-box-protocol.js';
+import { announceMessageSchema, playingOrder, type AnnounceMessage } from './voice-box-protocol.js';
+import { parseResponse } from '../../src/bus/request-envelope.js';
 
 interface Vectors {
   announce: {
     valid: Array<{ name: string; message: AnnounceMessage; request: AnnouncementRequest; settings: PlanSettings; playingOrder: string[] }>;
     invalid: Array<{ name: string; message: unknown }>;
   };
-  played: { valid: Array<{ name: string; message: unknown; ok: boolean }>; invalid: Array<{ name: string; message: unknown }> };
+  response: { valid: Array<{ name: string; message: unknown; ok: boolean }>; invalid: Array<{ name: string; message: unknown }> };
 }
 
 const vectors = JSON.parse(readFileSync(new URL('../../firmware-protocols/vectors/voice-box.json', import.meta.url), 'utf8')) as Vectors;
@@ -19,7 +20,7 @@ describe('voice box protocol vectors', () => {
   it('has vectors to check', () => {
     expect(vectors.announce.valid.length).toBeGreaterThanOrEqual(2);
     expect(vectors.announce.invalid.length).toBeGreaterThanOrEqual(5);
-    expect(vectors.played.invalid.length).toBeGreaterThanOrEqual(3);
+    expect(vectors.response.invalid.length).toBeGreaterThanOrEqual(3);
   });
 
   describe.each(vectors.announce.valid)('announce: $name', (vector) => {
@@ -42,12 +43,14 @@ describe('voice box protocol vectors', () => {
     expect(announceMessageSchema.safeParse(message).success).toBe(false);
   });
 
-  it.each(vectors.played.valid)('played accepted: $name', ({ message, ok }) => {
-    const parsed = playedMessageSchema.parse(message);
-    expect(parsed.ok !== false).toBe(ok);
+  // The answer is the request envelope of bridge/response; a voice box must echo the transaction.
+  it.each(vectors.response.valid)('answer accepted: $name', ({ message, ok }) => {
+    const parsed = parseResponse(message);
+    expect(parsed?.transaction).toBeDefined();
+    expect(parsed!.status === 'ok').toBe(ok);
   });
 
-  it.each(vectors.played.invalid)('played rejected: $name', ({ message }) => {
-    expect(playedMessageSchema.safeParse(message).success).toBe(false);
+  it.each(vectors.response.invalid)('answer rejected: $name', ({ message }) => {
+    expect(parseResponse(message)?.transaction).toBeUndefined();
   });
 });

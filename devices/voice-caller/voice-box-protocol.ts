@@ -2,12 +2,15 @@ import { z } from 'zod';
 
 /**
  * The MQTT messages between hall-edge and a networked voice box (firmware-protocols/voice-box.md).
- * hall-edge publishes `device/<id>/announce`; the box plays it and answers `device/<id>/played`
- * with the same id. Pure schemas, checked against firmware-protocols/vectors/voice-box.json.
+ * hall-edge publishes `device/<id>/announce` with a `transaction`; the box plays it and answers on
+ * `device/<id>/announce/response` in the request envelope of `bridge/response` (the same
+ * `transaction`, `status`, and `code` + `error` when it could not play: src/bus/request-envelope.ts).
+ * Pure schemas, checked against firmware-protocols/vectors/voice-box.json.
  */
 export const ANNOUNCE_SUBTOPIC = 'announce';
-export const PLAYED_SUBTOPIC = 'played';
-export const VOICE_BOX_PROTOCOL_VERSION = 1;
+export const ANSWER_SUBTOPIC = `${ANNOUNCE_SUBTOPIC}/response`;
+/** 2: answers in the request envelope on announce/response (1 had its own `played {id, ok}`). */
+export const VOICE_BOX_PROTOCOL_VERSION = 2;
 
 const phraseSchema = z.object({
   lang: z.enum(['zh', 'en']),
@@ -18,7 +21,8 @@ const phraseSchema = z.object({
 
 export const announceMessageSchema = z.object({
   v: z.literal(VOICE_BOX_PROTOCOL_VERSION),
-  id: z.string().min(1).max(64),
+  /** Echoed in the answer. */
+  transaction: z.string().min(1).max(64),
   ticket: z.string().min(1),
   windowNumber: z.number().int().nonnegative(),
   recall: z.boolean(),
@@ -35,15 +39,7 @@ export const announceMessageSchema = z.object({
   at: z.number().nonnegative(),
 });
 
-export const playedMessageSchema = z.object({
-  id: z.string().min(1).max(64),
-  /** Absent means true: the minimal firmware answers just `{ "id": ... }`. */
-  ok: z.boolean().optional(),
-  error: z.string().optional(),
-});
-
 export type AnnounceMessage = z.infer<typeof announceMessageSchema>;
-export type PlayedMessage = z.infer<typeof playedMessageSchema>;
 
 /** The full playing order a box derives from a message: [chime] pass (pause pass)×(repeat−1). */
 export function playingOrder(message: Pick<AnnounceMessage, 'chime' | 'clips' | 'repeat'>): string[] {

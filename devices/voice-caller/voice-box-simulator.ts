@@ -1,7 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../../src/bus/client.js';
 import type { Logger } from '../../src/platform/logger.js';
-import { ANNOUNCE_SUBTOPIC, announceMessageSchema, PLAYED_SUBTOPIC, type AnnounceMessage, type PlayedMessage } from './voice-box-protocol.js';
+import { errorResponse, okResponse, RequestError, type ResponseEnvelope } from '../../src/bus/request-envelope.js';
+import { ANNOUNCE_SUBTOPIC, announceMessageSchema, ANSWER_SUBTOPIC, type AnnounceMessage } from './voice-box-protocol.js';
 
 export interface VoiceBoxSimulatorOptions {
   /** e.g. mqtt://127.0.0.1:1883 */
@@ -12,7 +13,7 @@ export interface VoiceBoxSimulatorOptions {
   password: string;
   /** Playing time = durationMs × timeScale (tests use a small scale, the demo 1). */
   timeScale?: number;
-  /** Answer `ok: false` with this error instead of playing (firmware faults in tests). */
+  /** Answer an error (code `cannot-play`) with this message instead of playing (firmware faults in tests). */
   failWith?: string;
   /** Never answer (a box that hangs or lost power). */
   silent?: boolean;
@@ -29,7 +30,8 @@ export interface SimulatedPlay {
 
 /**
  * A networked voice box's firmware behaviour over MQTT: it takes `announce`, "plays" it for
- * its duration (one at a time, in arrival order, like a real speaker) and answers `played`.
+ * its duration (one at a time, in arrival order, like a real speaker) and answers on
+ * `announce/response` in the request envelope.
  */
 export class VoiceBoxSimulator {
   readonly plays: SimulatedPlay[] = [];
@@ -82,7 +84,7 @@ export class VoiceBoxSimulator {
 
   private async playOne(message: AnnounceMessage): Promise<void> {
     if (this.options.failWith) {
-      await this.reply({ id: message.id, ok: false, error: this.options.failWith });
+      await this.reply(errorResponse(message.transaction, new RequestError('cannot-play', this.options.failWith)));
       return;
     }
     const startedAt = Date.now();
@@ -95,15 +97,15 @@ export class VoiceBoxSimulator {
       }, ms);
       this.timers.add(timer);
     });
-    this.plays.push({ id: message.id, ticket: message.ticket, text: message.text, startedAt, endedAt: Date.now() });
-    await this.reply({ id: message.id });
+    this.plays.push({ id: message.transaction, ticket: message.ticket, text: message.text, startedAt, endedAt: Date.now() });
+    await this.reply(okResponse(message.transaction, null));
   }
 
-  private async reply(message: PlayedMessage): Promise<void> {
+  private async reply(message: ResponseEnvelope): Promise<void> {
     try {
-      await this.client.publishAsync(this.topic(PLAYED_SUBTOPIC), JSON.stringify(message), { qos: 1 });
+      await this.client.publishAsync(this.topic(ANSWER_SUBTOPIC), JSON.stringify(message), { qos: 1 });
     } catch (err) {
-      this.options.log?.warn({ err: (err as Error).message, device: this.options.deviceId }, 'voice box could not answer played');
+      this.options.log?.warn({ err: (err as Error).message, device: this.options.deviceId }, 'voice box could not answer an announcement');
     }
   }
 

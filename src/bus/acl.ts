@@ -20,6 +20,7 @@ const refuse = (reason: string): AclDecision => ({ allowed: false, reason });
  */
 export function isClientWritable(rel: readonly string[]): boolean {
   if (isRequestTopic(rel)) return true;
+  if (isNotifyAnswerTopic(rel)) return true;
   // device/<id> is the hall's retained view of the device and device/<id>/availability its
   // reachability, so a device cannot claim either for itself.
   return rel[0] === 'device' && rel.length >= 3 && isLevel(rel[1]) && isLevel(rel[2]) && rel[2] !== 'availability';
@@ -31,6 +32,47 @@ export function isClientWritable(rel: readonly string[]): boolean {
  */
 function isRequestTopic(rel: readonly string[]): boolean {
   return rel[0] === 'bridge' && rel[1] === 'request' && rel.length === 3 && isLevel(rel[2]);
+}
+
+/**
+ * A notification gateway's own topics (docs/mqtt-api.md, "Notifications"): the hall publishes
+ * notices, each with a visitor's phone number, on `notify/<gatewayId>`; the gateway answers on
+ * `notify/<gatewayId>/result` and says it is ready on `notify/<gatewayId>/state`. Only that
+ * gateway (the device user with that deviceId) may read or write any of them.
+ */
+const NOTIFY_ANSWERS = new Set(['result', 'state']);
+
+function isNotifyAnswerTopic(rel: readonly string[]): boolean {
+  return rel[0] === 'notify' && rel.length === 3 && isLevel(rel[1]) && NOTIFY_ANSWERS.has(rel[2]!);
+}
+
+/** The topic prefixes `mayReceive` looks at, made once per broker. */
+export interface ReceiveGuard {
+  notify: string;
+  request: string;
+  device: string;
+}
+
+export function receiveGuard(hallId: string): ReceiveGuard {
+  return { notify: `hall/${hallId}/notify/`, request: `hall/${hallId}/bridge/request/`, device: `hall/${hallId}/device/` };
+}
+
+/**
+ * Whether a message on `topic` may be delivered to this network client, whatever it subscribed
+ * to (an operator's `hall/<id>/#` or an admin's `#` included). Checked for every delivery:
+ * - `notify/<gatewayId>/...` goes to that gateway alone: notices carry visitors' contacts;
+ * - requests (`bridge/request/<command>`, a kiosk's `device/<id>/issue`, and refused requests
+ *   set aside under `$hall-edge/`) go to no client: they are for the hall, and an `issue` may
+ *   carry a visitor's contact. Their answers are private to the asker anyway.
+ * The hall's own in-process subscriptions are not network clients and are not asked.
+ */
+export function mayReceive(who: Principal | undefined, topic: string, guard: ReceiveGuard): boolean {
+  if (topic.startsWith(guard.notify)) {
+    const gateway = topic.slice(guard.notify.length).split('/')[0];
+    return who?.role === 'device' && who.deviceId !== undefined && who.deviceId === gateway;
+  }
+  if (topic.startsWith(guard.request) || topic.startsWith('$hall-edge/')) return false;
+  return !(topic.startsWith(guard.device) && topic.endsWith('/issue'));
 }
 
 /** Whether `topic` is a request to the bridge (`hall/<hallId>/bridge/request/<command>`). */
@@ -58,6 +100,9 @@ export function decidePublish(who: Principal, topic: string, retain: boolean, ha
   // The hall commands a device on its device/<id>/<sub> topics (announce, checkin, .../response):
   // a retained message there would be replayed to the device as a command on every reconnect.
   if (retain) return refuse('device messages must not be retained (the hall commands devices on these topics)');
+  if (rel[0] === 'notify') {
+    return who.role === 'device' && who.deviceId === rel[1] ? ALLOW : refuse(`only the notification gateway "${rel[1]}" answers on notify/${rel[1]}/`);
+  }
 
   switch (who.role) {
     case 'admin':
@@ -76,12 +121,17 @@ export function decidePublish(who: Principal, topic: string, retain: boolean, ha
 }
 
 export function decideSubscribe(who: Principal, filter: string, hallId: string): AclDecision {
-  if (who.role === 'admin') return ALLOW;
-  if (filter.startsWith('$')) return refuse('$-topics ($SYS, $share) are for admins only');
   const rel = relativeLevels(filter, hallId);
+  if (who.role === 'admin' && rel?.[0] !== 'notify') return ALLOW;
+  if (filter.startsWith('$')) return refuse('$-topics ($SYS, $share) are for admins only');
   if (!rel) return refuse(`outside the hall's base topic hall/${hallId}`);
 
+  // Wildcards above it (`#`, `+/...`) are allowed: mayReceive keeps notices from them.
+  if (rel[0] === 'notify' && !(who.role === 'device' && rel.length === 2 && rel[1] === who.deviceId)) {
+    return refuse('notify/<gatewayId> carries visitors\' contacts: only that gateway may subscribe, to its own notify/<deviceId>');
+  }
   switch (who.role) {
+    case 'admin':
     case 'operator':
     case 'observer':
       return ALLOW;
@@ -89,8 +139,9 @@ export function decideSubscribe(who: Principal, filter: string, hallId: string):
       return isPublicDocumentFilter(rel) ? ALLOW : refuse('displays subscribe only to the public documents: bridge/state, display, queue/<serviceId> (or queue/+)');
     case 'device': {
       if (rel.length === 2 && rel[0] === 'bridge' && rel[1] === 'state') return ALLOW;
+      if (rel.length === 2 && rel[0] === 'notify') return ALLOW;
       if (rel[0] === 'device' && who.deviceId !== undefined && rel[1] === who.deviceId) return ALLOW;
-      return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/# and bridge/state`);
+      return refuse(`devices subscribe only to device/${who.deviceId ?? '<deviceId>'}/#, notify/${who.deviceId ?? '<deviceId>'} and bridge/state`);
     }
   }
 }

@@ -62,6 +62,8 @@ const BUSY_ANSWERS_PER_SECOND = 50;
 export const BIG_ANSWER_BACKLOG_BYTES = 512 * 1024;
 /** The longest a refused connection's reading is held, whatever it waits for (a safety net, not a rule). */
 const MAX_READ_HOLD_MS = 10_000;
+/** The scheduler's name for answering a request refused at arrival (not a big query). */
+const REFUSAL = '(refusal)';
 /** How long stop() waits for the request in progress before publishing `offline` anyway. */
 const STOP_DRAIN_MS = 5000;
 
@@ -282,7 +284,7 @@ export class MqttBridge {
     const asker = recipientOf(message);
 
     if (!parsed.ok) {
-      this.respond(command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), asker);
+      this.answerInTurn(message, command, parsed.transaction, errorResponse(parsed.transaction, parsed.error));
       return;
     }
     if (!caller) {
@@ -383,7 +385,29 @@ export class MqttBridge {
       'forbidden',
       `${who ? `user "${who.username}" (role ${who.role})` : 'this user'} may not send requests: they need the operator or admin role`,
     );
-    this.respond(command, parsed.transaction, errorResponse(parsed.transaction, forbidden), recipientOf(message));
+    this.answerInTurn(message, command, parsed.transaction, errorResponse(parsed.transaction, forbidden));
+  }
+
+  /**
+   * A refusal decided at arrival (`forbidden`, `bad-request`) still takes a turn and a token of
+   * its connection's line: an observer flooding requests it may not make is held and told `busy`
+   * like any other flooder, instead of being answered (and logged) once per request.
+   */
+  private answerInTurn(message: InProcessMessage, command: string, transaction: Transaction | undefined, response: ResponseEnvelope): void {
+    const asker = recipientOf(message);
+    const caller = message.publisher;
+    if (!caller || !asker) {
+      this.respond(command, transaction, response, asker);
+      return;
+    }
+    const line = { key: message.clientId ?? `user:${caller.username}`, role: caller.role };
+    const admitted = this.scheduler.offer(line, REFUSAL, () => {
+      this.respond(command, transaction, response, asker);
+      return Promise.resolve();
+    });
+    if (admitted.ok) return;
+    this.answerBusy(command, transaction, admitted.reason, asker);
+    if (message.clientId !== undefined) this.holdReading(message.clientId, () => this.scheduler.whenRoom(line, REFUSAL));
   }
 
   /** Answers on `bridge/response/<command>`, delivered only to the client that asked. */

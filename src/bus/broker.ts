@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.js';
-import { decidePublish, decideSubscribe, decideWill, isRequest } from './acl.js';
+import { decidePublish, decideSubscribe, decideWill, isRequest, mayReceive, receiveGuard } from './acl.js';
 import { Authenticator } from './authenticator.js';
 import { PrivateDeliveries, type Recipient } from './private-delivery.js';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.js';
@@ -124,6 +124,7 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
   const wills = new WeakMap<Client, { topic: string; retain: boolean }>();
   const principalOf = (client: Client | null): Principal | undefined => (client ? principals.get(client) : undefined);
   const privateDeliveries = new PrivateDeliveries();
+  const receiving = receiveGuard(hallId);
   // Every open connection's stream, for holds, backlogs and their gauges.
   const streams = new Set<PacketLimitedStream>();
   const streamOf = (clientId: string): PacketLimitedStream | undefined => {
@@ -232,7 +233,9 @@ export async function startBroker(settings: BrokerSettings, log: Logger): Promis
       done(new Error(`publish to ${packet.topic} refused: ${decision.reason}`));
     },
     authorizeForward(client, packet) {
-      return privateDeliveries.mayForward(packet.payload as Buffer, client.id, principalOf(client)) ? packet : null;
+      const principal = principalOf(client);
+      if (!mayReceive(principal, packet.topic, receiving)) return null;
+      return privateDeliveries.mayForward(packet.payload as Buffer, client.id, principal) ? packet : null;
     },
     authorizeSubscribe(client, subscription, done) {
       const principal = principalOf(client);

@@ -57,6 +57,20 @@ export function errorResponse(transaction: Transaction | undefined, error: unkno
   return { ...(transaction !== undefined ? { transaction } : {}), status: 'error', error: refusal.message, code: refusal.code };
 }
 
+/**
+ * An answer in this envelope, as the asking side reads it (the hall reading a voice box's answer
+ * to `announce`): undefined when it is not one, so the caller can count and log it.
+ */
+export function parseResponse(value: unknown): ResponseEnvelope | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { transaction, status, data, error, code } = value as Record<string, unknown>;
+  if (transaction !== undefined && !isTransaction(transaction)) return undefined;
+  const echo = transaction !== undefined ? { transaction } : {};
+  if (status === 'ok') return { ...echo, status, data: data ?? null };
+  if (status === 'error' && typeof error === 'string' && typeof code === 'string' && code.length > 0) return { ...echo, status, error, code };
+  return undefined;
+}
+
 /** Anything a handler throws becomes a RequestError; unexpected throws are `internal-error`. */
 export function toRequestError(error: unknown): RequestError {
   if (error instanceof RequestError) return error;

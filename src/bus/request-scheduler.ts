@@ -37,8 +37,9 @@ export const DEFAULT_LIMITS: SchedulerLimits = {
     display: { queue: 4, perSecond: 2, burst: 4, bigQueriesPerSecond: 1 },
   },
   bigQueriesAtOnce: 2,
-  // The hall's group commit takes up to 16 commands (MAX_GROUP_COMMANDS): one group at a time.
-  concurrent: 16,
+  // The hall's group commit takes 16 commands after a quiet moment and up to 128 under sustained
+  // load (hall.ts, MAX_GROUP_COMMANDS): enough running at once to fill the largest group.
+  concurrent: 128,
 };
 
 /** A page of tickets, its stats and a report in a row is fine; a polling loop is not. */

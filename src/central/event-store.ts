@@ -33,16 +33,17 @@ export class EventStore {
     const { rows } = await this.pool.query<{ inserted: number }>(
       `WITH new AS (
          INSERT INTO events (hall_id, seq, day, at, type, body)
-         SELECT $1, e.seq, e.day, to_timestamp(e.at / 1000.0), e.type, e.body
-           FROM unnest($2::bigint[], $3::date[], $4::float8[], $5::text[], $6::jsonb[]) AS e(seq, day, at, type, body)
+         SELECT $1, (e->>'seq')::bigint, (e->>'day')::date, to_timestamp((e->>'at')::float8 / 1000.0), e->>'type', e
+           FROM jsonb_array_elements($2::jsonb) AS e
          ON CONFLICT DO NOTHING
          RETURNING 1
        ), seen AS (
-         INSERT INTO hall_cursors (hall_id, max_seq) VALUES ($1, $7)
+         INSERT INTO hall_cursors (hall_id, max_seq) VALUES ($1, $3)
          ON CONFLICT (hall_id) DO UPDATE SET max_seq = GREATEST(hall_cursors.max_seq, excluded.max_seq), updated_at = now()
        )
        SELECT count(*)::int AS inserted FROM new`,
-      [hallId, events.map((e) => e.seq), events.map((e) => e.day), events.map((e) => e.at), events.map((e) => e.type), events.map((e) => JSON.stringify(e)), Math.max(...events.map((e) => e.seq))],
+      // The events as one JSON array: a jsonb[] parameter would be an array literal with every quote of every event escaped.
+      [hallId, JSON.stringify(events), Math.max(...events.map((e) => e.seq))],
     );
     return { inserted: rows[0]!.inserted };
   }

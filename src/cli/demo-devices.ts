@@ -172,7 +172,9 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
             const waiting = services.reduce((sum, id) => sum + daemon.hall.view.waitingCount(id), 0);
             if (waiting >= MAX_WAITING_IN_DEMO) return;
             const serviceId = services[Math.floor(Math.random() ** 1.6 * services.length)]!;
-            void visitors?.publishAsync(`hall/${config.hall.id}/device/${DISPENSERS[0]}/issue`, JSON.stringify({ serviceId, priority: Math.random() < 0.05 })).catch(() => undefined);
+            // One visitor in five leaves a (made-up) phone number for "your turn is near".
+            const contact = config.notify && Math.random() < 0.2 ? { contact: `+861380000${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}` } : {};
+            void visitors?.publishAsync(`hall/${config.hall.id}/device/${DISPENSERS[0]}/issue`, JSON.stringify({ serviceId, priority: Math.random() < 0.05, ...contact })).catch(() => undefined);
           }, Math.max(200, 4000 / speed));
         }
       },

@@ -10,6 +10,7 @@ import { loadConfigForCli } from './load-config.js';
 import { runUntilSignal } from './run.js';
 import { startDemoDevices, type DemoDevices } from './demo-devices.js';
 import { demoUplinkSection } from './demo-uplink.js';
+import { startDemoGateway } from './demo-gateway.js';
 
 const DEMO_CONFIG = new URL('../../../config/demo-hall.yaml', import.meta.url);
 const DEMO_CONFIG_FROM_SRC = new URL('../../config/demo-hall.yaml', import.meta.url);
@@ -80,13 +81,21 @@ export async function demoCommand(args: string[]): Promise<number> {
   }
 
   const invocation = `hall-edge demo --state ${stateDir}`;
+  let gateway: Awaited<ReturnType<typeof startDemoGateway>>;
+  let gatewayStopped: Promise<void> | undefined;
   return runUntilSignal(log, () => startDaemon({ config, log, acceptJournalLoss: values['accept-journal-loss'], invocation }), {
     onStarted: async (daemon) => {
+      gateway = await startDemoGateway(config, `mqtt://${config.mqtt.tcp.host}:${daemon.ports.tcp}`, credentials, log);
       await demoDevices?.afterDaemonStarted(daemon);
       printWelcome(config, daemon.ports, credentials, stateDir, demoDevices);
     },
-    beforeStop: () => demoDevices?.quiesce(),
+    beforeStop: () => {
+      demoDevices?.quiesce();
+      // While the broker is still up, so the gateway can say it is going.
+      gatewayStopped = gateway?.stop();
+    },
     afterStopped: async () => {
+      await gatewayStopped;
       await demoDevices?.stop();
     },
   });
@@ -170,6 +179,14 @@ function printWelcome(
       ? [
           `  Uplink:    ${config.uplink.url} as hall/${config.hall.id}; watch it arrive there:`,
           `    mosquitto_sub -h ${new URL(config.uplink.url).hostname} -p ${new URL(config.uplink.url).port || 1883} -t 'hall/${config.hall.id}/uplink/#' -v`,
+        ]
+      : []),
+    ...(config.notify
+      ? [
+          `  Notices:   a simulated SMS gateway (${config.notify.gateways[0]}) logs "your turn is near" messages, numbers masked; take a ticket with one:`,
+          operator
+            ? `    mosquitto_pub -h ${host} -p ${ports.tcp} -u ${operator.username} -P '${operator.password}' -t '${base}/bridge/request/issue' -m '{"transaction":"t2","serviceId":"${config.services[0]?.id}","channel":"mobile","contact":"+8613800138000"}'`
+            : '',
         ]
       : []),
     ...(devices?.describe() ?? []),

@@ -1,5 +1,6 @@
 import type { HallConfig } from './schema.js';
 import { describeValue } from './format-issues.js';
+import { checkNotifyGateways } from './notify-section.js';
 import { formatClockTime, parseClockTime, parseTimeRange, type MinuteRange } from './time.js';
 
 /**
@@ -18,6 +19,7 @@ export function crossCheck(config: HallConfig, report: Report): void {
   checkUsers(config, report);
   checkDevices(config, report);
   checkListeners(config, report);
+  checkNotifyGateways(config, report);
 }
 
 function checkHours(config: HallConfig, report: Report): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeValue } from './format-issues.js';
 import { strictObject } from './strict-object.js';
 import { uplinkSection } from './uplink-section.js';
+import { notifySection } from './notify-section.js';
 import { passwordHashProblem } from './password-format.js';
 import { crossCheck } from './cross-checks.js';
 import { isValidTimeZone, parseClockTime, parseTimeRange, WEEKDAY_NAMES } from './time.js';
@@ -241,6 +242,8 @@ const hallConfigShape = strictObject({
   devices: z.array(device).default([]),
   /** The outbound link to the city's central broker (src/uplink); absent = no uplink. */
   uplink: uplinkSection.optional(),
+  /** "Your turn is near" notices through a notification gateway (src/notify); absent = none. */
+  notify: notifySection.optional(),
   // No default level: the logger then honours HALL_EDGE_LOG_LEVEL.
   log: strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() }).optional(),
 });

@@ -139,6 +139,12 @@ export interface DeviceContext {
   /** Keeps an answer that was not journaled with events (a refusal, a reprint). */
   rememberOutcome?(id: RequestIdentity, request: string, outcome: unknown): void;
   /**
+   * Gives the hall a visitor's contact (contact.ts) for a ticket just issued, for "your turn is
+   * near" notices. Absent when the hall sends no notifications (no `notify:` section): a kiosk
+   * then refuses a contact before it issues. Never log the contact.
+   */
+  attachContact?(number: string, contact: string): void;
+  /**
    * Journal and publish a hall event that is not a queue command (a gate decision, a printer
    * fault). Resolves once durable.
    */

@@ -28,3 +28,5 @@ export type { Channel, Ticket, WindowState } from '../queue/ticket.js';
 export type { QueueCommand } from '../queue/commands.js';
 export type { GpioBackend, GpioBackendName, GpioInput, GpioOutput } from '../platform/gpio/gpio.js';
 export type { LocalizedName, QueueModel } from '../queue/model.js';
+export { contactSchema, contactKind, maskContact, scrubContacts, MAX_CONTACT_LENGTH } from './contact.js';
+export type { ContactKind } from './contact.js';

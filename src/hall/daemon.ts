@@ -45,6 +45,8 @@ export interface RunningDaemon {
   broker: RunningBroker;
   /** The link to the central broker, when the config has an `uplink:` section. */
   uplink: Uplink | undefined;
+  /** "Your turn is near" notices, when the config has a `notify:` section (health as in `health`.notify). */
+  notices: { health(): Record<string, unknown> } | undefined;
   /** The visitor pages (/display, the phone ticket page), when the config has a dashboard. */
   visitors: VisitorPages | undefined;
   ports: { tcp: number; ws?: number; tls?: number; dashboard?: number };
@@ -108,8 +110,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const bridge = new MqttBridge(broker, config.hall.id, log.child({ component: 'bridge' }), schedulerLimits(config.requests));
   const api = new MqttApi(hall, bridge, journal, log.child({ component: 'mqtt-api' }));
+  // The broker's refusals and back-pressure (docs/mqtt-api.md, Broker limits), beside the requests'.
+  const liveBroker = broker;
+  api.addHealth('broker', () => ({ ...liveBroker.counters(), connectedClients: liveBroker.connectedClients(), heldReads: liveBroker.heldReads() }));
+  // "Your turn is near" (src/notify), loaded only for a hall that sends notices.
+  const visitorNotices = config.notify
+    ? new (await import('../notify/notifier.js')).Notifier({
+        hall,
+        journal,
+        broker,
+        bridge,
+        section: config.notify,
+        keyFile: config.notify.keyFile ?? join(config.stateDir, 'contacts.key'),
+        hallName: config.hall.name,
+        log: log.child({ component: 'notify' }),
+      })
+    : undefined;
+  const attachContact = visitorNotices ? (number: string, contact: string) => visitorNotices.attach(number, contact) : undefined;
+  if (attachContact) api.acceptContacts(attachContact);
   // Alarms shown on `alarms` are kept next to the journal and restored after a restart (docs/alarms.md).
-  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json') });
+  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json'), ...(attachContact ? { attachContact } : {}) });
 
   api.addRequest('broadcast', (payload) => {
     const parsed = daemonRequestSchemas.broadcast.safeParse(payload);
@@ -173,6 +193,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // The uplink (and its MQTT client library) loads only for a hall that has one: restart time.
     uplink = config.uplink ? await (await import('../uplink/start.js')).startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;
     await api.start();
+    if (visitorNotices) {
+      await visitorNotices.start();
+      api.addHealth('notify', () => visitorNotices.health());
+    }
     display.start();
     visitors?.start();
     await devices.startAll();
@@ -192,6 +216,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     visitors?.stop();
     display.stop();
     await devices.stopAll();
+    await visitorNotices?.stop();
     await api.stop();
     await uplink?.stop();
     await bridge.stop();
@@ -221,6 +246,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     devices,
     broker,
     uplink,
+    notices: visitorNotices,
     visitors,
     ports: { tcp: broker.ports.tcpPort, ws: broker.ports.wsPort, tls: broker.ports.tlsPort, dashboard: dashboard?.port },
     stop: () =>
@@ -231,6 +257,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await dashboard?.close();
         display.stop();
         await devices.stopAll();
+        await visitorNotices?.stop();
         await api.stop();
         await uplink?.stop();
         await bridge.stop();

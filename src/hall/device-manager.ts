@@ -11,6 +11,8 @@ export interface DeviceManagerOptions {
   /** How long a cleared alarm stays shown unless acknowledged (see alarm-board.ts). */
   alarmMinVisibleMs?: number;
   restoredAlarmGraceMs?: number;
+  /** Where a kiosk's `issue` contact goes (src/notify); absent when the hall sends no notices. */
+  attachContact?: (number: string, contact: string) => void;
 }
 
 export interface DeviceConfigEntry {
@@ -64,6 +66,7 @@ export class DeviceManager {
   /** One GPIO backend of each name for all devices, made when a driver first asks for it. */
   private readonly gpioBackends: GpioBackends;
   private stopping = false;
+  private readonly attachContact: DeviceManagerOptions['attachContact'];
 
   constructor(
     private readonly hall: Hall,
@@ -72,6 +75,7 @@ export class DeviceManager {
     private readonly log: Logger,
     options: DeviceManagerOptions = {},
   ) {
+    this.attachContact = options.attachContact;
     this.gpioBackends = new GpioBackends(log);
     this.alarms = new AlarmBoard({
       now: () => hall.now(),
@@ -207,6 +211,7 @@ export class DeviceManager {
       publish: (subtopic, payload, options) => bridge.publish(`device/${deviceId}/${subtopic}`, payload, { retain: options?.retain === true }),
       subscribe: (subtopic, handler) => bridge.subscribeDevice(deviceId, subtopic, handler),
       handleRequest: (subtopic, schema, handler) => bridge.serveDeviceRequests(deviceId, subtopic, validatedRequest(schema, handler)),
+      ...(this.attachContact ? { attachContact: this.attachContact } : {}),
       gpio: (name) => this.gpioBackends.get(name),
     };
   }

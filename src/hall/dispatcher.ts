@@ -10,12 +10,13 @@ import type { SequencedEvent } from '../queue/events.js';
  *   mqtt   — the events go to the broker (after the frames: the broker's work must not delay them)
  *   voice  — call announcements (`announce`) for the voice caller
  *   state  — retained state documents (window/…, queue/…, stats/today), coalesced per burst
+ *   notify — "your turn is near" notices for visitors who left a contact (src/notify)
  *   log    — one journal line per event in the daemon log: nothing waits for it, so it is last
  *
  * `journal` is counted here too: a group commit that failed (its commands were answered with an
  * error and nothing of them was shown).
  */
-export const STAGES = ['journal', 'frames', 'mqtt', 'voice', 'state', 'log'] as const;
+export const STAGES = ['journal', 'frames', 'mqtt', 'voice', 'state', 'notify', 'log'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export type StageHandler = (events: readonly SequencedEvent[]) => void;

@@ -51,6 +51,8 @@ export class MqttApi {
   private readonly dirtyWindows = new Set<string>();
   private readonly dirtyServices = new Set<string>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** Where an `issue`'s contact goes (src/notify); undefined when the hall sends no notifications. */
+  private contacts: ((number: string, contact: string) => void) | undefined;
 
   constructor(
     private readonly hall: Hall,
@@ -63,6 +65,11 @@ export class MqttApi {
   addRequest(name: string, handler: ExtraRequestHandler): void {
     if (isQueueRequest(name) || this.extra.has(name)) throw new Error(`request "${name}" is already defined`);
     this.extra.set(name, handler);
+  }
+
+  /** Lets `issue` carry a `contact` (for "your turn is near"): it goes to `attach`, never to the queue. */
+  acceptContacts(attach: (number: string, contact: string) => void): void {
+    this.contacts = attach;
   }
 
   /** Adds `name` to the `health` answer (e.g. `uplink`: its link and backlog). */
@@ -197,6 +204,7 @@ export class MqttApi {
       const parsed = parseQueueRequest(command, payload);
       // Nothing ran: a corrected resend under the same transaction may still run.
       if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+      this.refuseContactWhenOff(parsed.contact);
       const result = await this.hall.submit(parsed.command, { id, request: command, answer: (events) => queueOutcome(events), refusal: (code, error) => ({ status: 'error', code, error }) });
       if (!result.ok) {
         // A failed commit ran nothing either; a refusal by the queue is the request's answer
@@ -206,6 +214,7 @@ export class MqttApi {
       }
       const outcome = queueOutcome(result.events);
       if (!result.outcomeStored) this.remember(id, command, outcome);
+      if (parsed.contact !== undefined && result.ticket) this.contacts?.(result.ticket.number, parsed.contact);
       // Built from the kept outcome, so the first answer and a resend's are the same.
       return this.answerOf(outcome);
     }
@@ -260,10 +269,16 @@ export class MqttApi {
   private async handleQueueCommand(command: QueueRequestName, payload: Record<string, unknown>, caller: { username: string; role: string }): Promise<unknown> {
     const parsed = parseQueueRequest(command, payload);
     if ('problems' in parsed) throw new RequestError('bad-request', parsed.problems);
+    this.refuseContactWhenOff(parsed.contact);
     const result = await this.hall.submit(parsed.command);
     if (!result.ok) throw new RequestError(result.code, result.message);
+    if (parsed.contact !== undefined && result.ticket) this.contacts?.(result.ticket.number, parsed.contact);
     this.log.debug({ request: command, user: caller.username }, 'request done');
     return { ticket: result.ticket ?? null, events: result.events.map((e) => ({ seq: e.seq, type: e.type })) };
+  }
+
+  private refuseContactWhenOff(contact: string | undefined): void {
+    if (contact !== undefined && !this.contacts) throw new RequestError('notifications-off', 'this hall sends no notifications (no notify: section in its config): issue without a contact');
   }
 
   private handleOther(command: string, payload: Record<string, unknown>, caller: { username: string; role: string }): unknown {

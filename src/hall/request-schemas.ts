@@ -3,6 +3,7 @@ import { formatZodIssues } from '../platform/zod-issues.js';
 
 export { formatZodIssues };
 import type { QueueCommand } from '../queue/commands.js';
+import { contactSchema } from '../device-contract/contact.js';
 
 /**
  * The payloads of `bridge/request/<command>` for queue commands. Strict objects: a misspelt
@@ -21,6 +22,8 @@ export const queueRequestSchemas = {
     appointment: z
       .strictObject({ slotStart: z.number().int().positive(), slotEnd: z.number().int().positive(), reference: z.string().max(128).optional() })
       .optional(),
+    /** For "your turn is near" notices (src/notify); taken off the command before the queue sees it. */
+    contact: contactSchema.optional(),
   }),
   'call-next': z.strictObject({ windowId: id }),
   call: z.strictObject({ windowId: id, number, override: z.boolean().optional() }),
@@ -74,9 +77,11 @@ export function isQueueRequest(name: string): name is QueueRequestName {
 }
 
 /** Validates a request payload into a queue command, or returns readable problems. */
-export function parseQueueRequest(name: QueueRequestName, payload: Record<string, unknown>): { command: QueueCommand } | { problems: string } {
+export function parseQueueRequest(name: QueueRequestName, payload: Record<string, unknown>): { command: QueueCommand; contact?: string } | { problems: string } {
   const result = queueRequestSchemas[name].safeParse(payload);
   if (!result.success) return { problems: formatZodIssues(result.error.issues) };
-  return { command: { type: name, ...result.data } as QueueCommand };
+  // A visitor's contact is personal data: it never enters the queue, its events or the journal.
+  const { contact, ...fields } = result.data as { contact?: string };
+  return { command: { type: name, ...fields } as QueueCommand, ...(contact !== undefined ? { contact } : {}) };
 }
 

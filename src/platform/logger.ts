@@ -10,6 +10,9 @@ export interface LoggerSettings {
   destination?: NodeJS.WritableStream;
 }
 
+/** Log fields that would hold a visitor's phone number or account id, at any of three depths. */
+export const CONTACT_PATHS = ['contact', '*.contact', '*.*.contact'];
+
 /**
  * The process logger. JSON lines on stdout are what journald stores; a terminal gets pino-pretty
  * so an operator running `hall-edge demo` can read it.
@@ -19,6 +22,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     level: settings.level ?? process.env.HALL_EDGE_LOG_LEVEL ?? 'info',
     base: { app: 'hall-edge' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Visitors' contacts (src/notify) are never logged on purpose; this catches a mistake.
+    redact: { paths: CONTACT_PATHS, censor: '[redacted]' },
   };
   if (settings.destination) return pino(options, settings.destination as pino.DestinationStream);
   const pretty = settings.pretty ?? (process.stdout.isTTY === true && process.env.HALL_EDGE_LOG_JSON !== '1');

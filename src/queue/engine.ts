@@ -509,12 +509,7 @@ export class QueueEngine {
   waitingSummary(serviceId: string, firstN: number): { count: number; priority: number; next: string[]; oldestIssuedAt: number | undefined } {
     const key = serviceLine(serviceId);
     const entries = this.lines.line(key);
-    let oldestIssuedAt: number | undefined;
-    for (const entry of entries) {
-      const issuedAt = this.tickets.get(entry.number)!.issuedAt;
-      if (oldestIssuedAt === undefined || issuedAt < oldestIssuedAt) oldestIssuedAt = issuedAt;
-    }
-    return { count: entries.length, priority: this.lines.priorities(key), next: entries.slice(0, firstN).map((entry) => entry.number), oldestIssuedAt };
+    return { count: entries.length, priority: this.lines.priorities(key), next: entries.slice(0, firstN).map((entry) => entry.number), oldestIssuedAt: this.lines.oldestIssuedAt(key) };
   }
 
   /** How many wait in a service's line, without building the list. */
@@ -579,7 +574,7 @@ export class QueueEngine {
   private enqueue(ticket: Ticket): void {
     if (ticket.state !== 'waiting') return;
     const key = ticket.targetWindowId ? windowLine(ticket.targetWindowId) : serviceLine(ticket.serviceId);
-    this.lines.insert(key, { number: ticket.number, order: ticket.order, priority: ticket.priority, appointment: ticket.appointment !== undefined });
+    this.lines.insert(key, { number: ticket.number, order: ticket.order, priority: ticket.priority, appointment: ticket.appointment !== undefined, issuedAt: ticket.issuedAt });
   }
 
   private dequeue(ticket: Ticket): void {

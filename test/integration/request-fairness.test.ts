@@ -160,6 +160,25 @@ describe('a flooding client is served fairly and gets busy', () => {
     }, 60_000);
   }
 
+  it('an observer flooding requests it may not make gets a few `forbidden` answers and `busy`, not one answer per request', async () => {
+    hall = await startTestDaemon({ windows: 2 });
+    const h = hall;
+    const observer = await h.connectAs('observer', 'tcp');
+    await observer.subscribeAsync(`${h.base}/bridge/response/issue`, { qos: 0 });
+    const sent = 300;
+    const answers = flood(observer, h.base, 'issue', sent, { serviceId: 'social-security' });
+    const forbidden = (): number => answers.filter((a) => a.code === 'forbidden').length;
+    // Before, every one was answered `forbidden` (and logged); now a refusal takes a turn and a
+    // token of the observer's line (5 a second, a burst of 10) like any request.
+    await eventually(() => forbidden() + h.daemon.api.bridgeCounters().requestsBusy >= sent || undefined, 'every flooded request refused', 30_000);
+    expect(h.daemon.api.bridgeCounters().requestsBusy).toBeGreaterThan(0);
+    expect(forbidden()).toBeLessThan(sent / 2);
+    expect([...h.daemon.hall.engine.allTickets()]).toHaveLength(0);
+    const health = await h.operator.requester.request('health');
+    expect(health.data).toMatchObject({ broker: { readsHeld: expect.any(Number), heldReads: { connections: expect.any(Number) } } });
+    expect((health.data as { broker: { readsHeld: number } }).broker.readsHeld).toBeGreaterThan(0);
+  }, 60_000);
+
   it('pages the ticket list with limit/after', async () => {
     hall = await startTestDaemon({ windows: 2 });
     const r = hall.operator.requester;

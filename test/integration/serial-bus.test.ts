@@ -2,13 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
 import { openPtyPair } from '../support/pty.js';
-import { BusLinkDownError, BusPriority, BusTimeoutError, Rs485Bus, SerialLink } from '../../src/platform/serial/index.js';
+import { BusLinkDownError, BusPriority, BusSupersededError, BusTimeoutError, Rs485Bus, SerialLink } from '../../src/platform/serial/index.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import { eventually } from '../support/eventually.js';
 
 /**
  * A line protocol for the bus tests: the host sends "<dev> <n>\n", the device answers
- * "<dev> ok <n>\n" unless it is silent. The device end logs the order frames arrived in.
+ * "<dev> ok <n>\n" unless it is silent or the frame ends in " hush" (a request that wants no
+ * answer). The device end logs the order frames arrived in.
  */
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -40,7 +41,7 @@ async function rig(busOptions: { turnaroundMs?: number } = {}): Promise<Rig> {
   device.pipe(new ReadlineParser({ delimiter: '\n' })).on('data', (line: string) => {
     received.push(line);
     const [dev, n] = line.split(' ');
-    if (dev && !silent.has(dev)) device.write(`${dev} ok ${n}\n`);
+    if (dev && !silent.has(dev) && !line.endsWith(' hush')) device.write(`${dev} ok ${n}\n`);
   });
   device.on('data', () => arrivals.push(performance.now()));
 
@@ -116,13 +117,49 @@ describe('Rs485Bus over a real PTY pair', () => {
   });
 
   it('puts an urgent frame ahead of queued background frames', async () => {
-    const { bus, received } = await rig();
-    const opts = (priority: number) => ({ timeoutMs: 500, priority });
+    const { bus, received, silent, device } = await rig();
+    const opts = (priority: number) => ({ timeoutMs: 10_000, priority });
+    // The hall display holds its answer to hall 1 until the urgent frame is queued.
+    silent.add('hall');
     const jobs = [1, 2, 3, 4].map((n) => bus.transact('hall', Buffer.from(`hall ${n}\n`), replyTo('hall', n), opts(BusPriority.background)));
+    await eventually(() => received.includes('hall 1'), 'hall 1 on the wire');
     const urgent = bus.transact('w7', Buffer.from('w7 1\n'), replyTo('w7', 1), opts(BusPriority.urgent));
+    silent.delete('hall');
+    device.write('hall ok 1\n');
     await Promise.all([...jobs, urgent]);
     // hall 1 was already on the wire; the urgent frame goes next.
     expect(received).toEqual(['hall 1', 'w7 1', 'hall 2', 'hall 3', 'hall 4']);
+  });
+
+  it('takes the wire only after the frames queued together are all in: the urgent one of them goes first', async () => {
+    const { bus, received } = await rig();
+    const opts = (priority: number) => ({ timeoutMs: 500, priority });
+    const jobs = [1, 2].map((n) => bus.transact('hall', Buffer.from(`hall ${n}\n`), replyTo('hall', n), opts(BusPriority.background)));
+    const urgent = bus.transact('w7', Buffer.from('w7 1\n'), replyTo('w7', 1), opts(BusPriority.urgent));
+    await Promise.all([...jobs, urgent]);
+    expect(received).toEqual(['w7 1', 'hall 1', 'hall 2']);
+  });
+
+  it('sends a hurried frame (no answer wanted) while more frames of its priority wait, and asks the last one for its answer', async () => {
+    const { bus, received } = await rig();
+    const call = (n: number) =>
+      bus.transactOrHurry(`w${n}`, Buffer.from(`w${n} 1\n`), replyTo(`w${n}`, 1), { timeoutMs: 500, priority: BusPriority.urgent, hurried: Buffer.from(`w${n} 1 hush\n`) });
+    const hall = bus.transact('hall', Buffer.from('hall 1\n'), replyTo('hall', 1), { timeoutMs: 500, priority: BusPriority.background });
+    const answers = await Promise.all([call(1), call(2), call(3), hall]);
+    // w1 and w2 had calls behind them; w3 had only a background frame behind it.
+    expect(received).toEqual(['w1 1 hush', 'w2 1 hush', 'w3 1', 'hall 1']);
+    expect(answers).toEqual([undefined, undefined, 'w3 ok 1', 'hall ok 1']);
+  });
+
+  it('drops a frame that is no longer wanted when it reaches the wire', async () => {
+    const { bus, received } = await rig();
+    let wanted = true;
+    const first = bus.transact('w1', Buffer.from('w1 1\n'), replyTo('w1', 1), { timeoutMs: 500 });
+    const stale = bus.transact('w1', Buffer.from('w1 2\n'), replyTo('w1', 2), { timeoutMs: 500, stillWanted: () => wanted });
+    wanted = false;
+    await expect(first).resolves.toBe('w1 ok 1');
+    await expect(stale).rejects.toBeInstanceOf(BusSupersededError);
+    expect(received).toEqual(['w1 1']);
   });
 
   it('reports frames that answer nothing as unsolicited', async () => {

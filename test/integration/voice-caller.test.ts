@@ -230,10 +230,10 @@ describe('voice caller driver, networked voice box over MQTT', () => {
     const sink = new MqttSink(ctx, 200);
     await sink.start();
     cleanups.push(() => sink.stop());
-    await broker.publish(`hall/${hallId}/device/voice-1/played`, '{"nope":1}');
+    await broker.publish(`hall/${hallId}/device/voice-1/announce/response`, '{"nope":1}');
     const plan = planAnnouncement({ number: 'A001', windowNumber: 1, recall: false, serviceId: 's' }, { languages: ['zh'], repeat: 1, chime: true }, vocabularyOf(defaultClipDefinitions()));
-    await expect(sink.play({ id: 't-1', plan, rendered: { wav: Buffer.alloc(0), durationMs: 0 } })).rejects.toThrow(/did not answer played for t-1/);
-    expect(box.received.map((m) => m.id)).toEqual(['t-1']);
+    await expect(sink.play({ id: 't-1', plan, rendered: { wav: Buffer.alloc(0), durationMs: 0 } })).rejects.toThrow(/could not play t-1: voice box announcement t-1: no answer within 200 ms/);
+    expect(box.received.map((m) => m.transaction)).toEqual(['t-1']);
     expect(sink.badReplies).toBe(1);
   });
 });

@@ -30,9 +30,17 @@ export interface DaemonProcess {
 }
 
 /** Starts `hall-edge run` as a real child process and waits for its "running" log line. */
-export async function startDaemonProcess(configFile: string, cwd: string, timeoutMs = 20_000, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess(
+  configFile: string,
+  cwd: string,
+  timeoutMs = 20_000,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  /** Node's own flags, before the script (the benchmarks pass the systemd unit's, deployed-runtime.ts). */
+  nodeArgs: string[] = [],
+): Promise<DaemonProcess> {
   requireBuild();
-  const proc = spawn(process.execPath, [CLI, 'run', '--config', configFile, ...extraArgs], {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configFile, ...extraArgs], {
     cwd,
     env: { ...process.env, HALL_EDGE_LOG_JSON: '1', NOTIFY_SOCKET: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

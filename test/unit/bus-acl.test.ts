@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decidePublish, decideSubscribe, decideWill, isClientWritable, isRequest } from '../../src/bus/acl.js';
+import { decidePublish, decideSubscribe, decideWill, isClientWritable, isRequest, mayReceive, receiveGuard } from '../../src/bus/acl.js';
 import type { Principal } from '../../src/bus/users.js';
 
 const HALL = 'zhifu';
@@ -54,6 +54,14 @@ const publishTable: Array<[topic: string, allowedFor: Who[], retain?: boolean]> 
   ['random/topic', []],
   [`${base}/device/+/played`, []],
   [`${base}/#`, []],
+  // A notification gateway answers on its own notify/<id>/result and /state; nobody else writes there.
+  [`${base}/notify/kiosk-1/result`, ['device']],
+  [`${base}/notify/kiosk-1/state`, ['device']],
+  [`${base}/notify/kiosk-1/result`, [], true],
+  [`${base}/notify/kiosk-2/result`, []],
+  [`${base}/notify/kiosk-1`, []],
+  [`${base}/notify/kiosk-1/other`, []],
+  [`${base}/notify/kiosk-1/result/x`, []],
 ];
 
 describe('decidePublish', () => {
@@ -128,6 +136,13 @@ const subscribeTable: Array<[filter: string, allowedFor: Who[]]> = [
   ['$SYS/#', ['admin']],
   [`$share/g/${base}/#`, ['admin']],
   [base, ['admin']],
+  // Notices carry visitors' contacts: a gateway subscribes to its own, nobody else to any.
+  [`${base}/notify/kiosk-1`, ['device']],
+  [`${base}/notify/kiosk-2`, []],
+  [`${base}/notify/#`, []],
+  [`${base}/notify/+`, []],
+  [`${base}/notify/kiosk-1/#`, []],
+  [`${base}/notify/kiosk-1/result`, []],
   // A hall TV reads the public documents only: exact filters, `+` only as a queue's id.
   [`${base}/display`, ['operator', 'observer', 'admin', 'display']],
   [`${base}/display/#`, ['operator', 'observer', 'admin']],
@@ -162,7 +177,7 @@ describe('decideSubscribe', () => {
 });
 
 const level = fc.oneof(
-  fc.constantFrom('hall', HALL, 'other', 'device', 'kiosk-1', 'kiosk-2', 'bridge', 'request', 'state', 'response', 'event', 'window', 'availability', 'display', 'queue', '+', '#', '', '$SYS'),
+  fc.constantFrom('hall', HALL, 'other', 'device', 'kiosk-1', 'kiosk-2', 'bridge', 'request', 'state', 'response', 'event', 'window', 'availability', 'display', 'queue', 'notify', 'result', '+', '#', '', '$SYS'),
   fc.string({ maxLength: 6 }),
 );
 const topic = fc.array(level, { minLength: 1, maxLength: 7 }).map((levels) => levels.join('/'));
@@ -182,12 +197,13 @@ describe('ACL properties', () => {
     );
   });
 
-  it('a device publishes and subscribes only in its own namespace (plus bridge/state)', () => {
+  it('a device publishes and subscribes only in its own namespaces (plus bridge/state)', () => {
     fc.assert(
       fc.property(topic, fc.boolean(), (t, retain) => {
         const own = t.startsWith(`${base}/device/kiosk-1/`) || t === `${base}/device/kiosk-1`;
-        if (decidePublish(device, t, retain, HALL).allowed) expect(own).toBe(true);
-        if (decideSubscribe(device, t, HALL).allowed) expect(own || t === `${base}/bridge/state`).toBe(true);
+        const ownNotify = [`${base}/notify/kiosk-1/result`, `${base}/notify/kiosk-1/state`];
+        if (decidePublish(device, t, retain, HALL).allowed) expect(own || ownNotify.includes(t)).toBe(true);
+        if (decideSubscribe(device, t, HALL).allowed) expect(own || t === `${base}/bridge/state` || t === `${base}/notify/kiosk-1`).toBe(true);
       }),
       { numRuns: 5000 },
     );
@@ -223,5 +239,28 @@ describe('ACL properties', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('mayReceive', () => {
+  const guard = receiveGuard(HALL);
+  const gateway: Principal = { username: 'sms-1', role: 'device', deviceId: 'sms-1' };
+  const everyone = [device, operator, observer, admin, gateway];
+
+  it('a notice goes to its gateway alone, whatever the others subscribed to', () => {
+    for (const topic of [`${base}/notify/sms-1`, `${base}/notify/sms-1/result`, `${base}/notify/sms-1/state`]) {
+      expect(everyone.filter((who) => mayReceive(who, topic, guard))).toEqual([gateway]);
+    }
+    expect(mayReceive(gateway, `${base}/notify/sms-2`, guard)).toBe(false);
+    expect(mayReceive(undefined, `${base}/notify/sms-1`, guard)).toBe(false);
+  });
+
+  it('requests (which may carry a contact) go to no client; the rest to everyone subscribed', () => {
+    for (const topic of [`${base}/bridge/request/issue`, `${base}/device/kiosk-1/issue`, `$hall-edge/refused/${base}/bridge/request/issue`]) {
+      expect(everyone.filter((who) => mayReceive(who, topic, guard))).toEqual([]);
+    }
+    for (const topic of [`${base}/event`, `${base}/bridge/response/issue`, `${base}/device/kiosk-1/played`, `${base}/queue/a`, 'hall/other/notify/sms-1']) {
+      expect(everyone.filter((who) => mayReceive(who, topic, guard))).toEqual(everyone);
+    }
   });
 });

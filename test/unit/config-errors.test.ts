@@ -150,7 +150,7 @@ describe('config errors name the field and say what is wrong', () => {
     const config = baseConfig();
     config.colour = 'red';
     expect(problemsOf(config)).toEqual([
-      'colour: unknown key "colour" (known: hall, queue, services, windows, staff, mqtt, requests, users, stateDir, journal, dashboard, devices, uplink, log)',
+      'colour: unknown key "colour" (known: hall, queue, services, windows, staff, mqtt, requests, users, stateDir, journal, dashboard, devices, uplink, notify, log)',
     ]);
     const typo = baseConfig();
     typo.hall.openinghours = typo.hall.openingHours;

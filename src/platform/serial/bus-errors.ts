@@ -24,3 +24,11 @@ export class BusClosedError extends Error {
     this.name = 'BusClosedError';
   }
 }
+
+/** A frame dropped before it went out, because what it carried was replaced (TransactOptions.stillWanted). */
+export class BusSupersededError extends Error {
+  constructor(readonly key: string) {
+    super(`frame for device ${key} dropped: a newer one replaces it`);
+    this.name = 'BusSupersededError';
+  }
+}

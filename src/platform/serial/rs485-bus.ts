@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../logger.js';
 import type { SerialCloseReason, SerialLink } from './serial-link.js';
-import { BusLinkDownError, BusClosedError, BusTimeoutError } from './bus-errors.js';
+import { BusLinkDownError, BusClosedError, BusSupersededError, BusTimeoutError } from './bus-errors.js';
 import { DeviceCounters, type DeviceLinkStats } from './device-counters.js';
 
 /**
@@ -11,14 +11,33 @@ import { DeviceCounters, type DeviceLinkStats } from './device-counters.js';
  * stopped answering costs one timeout per frame, not timeout x retries, until it answers again.
  */
 
-/** Lower is sooner. Same priority is first come, first served. */
-export const BusPriority = { urgent: 0, normal: 1, background: 2 } as const;
+/**
+ * Lower is sooner. Same priority is first come, first served. `confirm` is for frames that only
+ * confirm what a device already shows (see `hurried`): they wait behind everything a person sees.
+ */
+export const BusPriority = { urgent: 0, normal: 1, background: 2, confirm: 3 } as const;
 
 export interface TransactOptions {
   timeoutMs: number;
   /** Extra attempts after the first times out. Ignored (0) while the device is offline. */
   retries?: number;
   priority?: number;
+  /**
+   * Asked when the frame reaches the wire: false drops it (the transaction rejects with
+   * BusSupersededError), e.g. a confirmation of a text that a newer one has replaced.
+   */
+  stillWanted?: () => boolean;
+}
+
+export interface HurriedTransactOptions extends TransactOptions {
+  /**
+   * The same request asking for no answer. Sent instead of the request when, as it reaches the
+   * wire, another frame of the same or a more urgent priority waits behind it: on a half-duplex
+   * line every answer holds the next frame back by the answer's bytes, a turnaround and the
+   * device's think time, and in a burst (64 windows calling at once) the next call is what
+   * visitors wait for. The transaction then resolves with undefined: nothing confirmed it.
+   */
+  hurried: Buffer;
 }
 
 export interface SendOptions {
@@ -51,6 +70,8 @@ interface Job<Frame> {
   retries: number;
   priority: number;
   seq: number;
+  hurried: Buffer | undefined;
+  stillWanted: (() => boolean) | undefined;
   resolve: (reply: Frame | undefined) => void;
   reject: (err: Error) => void;
 }
@@ -66,6 +87,7 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
   private readonly devices = new DeviceCounters();
   private waiter: Waiter<Frame> | undefined;
   private busy = false;
+  private pumpQueued = false;
   private closed = false;
   private seq = 0;
   private unsolicitedCount = 0;
@@ -108,7 +130,12 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
 
   /** Sends a frame and resolves with the first frame for which isReply is true. */
   transact(key: string, bytes: Buffer, isReply: (frame: Frame) => boolean, options: TransactOptions): Promise<Frame> {
-    return this.enqueue(key, bytes, isReply, options.timeoutMs, options.retries ?? 0, options.priority) as Promise<Frame>;
+    return this.enqueue(key, bytes, isReply, options.timeoutMs, options.retries ?? 0, options.priority, options) as Promise<Frame>;
+  }
+
+  /** As transact, but sends `options.hurried` (no answer) when more frames wait behind it; then resolves with undefined. */
+  transactOrHurry(key: string, bytes: Buffer, isReply: (frame: Frame) => boolean, options: HurriedTransactOptions): Promise<Frame | undefined> {
+    return this.enqueue(key, bytes, isReply, options.timeoutMs, options.retries ?? 0, options.priority, options);
   }
 
   /** Sends a frame that gets no reply (a broadcast, say); resolves once the kernel has it (with a turnaround gap, once it has left the UART). */
@@ -147,15 +174,31 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     timeoutMs: number,
     retries: number,
     priority: number = BusPriority.normal,
+    extra: { hurried?: Buffer; stillWanted?: () => boolean } = {},
   ): Promise<Frame | undefined> {
     if (this.closed) return Promise.reject(new BusClosedError());
     if (!this.options.link.isOpen) return Promise.reject(new BusLinkDownError(this.options.link.path));
     return new Promise((resolve, reject) => {
-      const job: Job<Frame> = { key, bytes, isReply, timeoutMs, retries, priority, seq: this.seq++, resolve, reject };
+      const job: Job<Frame> = { key, bytes, isReply, timeoutMs, retries, priority, seq: this.seq++, hurried: extra.hurried, stillWanted: extra.stillWanted, resolve, reject };
       // Insert after every job of the same or more urgent priority: stable FIFO within a priority.
       let at = this.queue.length;
       while (at > 0 && this.queue[at - 1]!.priority > priority) at -= 1;
       this.queue.splice(at, 0, job);
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * The wire is taken after the current synchronous work: frames queued together (a group
+   * commit's 16 calls) are all in the queue, ordered by priority, before the first one goes —
+   * so the first knows it has followers (see `hurried`) and an urgent frame queued a moment
+   * after a background one still goes first.
+   */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
       this.pump();
     });
   }
@@ -180,6 +223,13 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
 
   private async run(job: Job<Frame>): Promise<Frame | undefined> {
     const { link } = this.options;
+    if (job.stillWanted && !job.stillWanted()) throw new BusSupersededError(job.key);
+    const followed = this.queue.length > 0 && this.queue[0]!.priority <= job.priority;
+    if (job.hurried && followed) {
+      await link.write(job.hurried);
+      if ((this.options.turnaroundMs ?? 0) > 0) await link.drain();
+      return undefined;
+    }
     if (!job.isReply) {
       await link.write(job.bytes);
       // With a turnaround gap to keep, it counts from the last byte on the wire.
