@@ -69,6 +69,11 @@ export interface IngestRun {
   /** Until the broker had acknowledged every event to the halls (the publishing side). */
   publishedMs: number;
   lagAtEndMs: number;
+  /**
+   * The collectors' own pace once the broker had everything: the events committed during the
+   * lag at the end over its length (the halls' publishing, on the same cores, no longer counts).
+   */
+  drainEventsPerSecond: number;
   /** After the last event, until every hall's hall_day_stats covered its whole day. */
   statsSettledMs: number;
   replayRequests: number;
@@ -204,12 +209,16 @@ async function ingest(halls: BenchHall[], collectorCount: number, postgres: Post
     }
     // The halls' cursors in PostgreSQL, polled (one cheap query) until all are at their journal's end.
     let stored = 0;
+    let storedWhenPublished = 0;
     let polling = true;
     const poll = (async () => {
       while (polling) {
         const { rows } = await pool.query<{ stored: string | null }>('SELECT sum(contiguous) AS stored FROM hall_cursors').catch(() => ({ rows: [{ stored: null }] }));
         stored = Number(rows[0]?.stored ?? 0);
-        if (!publishedAt && uplinks.every((u, i) => u.health().cursor === halls[i]!.events)) publishedAt = performance.now();
+        if (!publishedAt && uplinks.every((u, i) => u.health().cursor === halls[i]!.events)) {
+          publishedAt = performance.now();
+          storedWhenPublished = stored;
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
@@ -220,8 +229,11 @@ async function ingest(halls: BenchHall[], collectorCount: number, postgres: Post
       await poll;
     }
     const ms = performance.now() - started;
-    if (!publishedAt) publishedAt = performance.now();
     const storedAt = performance.now();
+    if (!publishedAt) {
+      publishedAt = storedAt;
+      storedWhenPublished = total;
+    }
 
     // The figures settle within a housekeeping round or two of the last event.
     const statsSettledMs = await waitStats(pool, halls);
@@ -239,6 +251,7 @@ async function ingest(halls: BenchHall[], collectorCount: number, postgres: Post
       eventsPerSecond: Math.round((total / ms) * 1000),
       publishedMs: Math.round(publishedAt - started),
       lagAtEndMs: Math.round(storedAt - publishedAt),
+      drainEventsPerSecond: storedAt - publishedAt > 1000 ? Math.round(((total - storedWhenPublished) / (storedAt - publishedAt)) * 1000) : 0,
       statsSettledMs: statsSettledMs < 0 ? -1 : Math.round(settled - storedAt),
       replayRequests,
       replayEventsResent,
@@ -363,7 +376,7 @@ export function describe(result: CentralBenchResult): string[] {
   const lines = result.runs.map((r) => {
     const target = r.collectors === result.target.collectors ? ` — target ≥ ${result.target.eventsPerSecond}/s: ${r.eventsPerSecond >= result.target.eventsPerSecond ? 'met' : 'MISSED'}` : ' (no target; for comparison)';
     return (
-      `central: ${result.halls} halls × ${result.ticketsPerHall} tickets (${r.events} events) into PostgreSQL by ${r.collectors} collector(s): ${r.eventsPerSecond} events/s (${r.ms} ms; broker had all at ${r.publishedMs} ms, lag at the end ${r.lagAtEndMs} ms; figures settled ${r.statsSettledMs} ms later)${target}` +
+      `central: ${result.halls} halls × ${result.ticketsPerHall} tickets (${r.events} events) into PostgreSQL by ${r.collectors} collector(s): ${r.eventsPerSecond} events/s (${r.ms} ms; broker had all at ${r.publishedMs} ms, lag at the end ${r.lagAtEndMs} ms, during which ${r.drainEventsPerSecond} events/s; figures settled ${r.statsSettledMs} ms later)${target}` +
       `\n  exactly once: ${r.exactlyOnce ? 'yes' : 'NO'}, hall_day_stats = the halls' own: ${r.statsEqual ? 'yes' : 'NO'}; replay requests ${r.replayRequests} (${r.replayEventsResent} events resent); collectors' CPU ${r.collectorCpuSeconds} s; ${r.mbPerHallDay} MB per hall-day in PostgreSQL; load ${r.loadAverage}` +
       (r.problems.length ? `\n  problems: ${r.problems.join('; ')}` : '')
     );

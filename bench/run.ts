@@ -7,6 +7,7 @@
  */
 import { run as journalBench } from './journal-bench.js';
 import { describe as describeEngine, run as engineBench } from './engine-bench.js';
+import { describe as describeNoticePlan, run as noticePlanBench } from './notice-plan-bench.js';
 import { describe as describeAbuse, run as abuseBench } from './abuse-requests.js';
 import { describe as describeLoop, run as callNextBench } from './call-next-loop.js';
 import { describe as describeScale, run as scaleBench } from './hall-scale.js';
@@ -20,6 +21,9 @@ const started = Date.now();
 
 const engine = engineBench();
 for (const line of describeEngine(engine)) console.log(line);
+
+const noticePlan = noticePlanBench();
+for (const line of describeNoticePlan(noticePlan)) console.log(line);
 
 const sim = simBench();
 for (const line of describeSim(sim)) console.log(line);
@@ -52,4 +56,4 @@ const abuse = await abuseBench();
 for (const line of describeAbuse(abuse)) console.log(line);
 
 console.log(`benchmarks took ${Math.round((Date.now() - started) / 100) / 10} s`);
-console.log(JSON.stringify({ bench: { engine, journal, callNextLoop: loop, hallScale: scale, sim, uplink, loginFlood, watermark, restartYear, requestsUnderAbuse: abuse } }));
+console.log(JSON.stringify({ bench: { engine, noticePlan, journal, callNextLoop: loop, hallScale: scale, sim, uplink, loginFlood, watermark, restartYear, requestsUnderAbuse: abuse } }));

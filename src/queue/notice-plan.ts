@@ -41,8 +41,32 @@ export interface NoticePlan {
 export const NO_PROGRESS: NoticeProgress = { near: [], called: false, recalls: 0 };
 
 const ENDING = new Set<HallEvent['type']>(['ticket.finished', 'ticket.voided', 'ticket.expired', 'ticket.skipped']);
-/** Events after which a waiting ticket may have fewer tickets ahead. */
-const MOVING = new Set<HallEvent['type']>(['ticket.called', 'ticket.voided', 'ticket.expired', 'ticket.transferred', 'ticket.requeued']);
+
+/** The waiting line a ticket stands in (a service's, or a window's for a ticket sent there by name). */
+function lineOf(ticket: { serviceId: string; targetWindowId?: string }): string {
+  return ticket.targetWindowId ? `window:${ticket.targetWindowId}` : `service:${ticket.serviceId}`;
+}
+
+/**
+ * The lines in which tickets may now have fewer ahead, or 'all'. A call, a void or an expiry
+ * shortens the line the ticket left; only its own tickets move up, so only they are looked at
+ * (with 2000 waiting this keeps the planning per call to one line). A transfer, and a direct call
+ * (which may take a ticket from another window's line), are rare: everything is looked at.
+ */
+function linesMoved(engine: QueueEngine, events: readonly HallEvent[]): Set<string> | 'all' {
+  const lines = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'ticket.transferred' || (event.type === 'ticket.called' && event.reason === 'direct')) return 'all';
+    if (event.type !== 'ticket.called' && event.type !== 'ticket.voided' && event.type !== 'ticket.expired') continue;
+    const ticket = engine.ticket(event.number);
+    if (!ticket) return 'all';
+    lines.add(`service:${ticket.serviceId}`);
+    // A call clears the ticket's target window: the window that called it is the one it was sent to.
+    if (event.type === 'ticket.called') lines.add(`window:${event.windowId}`);
+    else if (ticket.targetWindowId) lines.add(`window:${ticket.targetWindowId}`);
+  }
+  return lines;
+}
 
 /**
  * The notices due after `events` were applied to `engine`, for the tickets in `tracked`.
@@ -58,9 +82,7 @@ export function planNotices(
   const plan: NoticePlan = { notices: [], progress: new Map(), ended: [] };
   const current = (number: string): NoticeProgress => plan.progress.get(number) ?? tracked.get(number) ?? NO_PROGRESS;
   const ended = new Set<string>();
-  let moved = false;
   for (const event of events) {
-    if (MOVING.has(event.type)) moved = true;
     if (!('number' in event) || typeof event.number !== 'string' || !tracked.has(event.number) || ended.has(event.number)) continue;
     const number = event.number;
     const before = current(number);
@@ -77,7 +99,13 @@ export function planNotices(
   }
 
   const candidates = new Set<string>(evaluate);
-  if (moved) for (const number of tracked.keys()) candidates.add(number);
+  const moved = events.length > 0 ? linesMoved(engine, events) : new Set<string>();
+  if (moved === 'all' || moved.size > 0) {
+    for (const number of tracked.keys()) {
+      const ticket = engine.ticket(number);
+      if (ticket?.state === 'waiting' && (moved === 'all' || moved.has(lineOf(ticket)) || ticket.appointment)) candidates.add(number);
+    }
+  }
   const waiting = [...candidates].filter((number) => tracked.has(number) && !ended.has(number) && pendingThresholds(current(number), thresholds).length > 0);
   const ahead = ticketsAheadOfMany(engine, waiting);
   for (const number of waiting) {

@@ -22,7 +22,12 @@ function hall(thresholds = [5, 1]) {
   };
   const run = (command: QueueCommand): HallEvent[] => {
     const events = engine.run(command, MONDAY_9AM);
-    absorb(planNotices(engine, tracked, events, thresholds));
+    const plan = planNotices(engine, tracked, events, thresholds);
+    // The planner looks only at the lines the events moved: it must find what looking at every
+    // tracked ticket finds.
+    const everything = planNotices(engine, tracked, events, thresholds, [...tracked.keys()]);
+    expect(plan.notices).toEqual(everything.notices);
+    absorb(plan);
     return events;
   };
   const issue = (serviceId = 'ss', contact = false): string => {
@@ -73,13 +78,13 @@ describe('planNotices (the queue core decides; no I/O, no clock)', () => {
     expect(h.of(other)).toEqual([]);
   });
 
-  it('whatever happens to a ticket, no threshold and no "called" is planned twice (property)', () => {
+  it('whatever happens to a ticket, no threshold and no "called" is planned twice, and looking at the moved lines finds what looking at all finds (property)', () => {
     const command = fc.oneof(
       fc.record({ type: fc.constant('issue' as const), serviceId: fc.constantFrom('ss', 'mi'), contact: fc.boolean() }),
       fc.record({ type: fc.constant('call-next' as const), windowId: fc.constantFrom('w1', 'w2') }),
       fc.record({ type: fc.constantFrom('recall' as const, 'skip' as const, 'finish' as const), windowId: fc.constantFrom('w1', 'w2') }),
-      fc.record({ type: fc.constant('transfer' as const), pick: fc.nat(30), toServiceId: fc.constantFrom('ss', 'mi') }),
-      fc.record({ type: fc.constant('requeue' as const), pick: fc.nat(30) }),
+      fc.record({ type: fc.constant('transfer' as const), pick: fc.nat(30), toServiceId: fc.constantFrom('ss', 'mi'), toWindowId: fc.constantFrom(undefined, 'w1', 'w2') }),
+      fc.record({ type: fc.constantFrom('requeue' as const, 'void' as const, 'call' as const), pick: fc.nat(30), windowId: fc.constantFrom('w1', 'w2') }),
     );
     fc.assert(
       fc.property(fc.array(command, { maxLength: 80 }), (commands) => {
@@ -90,9 +95,13 @@ describe('planNotices (the queue core decides; no I/O, no clock)', () => {
         for (const c of commands) {
           try {
             if (c.type === 'issue') numbers.push(h.issue(c.serviceId, c.contact));
-            else if (c.type === 'transfer' || c.type === 'requeue') {
+            else if ('pick' in c) {
               const number = numbers[c.pick % Math.max(1, numbers.length)];
-              if (number) h.run(c.type === 'transfer' ? { type: 'transfer', number, toServiceId: c.toServiceId } : { type: 'requeue', number });
+              if (!number) continue;
+              if (c.type === 'transfer') h.run({ type: 'transfer', number, toServiceId: c.toServiceId, ...(c.toWindowId ? { toWindowId: c.toWindowId, override: true } : {}) });
+              else if (c.type === 'call') h.run({ type: 'call', windowId: c.windowId, number, override: true });
+              else if (c.type === 'void') h.run({ type: 'void', number, reason: 'test' });
+              else h.run({ type: 'requeue', number });
             } else h.run(c);
           } catch {
             // refusals are part of the game
