@@ -217,7 +217,7 @@ export class LedBx5kDriver implements DeviceDriver {
     this.pushQueued = false;
     const displays = [...this.changedWindows];
     this.changedWindows.clear();
-    for (const display of displays) this.pushDisplay(display);
+    for (const display of displays) this.pushDisplay(display, true);
   }
 
   private scheduleHallRefresh(): void {
@@ -235,12 +235,16 @@ export class LedBx5kDriver implements DeviceDriver {
     this.pushDisplay(display);
   }
 
-  /** Sends the wanted text unless it is shown already or a send is on its way (which re-checks after). */
-  private pushDisplay(display: Display): void {
+  /**
+   * Sends the wanted text unless it is shown already or a send is on its way (which re-checks
+   * after). `call`: a hall event's new text, which may go out without an answer in a burst;
+   * catch-ups (reconnect, upkeep, a display back online) always ask for one.
+   */
+  private pushDisplay(display: Display, call = false): void {
     if (this.stopped || display.sending || !this.link.isOpen || sameTexts(display.shown, display.wanted)) return;
     display.sending = true;
     const texts = display.wanted;
-    this.send(display, texts)
+    this.send(display, texts, { hurry: call })
       .then((confirmed) => {
         if (confirmed) {
           display.shown = texts;
@@ -252,7 +256,7 @@ export class LedBx5kDriver implements DeviceDriver {
         display.sending = false;
         // Newer text arrived while this one was on the bus: send it now. A failed send of the
         // same text is not retried here (the bus already retried); probes and reconnects resend.
-        if (display.wanted !== texts) this.pushDisplay(display);
+        if (display.wanted !== texts) this.pushDisplay(display, call);
       });
   }
 
@@ -264,7 +268,7 @@ export class LedBx5kDriver implements DeviceDriver {
     if (this.stopped) return;
     display.confirming += 1;
     const current = (): boolean => display.wanted === texts;
-    this.send(display, texts, { priority: BusPriority.confirm, stillWanted: current })
+    this.send(display, texts, { confirming: current })
       .then(() => {
         if (!current()) return;
         display.shown = texts;
@@ -280,17 +284,18 @@ export class LedBx5kDriver implements DeviceDriver {
 
   /**
    * Sends the texts; resolves true once the controller confirmed them, false when they went out
-   * without an answer (a window call with more calls queued behind it: confirm them later).
+   * without an answer (`hurry`: a window call with more calls queued behind it; confirm later).
+   * `confirming`: this is the confirmation, at the lowest priority, dropped at the wire once the
+   * function says the text is no longer the wanted one.
    */
-  private async send(display: Display, texts: string[], confirmation?: { priority: number; stillWanted: () => boolean }): Promise<boolean> {
+  private async send(display: Display, texts: string[], how: { hurry?: boolean; confirming?: () => boolean }): Promise<boolean> {
     const { address } = display.config;
-    if (!confirmation) this.noteUnshowable(display, texts);
+    if (!how.confirming) this.noteUnshowable(display, texts);
     const areas = this.areasFor(display.config, texts);
     const frame = dynamicAreaFrame(address, areas);
     const isWindow = display.config.role === 'window';
-    // Only a first send of a window call may go without an answer (a confirmation is the answer).
-    const hurried = isWindow && !confirmation ? dynamicAreaFrame(address, areas, { responseFlag: ResponseFlag.none }) : undefined;
-    const priority = confirmation?.priority ?? (isWindow ? BusPriority.urgent : BusPriority.background);
+    const hurried = isWindow && how.hurry ? dynamicAreaFrame(address, areas, { responseFlag: ResponseFlag.none }) : undefined;
+    const priority = how.confirming ? BusPriority.confirm : isWindow ? BusPriority.urgent : BusPriority.background;
     const isReply = (f: DecodedFrame): boolean => {
       if (f.kind === 'rejected') return f.reason === 'crc' && f.claimedSource === address;
       const reply = asReply(f.packet);
@@ -298,7 +303,7 @@ export class LedBx5kDriver implements DeviceDriver {
     };
     let busyLeft = this.options.busyRetries;
     let resendsLeft = this.options.retries;
-    const options = { timeoutMs: this.options.replyTimeoutMs, retries: this.options.retries, priority, stillWanted: confirmation?.stillWanted };
+    const options = { timeoutMs: this.options.replyTimeoutMs, retries: this.options.retries, priority, stillWanted: how.confirming };
     let first = true;
     for (;;) {
       // Resends after a busy or a CRC-error answer always ask for an answer.

@@ -226,6 +226,7 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     if (job.stillWanted && !job.stillWanted()) throw new BusSupersededError(job.key);
     const followed = this.queue.length > 0 && this.queue[0]!.priority <= job.priority;
     if (job.hurried && followed) {
+      if (!link.isOpen) throw new BusLinkDownError(link.path);
       await link.write(job.hurried);
       if ((this.options.turnaroundMs ?? 0) > 0) await link.drain();
       return undefined;
