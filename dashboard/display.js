@@ -79,10 +79,14 @@ function connect(url, { username, password }) {
     // A clean session after every reconnect: subscribe again; the retained documents come anew.
     client.subscribe(['bridge/state', 'display', 'queue/+'].map((t) => `${state.base}/${t}`), { qos: 1 });
   });
-  client.on('close', () => setConn('reconnecting'));
+  let refused = false;
+  client.on('close', () => {
+    if (!refused) setConn('reconnecting');
+  });
   client.on('error', (err) => {
     if (err && (err.code === 4 || err.code === 5)) {
       // Wrong account: retrying would only be refused again. Ask for it on the screen.
+      refused = true;
       client.end(true);
       localStorage.removeItem(STORE);
       setConn('disconnected');

@@ -3,4 +3,3 @@ export { voiceCallerKind } from './kind.js';
 export { VoiceCallerDriver, type VoiceCallerStats } from './driver.js';
 export { buildDefaultClips, type BuildClipsOptions } from './build-clips.js';
 export { VoiceBoxSimulator, type VoiceBoxSimulatorOptions } from './voice-box-simulator.js';
-export { announcementWavMaker, type AnnouncementWavMaker } from './announcement-wav.js';

@@ -22,8 +22,7 @@ import { registerDeviceRequests } from './device-requests.js';
 import { registerSimulateRequest } from './simulate-request.js';
 import type { Uplink } from '../uplink/start.js';
 import { DisplayPublisher } from './display-publisher.js';
-import { VisitorPages } from '../visitors/visitor-pages.js';
-import { loadTicketSecret } from '../visitors/ticket-secret.js';
+import type { VisitorPages } from '../visitors/visitor-pages.js';
 
 export interface DaemonOptions {
   config: HallConfig;
@@ -174,6 +173,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let visitors: VisitorPages | undefined;
   try {
     if (config.dashboard) {
+      // Loaded only for a hall that serves pages: restart time (see the uplink below).
+      const [{ VisitorPages }, { loadTicketSecret }] = await Promise.all([import('../visitors/visitor-pages.js'), import('../visitors/ticket-secret.js')]);
       visitors = new VisitorPages({
         hall,
         secret: loadTicketSecret(config.stateDir, config.dashboard.ticketSecret, log.child({ component: 'visitors' })),

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../platform/logger.js';
 import type { Hall } from '../hall/hall.js';
 import type { HttpRoute, RouteReply } from '../dashboard/server.js';
-import { announcementWavMaker, type AnnouncementWavMaker } from '../../devices/voice-caller/index.js';
+import type { AnnouncementWavMaker } from '../../devices/voice-caller/announcement-wav.js';
 import { ticketToken, ticketTokenMatches } from './ticket-token.js';
 import { DEFAULT_STREAM_LIMITS, TicketStreams, type StreamCounters, type TicketStreamLimits } from './ticket-streams.js';
 import { LinePositions, ticketView } from './ticket-view.js';
@@ -52,7 +52,9 @@ export class VisitorPages {
 
   start(): void {
     if (this.options.voice !== undefined) {
-      this.maker = announcementWavMaker(this.options.voice).catch((err: unknown) => {
+      // Loaded only for a hall with a voice caller (start-up time: the clip code is not small).
+      const voice = this.options.voice;
+      this.maker = import('../../devices/voice-caller/announcement-wav.js').then(({ announcementWavMaker }) => announcementWavMaker(voice)).catch((err: unknown) => {
         this.options.log.warn({ err }, 'the /display page will show calls without sound: the voice caller\'s clip set could not be loaded');
         return undefined;
       });

@@ -206,6 +206,7 @@ describe.skipIf(!haveChromium)('visitor pages in a real browser: the hall TV and
       await other.goto(`${dashUrl}/display#user=${DISPLAY_USER.username}&password=wrong`);
       await expect.poll(() => other.locator('#login').isVisible(), POLL).toBe(true);
       expect(await textOf(other.locator('#login-error'))).toContain('Wrong user name or password');
+      expect(await attributeOf(other.locator('body'), 'data-conn')).toBe('disconnected');
       await other.close();
     });
   });
