@@ -1,12 +1,11 @@
-import type { DeviceContext } from '../../src/device-contract/index.js';
-import { AwaitedResponses } from '../../src/bus/awaited-responses.js';
+import { AwaitedResponses, type DeviceContext } from '../../src/device-contract/index.js';
 import { ANNOUNCE_SUBTOPIC, ANSWER_SUBTOPIC, VOICE_BOX_PROTOCOL_VERSION, type AnnounceMessage } from './voice-box-protocol.js';
 import { SinkError, type PlayJob, type Sink } from './sinks.js';
 
 /**
  * A networked voice box: publish `announce` as a request and wait for its answer (or a timeout)
  * before the queue moves on, so the hall never talks over itself. The waiting and the answer's
- * shape are the shared request envelope's (src/bus/awaited-responses.ts).
+ * shape are the shared request envelope's (src/device-contract/awaited-responses.ts).
  */
 export class MqttSink implements Sink {
   readonly type = 'mqtt';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { planAnnouncement, type AnnouncementRequest, type PlanSettings } from './announcement-plan.js';
 import { defaultClipDefinitions, vocabularyOf } from './clip-vocabulary.js';
 import { announceMessageSchema, playingOrder, type AnnounceMessage } from './voice-box-protocol.js';
-import { parseResponse } from '../../src/bus/request-envelope.js';
+import { parseResponse } from '../../src/device-contract/index.js';
 
 interface Vectors {
   announce: {

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../../src/bus/client.js';
 import type { Logger } from '../../src/platform/logger.js';
-import { errorResponse, okResponse, RequestError, type ResponseEnvelope } from '../../src/bus/request-envelope.js';
+import { errorResponse, okResponse, RequestError, type ResponseEnvelope } from '../../src/device-contract/index.js';
 import { ANNOUNCE_SUBTOPIC, announceMessageSchema, ANSWER_SUBTOPIC, type AnnounceMessage } from './voice-box-protocol.js';
 
 export interface VoiceBoxSimulatorOptions {

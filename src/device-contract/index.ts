@@ -20,7 +20,8 @@ export type {
   RememberedRequest,
   RequestIdentity,
 } from './device-api.js';
-export { RequestError } from '../bus/request-envelope.js';
+export { RequestError, errorResponse, okResponse, parseResponse, type ResponseEnvelope } from '../bus/request-envelope.js';
+export { AwaitedResponses } from './awaited-responses.js';
 export { validatedRequest, answerDeviceRequest } from './device-requests.js';
 export type { DeviceRequestHandler, RequestCaller } from './device-requests.js';
 export type { HallEvent, SequencedEvent } from '../queue/events.js';

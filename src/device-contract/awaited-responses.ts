@@ -1,4 +1,4 @@
-import { parseResponse, RequestError, type Transaction } from './request-envelope.js';
+import { parseResponse, RequestError, type Transaction } from '../bus/request-envelope.js';
 
 interface Waiting {
   resolve: (data: unknown) => void;
