@@ -60,6 +60,41 @@ describe('fair request scheduler', () => {
     await scheduler.idle();
   });
 
+  it('whenRoom: a refused connection may be read again once half its line is free (and a big-query slot is), not at the next free place', async () => {
+    const scheduler = new FairRequestScheduler(limits({ queue: 4 }, 1, 4));
+    const releases: Array<() => void> = [];
+    const blocked = () => new Promise<void>((resolve) => releases.push(resolve));
+    for (let i = 0; i < 4; i++) expect(scheduler.offer(op('a'), 'issue', blocked).ok).toBe(true);
+    expect(scheduler.offer(op('a'), 'issue', blocked).ok).toBe(false);
+    let room = false;
+    void scheduler.whenRoom(op('a'), 'issue').then(() => (room = true));
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    releases.shift()!();
+    await settle();
+    expect(room).toBe(false); // one place free: reading on would only buy one more refusal
+    releases.shift()!();
+    await settle();
+    expect(room).toBe(true); // half the line free
+    // A big query waits for the hall-wide slot too.
+    expect(scheduler.offer(op('b'), 'tickets', blocked).ok).toBe(true);
+    let bigRoom = false;
+    void scheduler.whenRoom(op('c'), 'tickets').then(() => (bigRoom = true));
+    await settle();
+    expect(bigRoom).toBe(false);
+    for (const release of releases.splice(0)) release();
+    await scheduler.idle();
+    await settle();
+    expect(bigRoom).toBe(true);
+    // close() lets every waiter go (the bridge stopping).
+    for (let i = 0; i < 4; i++) scheduler.offer(op('d'), 'issue', blocked);
+    let closed = false;
+    void scheduler.whenRoom(op('d'), 'issue').then(() => (closed = true));
+    scheduler.close();
+    await settle();
+    expect(closed).toBe(true);
+    for (const release of releases.splice(0)) release();
+  });
+
   it('with several running at once, the free places go round the connections too', async () => {
     const scheduler = new FairRequestScheduler(limits({}, 2, 3));
     const started: string[] = [];
