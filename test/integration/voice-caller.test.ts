@@ -24,7 +24,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'voice-caller-'));
   clipsDir = join(dir, 'clips');
   await buildDefaultClips(clipsDir);
-});
+  // espeak renders every clip: tens of seconds on a loaded 2-core box, so a generous bound.
+}, 180_000);
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -36,7 +36,8 @@ beforeAll(async () => {
   clipsDir = join(dir, 'clips');
   manifest = await buildDefaultClips(clipsDir);
   library = await ClipLibrary.load(clipsDir);
-});
+  // espeak renders every clip: tens of seconds on a loaded 2-core box, so a generous bound.
+}, 180_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../support/ports.js';
+import { eventually } from '../support/eventually.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,7 +85,8 @@ describe('hall-edge command line', () => {
       run('mosquitto_pub', ['-p', String(daemon.ports.tcpPort), '-u', op.username, '-P', op.password, '-q', '1', '-t', `hall/test-hall/bridge/request/${command}`, '-m', JSON.stringify(payload)]);
     await pub('issue', { serviceId: 'social-security' });
     await pub('issue', { serviceId: 'retirement' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The daemon logs each event once it is journaled: wait for both tickets there.
+    await eventually(() => daemon.lines.filter((l) => l.includes('"ticket.issued"')).length >= 2, 'both tickets journaled');
 
     const locked = await cli(['stats', '--config', hall.file]);
     expect(locked.code).toBe(1);
@@ -103,7 +105,7 @@ describe('hall-edge command line', () => {
     expect(csv.stdout.split('\r\n')[0]).toContain('day,scope,id,name,issued,served');
     expect(csv.stdout).toMatch(/service,retirement,退休,1,/);
     expect((await cli(['stats', '--config', hall.file, '--day', '2001-01-01'])).stderr).toMatch(/no journal entries for 2001-01-01/);
-  });
+  }, 120_000);
 
   it('demo runs the demo hall, answers mosquitto clients with the demo credentials and refuses them without', async () => {
     requireBuild();
@@ -122,7 +124,7 @@ describe('hall-edge command line', () => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 40_000;
+    const deadline = Date.now() + 120_000; // the demo renders its voice clips with espeak first
     while (!out.includes('Ctrl-C stops the hall')) {
       if (Date.now() > deadline) throw new Error(`demo did not start:\n${out}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -159,5 +161,5 @@ describe('hall-edge command line', () => {
     const stopped = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
     if (stopped === 'hung') throw new Error(`demo did not stop within 20 s of SIGTERM; its last lines:\n${out.split('\n').slice(-25).join('\n')}`);
     expect(stopped).toBe(0);
-  }, 90_000);
+  }, 240_000);
 });
