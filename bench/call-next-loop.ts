@@ -142,7 +142,14 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     rig.led.on('received', (address, command) => {
       if (command === 'dynamicArea') framedAt.set(address, performance.now());
     });
+    // A display counts when its text changes: the LED driver may send a window's call again to
+    // have it confirmed (devices/led-bx5k, a call sent without an answer in a burst), and that
+    // repeat can land after the next press; a stale number coming back over a newer call would
+    // still change the text and be counted as a mismatch.
+    const shown = new Map<number, string>();
     rig.led.on('updated', (address, text) => {
+      if (shown.get(address) === text) return;
+      shown.set(address, text);
       const at = framedAt.get(address) ?? performance.now();
       const p = byAddress.get(address);
       if (!p || p.ledAt !== undefined) return;

@@ -1,4 +1,4 @@
-import { hashPassword, parsePasswordHash, verifyPasswordAsync, type ParsedHash } from './password.js';
+import { decoyHash, parsePasswordHash, verifyPasswordAsync, type ParsedHash } from './password.js';
 import { ROLES, isTopicLevel, type MqttUser, type Principal } from './users.js';
 
 export type AuthOutcome =
@@ -45,7 +45,7 @@ export class Authenticator {
       if (user.role === 'device') principal.deviceId = user.deviceId;
       this.users.set(user.username, { principal, hash });
     }
-    this.decoy = parsePasswordHash(hashPassword('decoy'));
+    this.decoy = decoyHash();
   }
 
   async authenticate(username: string | undefined, password: Buffer | undefined): Promise<AuthOutcome> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, parsePasswordHash, PasswordHashFormatError, verifyPassword, verifyPasswordAsync } from '../../src/bus/password.js';
+import { decoyHash, hashPassword, parsePasswordHash, PasswordHashFormatError, verifyPassword, verifyPasswordAsync } from '../../src/bus/password.js';
+import { Authenticator } from '../../src/bus/authenticator.js';
 
 describe('password hashes', () => {
   const hash = hashPassword('窗口-07 secret');
@@ -18,6 +19,17 @@ describe('password hashes', () => {
     expect(await verifyPasswordAsync('窗口-07 secret', parsePasswordHash(hash))).toBe(true);
     expect(await verifyPasswordAsync(Buffer.from('窗口-07 secret'), parsePasswordHash(hash))).toBe(true);
     expect(await verifyPasswordAsync('nope', parsePasswordHash(hash))).toBe(false);
+  });
+
+  it("checks an unknown user against a decoy with a real hash's cost, which no password matches", async () => {
+    const real = parsePasswordHash(hash);
+    const decoy = decoyHash();
+    expect({ N: decoy.N, r: decoy.r, p: decoy.p, salt: decoy.salt.length, key: decoy.key.length }).toEqual({ N: real.N, r: real.r, p: real.p, salt: 16, key: 32 });
+    expect(decoyHash().key.equals(decoy.key)).toBe(false);
+    for (const guess of ['', 'decoy', '窗口-07 secret']) expect(await verifyPasswordAsync(guess, decoy)).toBe(false);
+    const auth = new Authenticator([{ username: 'op', role: 'operator', passwordHash: hash }]);
+    expect(await auth.authenticate('nobody', Buffer.from('decoy'))).toEqual({ ok: false, reason: 'unknown user' });
+    expect(await auth.authenticate('op', Buffer.from('窗口-07 secret'))).toMatchObject({ ok: true });
   });
 
   it('salts: the same password hashes differently each time', () => {
