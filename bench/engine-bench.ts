@@ -27,7 +27,8 @@ const WAITING = 2000;
 const CALLS = 3000;
 const REPLAY_RUNS = 7;
 
-function model(): QueueModel {
+/** The engine bench's hall (6 services, mixed windows); the notice-plan bench measures on it too. */
+export function model(): QueueModel {
   const base = benchModel();
   const services: ServiceDef[] = base.services.slice(0, 6);
   // Comprehensive windows take everything (weighted), every fourth is specialised in one service.

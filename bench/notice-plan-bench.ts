@@ -12,9 +12,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { QueueEngine } from '../src/queue/engine.js';
-import type { QueueModel, ServiceDef, WindowDef } from '../src/queue/model.js';
 import { NO_PROGRESS, planNotices, type NoticeProgress } from '../src/queue/notice-plan.js';
-import { benchModel } from './journal-bench.js';
+import { model } from './engine-bench.js';
 import { figures, formatFigures, type Figures } from './stats.js';
 
 export interface NoticePlanBenchResult {
@@ -33,17 +32,6 @@ const CALLS = 3000;
 const CONTACT_EVERY = 5;
 const TARGET_P99_US = 500;
 const THRESHOLDS = [5, 1];
-
-function model(): QueueModel {
-  const base = benchModel();
-  const services: ServiceDef[] = base.services.slice(0, 6);
-  const windows = base.windows.map((w, i): WindowDef =>
-    i % 4 === 3
-      ? { ...w, skills: [{ serviceId: services[i % 6]!.id, weight: 1 }], skillMode: 'preference' as const }
-      : { ...w, skills: services.map((s, k) => ({ serviceId: s.id, weight: 6 - k })) },
-  );
-  return { ...base, services, windows };
-}
 
 export function run(): NoticePlanBenchResult {
   const m = model();
