@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { CLI, connect, requireBuild, Requester } from '../support/daemon-process.js';
+import { CLI, connect, requireBuild, Requester, killAndWait } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
 
@@ -18,11 +18,7 @@ describe('hall-edge demo: your turn is near', () => {
 
   afterEach(async () => {
     await client?.endAsync(true);
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((resolve) => proc!.once('exit', resolve));
-      proc.kill('SIGKILL');
-      await exited;
-    }
+    await killAndWait(proc);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../../src/bus/client.js';
-import { CLI, requireBuild } from '../support/daemon-process.js';
+import { CLI, requireBuild, killAndWait } from '../support/daemon-process.js';
 import { eventually } from '../support/eventually.js';
 import { Mosquitto } from '../support/mosquitto.js';
 import { freePort } from '../support/ports.js';
@@ -23,11 +23,7 @@ describe('hall-edge demo --uplink', () => {
 
   afterEach(async () => {
     await watcher?.endAsync(true);
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((resolve) => proc!.once('exit', resolve));
-      proc.kill('SIGKILL');
-      await exited;
-    }
+    await killAndWait(proc);
     await mosquitto?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -18,6 +18,14 @@ function projectRoot(): string {
   return dir;
 }
 
+/** Test teardown: SIGKILLs a child that is still running and waits until it has exited. */
+export async function killAndWait(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
 export function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (scripts/test.sh does) before the system tests`);
 }
