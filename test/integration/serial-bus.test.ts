@@ -180,13 +180,13 @@ describe('Rs485Bus over a real PTY pair', () => {
   });
 
   it('fails queued frames fast when the link drops, and reports down/up', async () => {
-    const { bus, silent, closePair } = await rig();
+    const { bus, received, silent, closePair } = await rig();
     silent.add('slow');
     const downs: string[] = [];
     bus.on('down', (reason) => downs.push(reason));
     const inFlight = bus.transact('slow', Buffer.from('slow 1\n'), replyTo('slow', 1), { timeoutMs: 5000 });
     const queued = bus.transact('other', Buffer.from('other 1\n'), replyTo('other', 1), { timeoutMs: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => received.includes('slow 1'), 'the first frame at the device, its answer awaited');
     const outcomes = Promise.all([inFlight.catch((err: unknown) => err), queued.catch((err: unknown) => err)]);
     await closePair();
     const [first, second] = await outcomes;
