@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { DeviceContext, DeviceDriver, GpioOutput } from '../../src/device-contract/index.js';
 import { ModbusTcpConversation, parseTcpTarget, classifyModbusError, type ModbusConversation, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
 import { RtuLine } from './modbus-rtu.js';
@@ -9,8 +8,7 @@ import { SerialLink } from '../../src/platform/serial/serial-link.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import type { HealthGateOptions } from './options.js';
 import { GATE_ALARMS } from './alarms.js';
-
-const holdRequestSchema = z.strictObject({ mode: z.enum(['open', 'shut', 'auto']) });
+import { holdRequestSchema } from './bridge-requests.js';
 
 /** The person in front of the gate: what has been measured and scanned so far. */
 interface Session {
