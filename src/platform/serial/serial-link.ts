@@ -95,6 +95,10 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
     return this.options.path;
   }
 
+  get baudRate(): number {
+    return this.options.baudRate;
+  }
+
   get isOpen(): boolean {
     return this.lifecycle.isOpen;
   }
