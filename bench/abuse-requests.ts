@@ -9,7 +9,10 @@
  * daemon's peak RSS ≤ its idle RSS + 100 MB, and the daemon is still alive; the flooder gets
  * `busy`. Each flood is judged on its own and printed met/missed.
  *
- *   npm run build && node dist/bench/abuse-requests.js
+ *   npm run build && npm run bench:abuse
+ *
+ * ABUSE_FLOODS=issue runs only that flood (a partial run never reports met); ABUSE_NODE_ARGS
+ * passes flags to the daemon's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -76,7 +79,8 @@ function rssMB(pid: number): number {
 
 export async function run(): Promise<AbuseResult> {
   const hall = writeTestHall({ windows: 4 });
-  const daemon = await startDaemonProcess(hall.file, hall.dir);
+  const daemonNodeArgs = process.env.ABUSE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const daemon = await startDaemonProcess(hall.file, hall.dir, 20_000, [], {}, daemonNodeArgs);
   const pid = daemon.proc.pid!;
   const op = TEST_USERS.operator;
   const admin = TEST_USERS.admin;

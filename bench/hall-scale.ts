@@ -60,6 +60,8 @@ export interface BurstFigures {
   keyFrameWireMs?: number;
   roundsMs: number[];
   kioskIssued: number;
+  /** Frames the simulated LED controllers could not decode during the rounds (garbled on the line): each costs a display its call until the confirmation. */
+  ledFramesRejected: number;
   target: string;
   meetsTarget: boolean;
 }
@@ -127,6 +129,7 @@ export async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number,
     }, () => undefined);
   }, 1000 / KIOSK_PER_SECOND);
 
+  const rejectedBefore = rig.ledBuses.reduce((n, bus) => n + bus.sim.rejected, 0);
   const last: number[] = [];
   const busy: number[] = [];
   const over: number[] = [];
@@ -187,9 +190,10 @@ export async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number,
     await kiosk.endAsync(true);
   }
   const lastFrame = figures(last);
+  const ledFramesRejected = rig.ledBuses.reduce((n, bus) => n + bus.sim.rejected, 0) - rejectedBefore;
   if (mode === 'pty') {
     const limit = roundMs(floorP99 + SCALE_TARGETS.ptyOverFloorMs);
-    return { mode, rounds, lastFrame, roundsMs: last.map(roundMs), kioskIssued, target: `last frame p99 ≤ floor p99 ${floorP99} ms + ${SCALE_TARGETS.ptyOverFloorMs} ms = ${limit} ms`, meetsTarget: lastFrame.p99 <= limit };
+    return { mode, rounds, lastFrame, roundsMs: last.map(roundMs), kioskIssued, ledFramesRejected, target: `last frame p99 ≤ floor p99 ${floorP99} ms + ${SCALE_TARGETS.ptyOverFloorMs} ms = ${limit} ms`, meetsTarget: lastFrame.p99 <= limit };
   }
   return {
     mode,
@@ -201,6 +205,7 @@ export async function bursts(rig: HallRig, mode: 'pty' | 'wire', rounds: number,
     keyFrameWireMs: roundMs(wireMs(encodePadFrame(1, 0, { verb: 'NEXT' }).length, PAD_BAUD)),
     roundsMs: last.map(roundMs),
     kioskIssued,
+    ledFramesRejected,
     target: `in every round, last frame ≤ wire time busy ahead of it + ${SCALE_TARGETS.wireOverBusyMs} ms`,
     meetsTarget: Math.max(...over) <= SCALE_TARGETS.wireOverBusyMs,
   };
@@ -289,7 +294,7 @@ export function describe(r: ScaleBenchResult): string[] {
   const lines = [`hall at scale: ${r.windows} windows, ${r.padLines} pad lines, ${r.ledBuses} LED buses, daemon in its own process, a kiosk issuing ${KIOSK_PER_SECOND}/s throughout`];
   for (const b of [r.pty, r.wire]) {
     lines.push(`  all ${r.windows} press at once (${b.mode === 'pty' ? 'PTY, software only' : 'wire-true, lines paced at their baud'}), key → last window's LED frame: ${formatFigures(b.lastFrame)}`);
-    lines.push(`    every round: ${b.roundsMs.join(', ')} ms`);
+    lines.push(`    every round: ${b.roundsMs.join(', ')} ms; LED frames the controllers rejected (garbled): ${b.ledFramesRejected}`);
     if (b.wireBusy && b.overWire) lines.push(`    wire busy ahead of the last frame: ${formatFigures(b.wireBusy)}; last frame beyond it: ${formatFigures(b.overWire)}`);
     if (b.silentBeforeFirstFrame) lines.push(`    of that, the LED bus silent after the press before its first frame: ${formatFigures(b.silentBeforeFirstFrame)} (the first NEXT key frame alone is ${b.keyFrameWireMs} ms of pad wire)`);
     lines.push(`    target: ${b.target} → ${verdict(b.meetsTarget)}`);

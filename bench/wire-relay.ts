@@ -62,7 +62,22 @@ export async function openWireLine(options: WireLineOptions): Promise<WireLine> 
   let lastDirection: 'down' | 'up' | undefined;
   let lastDownEnd = 0;
   const occupied: Array<[number, number]> = [];
-  const timers = new Set<NodeJS.Timeout>();
+  // Pieces in wire order (their end times only grow: one wire). Handed on by ONE timer, head
+  // first: a timer per piece could fire out of order (Node keeps timers per whole-millisecond
+  // list, so a short last piece of one chunk and the first piece of the next, less than 1 ms
+  // apart, swapped places and garbled both frames).
+  const due: Array<{ at: number; piece: Buffer; direction: 'down' | 'up'; to: SerialPort }> = [];
+  let timer: NodeJS.Timeout | undefined;
+  const handOn = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    while (due.length > 0 && due[0]!.at <= now) {
+      const { at, piece, direction, to } = due.shift()!;
+      if (direction === 'down') lastDownEnd = at;
+      to.write(piece);
+    }
+    if (due.length > 0) timer = setTimeout(handOn, Math.max(0, due[0]!.at - now));
+  };
 
   const carry = (chunk: Buffer, direction: 'down' | 'up', to: SerialPort) => {
     const now = performance.now();
@@ -79,14 +94,9 @@ export async function openWireLine(options: WireLineOptions): Promise<WireLine> 
     const slice = Math.max(1, Math.floor((SLICE_MS * options.baud) / (BITS_PER_BYTE * 1000)));
     for (let from = 0; from < chunk.length; from += slice) {
       const piece = chunk.subarray(from, Math.min(chunk.length, from + slice));
-      const pieceEnd = start + wireMs(from + piece.length, options.baud);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        if (direction === 'down') lastDownEnd = pieceEnd;
-        to.write(piece);
-      }, Math.max(0, pieceEnd - now));
-      timers.add(timer);
+      due.push({ at: start + wireMs(from + piece.length, options.baud), piece, direction, to });
     }
+    if (!timer) timer = setTimeout(handOn, Math.max(0, due[0]!.at - now));
   };
   towardsHost.on('data', (chunk: Buffer) => carry(chunk, 'down', towardsDevice));
   towardsDevice.on('data', (chunk: Buffer) => carry(chunk, 'up', towardsHost));
@@ -114,7 +124,8 @@ export async function openWireLine(options: WireLineOptions): Promise<WireLine> 
       while (occupied.length > 0 && occupied[0]![1] < before) occupied.shift();
     },
     async close() {
-      for (const timer of timers) clearTimeout(timer);
+      if (timer) clearTimeout(timer);
+      due.length = 0;
       await closePort(towardsHost);
       await closePort(towardsDevice);
       await hostSide.close();

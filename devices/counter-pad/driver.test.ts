@@ -316,6 +316,30 @@ describe('autopilot', () => {
     expect(Object.fromEntries(counts)).toEqual({ '5': 620, '4': 240, '3': 60, '2': 20, '1': 10, none: 50 });
   });
 
+  it('puts the ACKs of keys pressed together on the line first; displays and rating prompts follow', async () => {
+    const { hall, sim } = await setup();
+    // Power-up resync done: nothing of it is left outstanding on the line.
+    await eventually(() => sim.displayOf(1)?.line1 === '空闲' && sim.displayOf(2)?.line1 === '请登录' && sim.view(1).led !== undefined && sim.view(2).led !== undefined, 'initial displays');
+    hall.windows.set('w2', { id: 'w2', status: 'open', staffId: 's2', priorityStreak: 0 });
+    // As the hall does: a command's events are out before its submit() resolves.
+    const finish = (command: QueueCommand): CommandResult => {
+      const windowId = (command as { windowId: string }).windowId;
+      hall.emit({ type: 'ticket.finished', number: windowId === 'w1' ? 'A001' : 'A002', windowId });
+      return { ok: true, events: [] };
+    };
+    hall.script.push(finish, finish);
+    const heard: string[] = [];
+    sim.on('host-frame', (frame) => heard.push(`${frame.address}:${frame.message.verb}`));
+    // Both keys in one read, as 16 pads pressing at once on one line arrive.
+    await sim.writeRaw(Buffer.concat([encodePadFrame(1, 5, { verb: 'FINISH' }), encodePadFrame(2, 5, { verb: 'FINISH' })]));
+    await eventually(() => heard.filter((h) => h.endsWith(':RATE-REQ')).length === 2, 'both prompts');
+    expect(heard.slice(0, 2)).toEqual(['1:ACK', '2:ACK']);
+    expect(hall.commands).toEqual([
+      { type: 'finish', windowId: 'w1' },
+      { type: 'finish', windowId: 'w2' },
+    ]);
+  });
+
   it('drives a whole service cycle through the driver: login, call, start, finish, rating', async () => {
     const { hall, sim } = await setup({ rateTimeoutSeconds: 1 }, { rateTimeoutScale: 0.2 });
     hall.script = [];

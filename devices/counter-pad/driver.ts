@@ -42,6 +42,10 @@ interface PadRecord {
   queue: HostMessage[];
   shown: PadScreen | undefined;
   rating: { number: string; deadline: NodeJS.Timeout } | undefined;
+  /** The open rating's RATE-REQ is still to be sent (after the ACK and the display: see onHallEvent). */
+  promptDue: boolean;
+  /** Key frames accepted whose ACK has not been written yet: the pad's other frames wait for it. */
+  acksPending: number;
   counters: PadCounters;
 }
 
@@ -100,6 +104,8 @@ export class CounterPadDriver implements DeviceDriver {
         queue: [],
         shown: undefined,
         rating: undefined,
+        promptDue: false,
+        acksPending: 0,
         counters: { keys: 0, duplicates: 0, refused: 0, ratings: 0, ratingTimeouts: 0, ratingRefused: 0, sendFailures: 0 },
       };
       this.pads.set(address, pad);
@@ -207,6 +213,7 @@ export class CounterPadDriver implements DeviceDriver {
     }
     const record = { key, at: Date.now(), ack: undefined as Ack | undefined };
     pad.lastFrame = record;
+    pad.acksPending += 1;
     void this.handle(pad, frame)
       .catch((err: unknown) => {
         this.ctx.log.error({ err, window: pad.windowId, address: pad.address }, 'counter-pad frame handling failed');
@@ -216,10 +223,14 @@ export class CounterPadDriver implements DeviceDriver {
         record.ack = ack;
         // The window's LED frame and the MQTT event (queued as the command committed) go out
         // first: they face the waiting customers and the hall. The staff member's ACK follows a
-        // turn of the event loop later, far less than its own time on the wire.
+        // turn of the event loop later, far less than its own time on the wire. It is the first
+        // frame on the pad's line for this key: the display, LED and rating prompt the key caused
+        // follow in the next turn, after every ACK written in this one (on a 19200-baud line a
+        // prompt is ~14 ms and a display ~20 ms; 16 pads' worth ahead of an ACK held it > 0.5 s).
         this.deferred.immediate('counter-pad ack', () => {
+          pad.acksPending -= 1;
           this.sendAck(pad, frame.seq, ack);
-          this.refreshPad(pad);
+          this.refreshSoonFor(pad);
           this.publishState();
         });
       });
@@ -380,10 +391,10 @@ export class CounterPadDriver implements DeviceDriver {
     this.write(encodeHostFrame(pad.address, seq, message));
   }
 
-  /** Queues a frame that the pad must ACK. A newer DISP or LED replaces a queued one. */
+  /** Queues a frame that the pad must ACK. A newer DISP, LED or RATE-REQ replaces a queued one (each replaces the last on the pad too). */
   private sendToPad(pad: PadRecord, message: HostMessage): void {
     if (!this.link.isOpen) return;
-    if (message.verb === 'DISP' || message.verb === 'LED') pad.queue = pad.queue.filter((queued) => queued.verb !== message.verb);
+    if (message.verb === 'DISP' || message.verb === 'LED' || message.verb === 'RATE-REQ') pad.queue = pad.queue.filter((queued) => queued.verb !== message.verb);
     pad.queue.push(message);
     this.pump(pad);
   }
@@ -444,18 +455,29 @@ export class CounterPadDriver implements DeviceDriver {
     // Display updates wait until the event's other listeners (the LED frame of the called
     // window above all) have run, and several events of one command (finished + called) give
     // one update: the ACK already told the staff member the result.
-    for (const pad of touched) this.refreshSoon.add(pad);
-    if (touched.size > 0 && !this.refreshScheduled) {
-      this.refreshScheduled = true;
-      this.deferred.immediate('counter-pad display refresh', () => {
-        this.refreshScheduled = false;
-        const pads = [...this.refreshSoon];
-        this.refreshSoon.clear();
-        if (this.started) for (const pad of pads) this.refreshPad(pad);
-      });
-    }
+    for (const pad of touched) this.refreshSoonFor(pad);
     // Anything else may change waiting counts: coalesced (see refreshWaitingCounts).
     this.waitingDirty = true;
+  }
+
+  /**
+   * The pad's display, LED and a due rating prompt, after the current turn. A pad whose key
+   * still waits for its ACK is left out: the ACK goes first and brings the pad back here.
+   */
+  private refreshSoonFor(pad: PadRecord): void {
+    this.refreshSoon.add(pad);
+    if (this.refreshScheduled) return;
+    this.refreshScheduled = true;
+    this.deferred.immediate('counter-pad display refresh', () => {
+      this.refreshScheduled = false;
+      const pads = [...this.refreshSoon].filter((p) => p.acksPending === 0);
+      for (const p of pads) this.refreshSoon.delete(p);
+      if (!this.started) return;
+      for (const p of pads) {
+        this.refreshPad(p);
+        this.sendPromptIfDue(p);
+      }
+    });
   }
 
   private openRating(pad: PadRecord, number: string): void {
@@ -468,8 +490,16 @@ export class CounterPadDriver implements DeviceDriver {
       void this.submitRating(pad, { type: 'rate', windowId: pad.windowId, number, timedOut: true });
     }, deadlineMs);
     pad.rating = { number, deadline };
-    this.sendToPad(pad, { verb: 'RATE-REQ', ticket: number, timeoutSeconds: this.options.rateTimeoutSeconds });
+    // Sent with the pad's display update, after the ACK of the key that finished the ticket.
+    pad.promptDue = true;
+    this.refreshSoonFor(pad);
     this.publishState();
+  }
+
+  private sendPromptIfDue(pad: PadRecord): void {
+    if (!pad.promptDue) return;
+    pad.promptDue = false;
+    if (pad.rating) this.sendToPad(pad, { verb: 'RATE-REQ', ticket: pad.rating.number, timeoutSeconds: this.options.rateTimeoutSeconds });
   }
 
   private refreshPad(pad: PadRecord): void {
@@ -500,7 +530,8 @@ export class CounterPadDriver implements DeviceDriver {
   private resync(pad: PadRecord): void {
     pad.shown = undefined;
     this.refreshPad(pad);
-    if (pad.rating) this.sendToPad(pad, { verb: 'RATE-REQ', ticket: pad.rating.number, timeoutSeconds: this.options.rateTimeoutSeconds });
+    pad.promptDue = pad.rating !== undefined;
+    this.sendPromptIfDue(pad);
   }
 
   private publishState(): void {

@@ -49,7 +49,7 @@ export interface PadView {
 export interface CounterPadSimulatorEvents {
   'rate-request': [address: number, ticket: string, timeoutSeconds: number];
   display: [address: number, line1: string, line2: string | undefined];
-  /** A frame from the host this simulator's pads heard (after de-duplication). */
+  /** A frame from the host one of this simulator's pads heard, in line order: ACKs, and the others after de-duplication. */
   'host-frame': [frame: HostFrame];
 }
 
@@ -262,6 +262,7 @@ export class CounterPadSimulator extends EventEmitter<CounterPadSimulatorEvents>
     if (!pad) return;
     this.counters.framesHeard += 1;
     if (frame.message.verb === 'ACK') {
+      this.emit('host-frame', frame);
       const outstanding = pad.outstanding;
       if (!outstanding || outstanding.seq !== frame.seq) return; // late ACK of an abandoned frame
       if (pad.dropAcks > 0) {

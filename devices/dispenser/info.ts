@@ -1,4 +1,5 @@
 import type { DeviceKindInfo } from '../../src/device-contract/index.js';
+import { dispenserBridgeRequests } from './bridge-requests.js';
 import { DISPENSER_ALARMS } from './alarms.js';
 import { dispenserOptions, type DispenserOptions } from './options.js';
 
@@ -8,6 +9,7 @@ export const dispenserKindInfo: DeviceKindInfo<DispenserOptions> = {
   description: 'ticket dispenser: GPIO buttons and MQTT requests, ESC/POS thermal printer, appointment reader',
   options: dispenserOptions,
   alarms: Object.values(DISPENSER_ALARMS),
+  bridgeRequests: dispenserBridgeRequests,
   exampleOptions: {
     hallName: { zh: '综合服务大厅', en: 'Service Hall' },
     printer: { type: 'epson', interface: { serial: '/dev/ttyUSB1', baudRate: 9600 }, statusPollMs: 2000 },

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { DEFAULT_REGISTER_MAP, decodeSample, encodeStatus, encodeTemperature, inputBlock, registerMapSchema } from './registers.js';
 import { DEFAULT_SCAN_RULES, MAX_SCAN_LENGTH, createScanClassifier } from './scan-rules.js';
 import { classifyModbusError, parseTcpTarget } from './modbus-link.js';
+import { mbapRequest, MbapReader } from './modbus-tcp-codec.js';
 import { crc16modbus, readInputRegistersRequest, RtuAnswerFramer, writeCoilRequest, type RtuAnswer } from './modbus-rtu-codec.js';
 import { healthGateOptionsSchema } from './options.js';
 
@@ -144,5 +145,40 @@ describe('Modbus RTU frames (the master side, on the shared serial link)', () =>
     framer.write(damaged);
     framer.write(good); // the next answer is framed cleanly after the damaged one
     expect(out.map((a) => a.crcOk)).toEqual([false, true]);
+  });
+});
+
+describe('Modbus TCP frames (the client side, on the shared TCP link)', () => {
+  it('builds the MBAP header around the request PDU (Modbus application protocol example: read input registers)', () => {
+    // transaction 0x0001, protocol 0, length 6, unit 1, FC 04, address 0x0000, count 0x0004
+    expect(mbapRequest(1, 1, 0x04, 0, 4).toString('hex')).toBe('000100000006010400000004');
+    expect(mbapRequest(0x12345, 17, 0x05, 8, 0xff00).toString('hex')).toBe('23450000000611050008ff00'); // the id wraps at 16 bits
+  });
+
+  it('cuts answers out of a stream split anywhere, keeping their transaction ids', () => {
+    const answer = (transaction: number, pdu: number[]): Buffer => {
+      const head = Buffer.alloc(7);
+      head.writeUInt16BE(transaction, 0);
+      head.writeUInt16BE(pdu.length + 1, 4);
+      head[6] = 1;
+      return Buffer.concat([head, Buffer.from(pdu)]);
+    };
+    const stream = Buffer.concat([answer(7, [0x04, 0x04, 0x01, 0x6d, 0x00, 0x01]), answer(8, [0x84, 0x02])]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const reader = new MbapReader();
+      const answers = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))];
+      expect(answers).toEqual([
+        { ok: true, transaction: 7, unit: 1, functionCode: 0x04, data: Buffer.from([0x04, 0x01, 0x6d, 0x00, 0x01]) },
+        { ok: true, transaction: 8, unit: 1, functionCode: 0x84, data: Buffer.from([0x02]) },
+      ]);
+    }
+  });
+
+  it('refuses bytes that are not Modbus TCP (protocol id, impossible length) and starts clean after them', () => {
+    const reader = new MbapReader();
+    expect(reader.push(Buffer.from('000100070006010400000004', 'hex'))).toEqual([{ ok: false, bytes: Buffer.from('000100070006010400000004', 'hex') }]);
+    expect(reader.push(Buffer.from('00010000ffff01', 'hex'))).toMatchObject([{ ok: false }]);
+    expect(reader.push(Buffer.from('0002000000030184', 'hex'))).toEqual([]); // waiting for the last byte
+    expect(reader.push(Buffer.from('03', 'hex'))).toEqual([{ ok: true, transaction: 2, unit: 1, functionCode: 0x84, data: Buffer.from([0x03]) }]);
   });
 });

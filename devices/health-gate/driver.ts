@@ -1,7 +1,8 @@
-import { z } from 'zod';
 import type { DeviceContext, DeviceDriver, GpioOutput } from '../../src/device-contract/index.js';
-import { ModbusTcpConversation, parseTcpTarget, classifyModbusError, type ModbusConversation, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
+import { parseTcpTarget, classifyModbusError, type ModbusConversation, type ModbusFaultKind, type ModbusTarget } from './modbus-link.js';
+import { LineConversation, type ModbusLine } from './modbus-line.js';
 import { RtuLine } from './modbus-rtu.js';
+import { TcpModbusLine } from './modbus-tcp.js';
 import { decodeSample, encodeTemperature, inputBlock, type SensorSample } from './registers.js';
 import { applyHold, decide, soundsAlarm, type GateDecision, type GateHold, type GateInputs, type RefusalReason, type TemperatureReading } from './policy.js';
 import { createScanClassifier, MAX_SCAN_LENGTH, type ScanClassifier, type ScanResult } from './scan-rules.js';
@@ -9,8 +10,7 @@ import { SerialLink } from '../../src/platform/serial/serial-link.js';
 import { LineFramer, type RawLine } from '../../src/platform/serial/line-framer.js';
 import type { HealthGateOptions } from './options.js';
 import { GATE_ALARMS } from './alarms.js';
-
-const holdRequestSchema = z.strictObject({ mode: z.enum(['open', 'shut', 'auto']) });
+import { holdRequestSchema } from './bridge-requests.js';
 
 /** The person in front of the gate: what has been measured and scanned so far. */
 interface Session {
@@ -34,8 +34,8 @@ export class HealthGateDriver implements DeviceDriver {
   private readonly unitId: number;
   private readonly classifier: ScanClassifier | undefined;
   private link: ModbusConversation | undefined;
-  /** RTU: the gate's serial line, open for the driver's whole life (the shared SerialLink reopens it). */
-  private rtuLine: RtuLine | undefined;
+  /** The gate's line (RTU or TCP), open for the driver's whole life: the shared reconnect lifecycle reopens it. */
+  private line: ModbusLine | undefined;
   private scanner: SerialLink<RawLine> | undefined;
   private gateOutput: GpioOutput | undefined;
   private stopped = true;
@@ -134,8 +134,8 @@ export class HealthGateDriver implements DeviceDriver {
     await this.scanner?.close();
     await this.link?.dispose();
     this.link = undefined;
-    await this.rtuLine?.close();
-    this.rtuLine = undefined;
+    await this.line?.close();
+    this.line = undefined;
     if (this.gateOutput) {
       await this.gateOutput.write(false).catch(() => undefined);
       await this.gateOutput.close().catch(() => undefined);
@@ -180,6 +180,8 @@ export class HealthGateDriver implements DeviceDriver {
         const link = this.newConversation();
         try {
           this.link = link;
+          // Waits (up to timeoutMs) for the line, which reconnects by itself on the shared
+          // lifecycle and its back-off: the driver decides no reconnect timing of its own.
           await link.connect();
           // A new conversation: its first poll is a baseline, and a person already standing
           // there counts as just arrived (see onSample), so a sensor that hung while the link
@@ -189,7 +191,7 @@ export class HealthGateDriver implements DeviceDriver {
           this.link = undefined;
           await link.dispose();
           this.onFailure(error);
-          await this.sleep(this.backoffMs());
+          await this.sleep(this.options.pollMs);
           continue;
         }
       }
@@ -200,12 +202,10 @@ export class HealthGateDriver implements DeviceDriver {
         if (this.stopped) break;
         const fault = this.onFailure(error);
         if (fault.kind !== 'exception') {
-          // Timeouts, CRC errors and dead ports leave the conversation in doubt: start a new one.
+          // Timeouts, CRC errors and a reopened line leave the conversation in doubt: start a new one.
           const link = this.link;
           this.link = undefined;
           await link?.dispose();
-          await this.sleep(this.backoffMs());
-          continue;
         }
       }
       await this.sleep(this.options.pollMs);
@@ -213,17 +213,16 @@ export class HealthGateDriver implements DeviceDriver {
   }
 
   private newConversation(): ModbusConversation {
-    if ('tcp' in this.target) return new ModbusTcpConversation(this.target.tcp, this.unitId, this.options.timeoutMs);
-    if (!this.rtuLine) {
-      const { path, baudRate, parity } = this.target.rtu;
-      this.rtuLine = new RtuLine({ path, baudRate, parity, unitId: this.unitId, timeoutMs: this.options.timeoutMs, log: this.ctx.log });
-      this.rtuLine.start();
+    if (!this.line) {
+      const { unitId } = this;
+      const { timeoutMs } = this.options;
+      this.line =
+        'tcp' in this.target
+          ? new TcpModbusLine({ ...this.target.tcp, unitId, timeoutMs, log: this.ctx.log })
+          : new RtuLine({ ...this.target.rtu, unitId, timeoutMs, log: this.ctx.log });
+      this.line.start();
     }
-    return this.rtuLine.conversation();
-  }
-
-  private backoffMs(): number {
-    return Math.min(this.options.pollMs * 2 ** Math.min(this.consecutiveFailures, 6), 5000);
+    return new LineConversation(this.line);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { DeviceKindInfo } from '../../src/device-contract/index.js';
+import { gateBridgeRequests } from './bridge-requests.js';
 import { GATE_ALARMS } from './alarms.js';
 import { healthGateOptionsSchema, type HealthGateOptions } from './options.js';
 
@@ -8,6 +9,7 @@ export const healthGateKindInfo: DeviceKindInfo<HealthGateOptions> = {
   description: 'Entrance health gate: temperature over Modbus RTU/TCP, health-code scanner, turnstile and alarm',
   options: healthGateOptionsSchema,
   alarms: Object.values(GATE_ALARMS),
+  bridgeRequests: gateBridgeRequests,
   exampleOptions: {
     modbus: { rtu: { port: '/dev/ttyUSB2', baudRate: 9600, parity: 'even' } },
     registers: { bits: { presence: 0 } },

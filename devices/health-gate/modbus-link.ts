@@ -1,17 +1,10 @@
-import ModbusSerial from 'modbus-serial';
-
-// The package is CommonJS with `module.exports.default = module.exports`; under NodeNext the
-// default import is the module object, so the client class is its `default`.
-const ModbusRTU = ModbusSerial.default;
-type ModbusClient = InstanceType<typeof ModbusRTU>;
-
 export type ModbusTarget = { tcp: { host: string; port: number } } | { rtu: { path: string; baudRate: number; parity: 'none' | 'even' | 'odd' } };
 
 /**
  * One Modbus conversation with the gate. The driver starts a new one after a timeout, a damaged
- * frame or a dead link (and when a hung sensor may come back with one): over TCP that is a new
- * socket, over RTU a clean start on the shared serial link (modbus-rtu.ts), whose port stays open
- * or is reopened by SerialLink itself.
+ * frame or a dead link (and when a hung sensor may come back with one): a clean start on the
+ * gate's line (modbus-line.ts), whose connection the shared reconnect lifecycle keeps open or
+ * reopens by itself, over TCP and RTU alike.
  */
 export interface ModbusConversation {
   readonly describe: string;
@@ -58,90 +51,4 @@ export function parseTcpTarget(hostPort: string): { host: string; port: number }
   const port = match ? Number(match[2]) : NaN;
   if (!match || !match[1] || port < 1 || port > 65535) throw new Error(`modbus tcp target "${hostPort}" is not host:port`);
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
-}
-
-/**
- * Modbus TCP through modbus-serial, made fresh on every connect: modbus-serial's own reopen of a
- * failed socket is unreliable (a client stays "Port Not Open" after the server went away,
- * yaacov/node-modbus-serial#92), so a failure closes the conversation and the driver makes a new one.
- */
-export class ModbusTcpConversation implements ModbusConversation {
-  private client: ModbusClient | undefined;
-  /** One transaction at a time: coil pulses and polls take turns. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
-
-  constructor(
-    private readonly target: { host: string; port: number },
-    private readonly unitId: number,
-    private readonly timeoutMs: number,
-  ) {}
-
-  get describe(): string {
-    return `tcp://${this.target.host}:${this.target.port}`;
-  }
-
-  async connect(): Promise<void> {
-    const client = new ModbusRTU();
-    // Without a listener a serial or socket error event would crash the process.
-    client.on('error', () => {});
-    client.setTimeout(this.timeoutMs);
-    this.client = client;
-    try {
-      await client.connectTCP(this.target.host, { port: this.target.port });
-      client.setID(this.unitId);
-    } catch (error) {
-      await this.close();
-      throw classifyModbusError(error);
-    }
-    if (this.closed) await this.close();
-  }
-
-  readInputRegisters(address: number, length: number): Promise<number[]> {
-    return this.run(async (client) => (await client.readInputRegisters(address, length)).data);
-  }
-
-  writeHoldingRegister(address: number, value: number): Promise<void> {
-    return this.run(async (client) => {
-      await client.writeRegister(address, value);
-    });
-  }
-
-  writeCoil(address: number, on: boolean): Promise<void> {
-    return this.run(async (client) => {
-      await client.writeCoil(address, on);
-    });
-  }
-
-  async close(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
-    // A socket holds no lock: drop it and move on (its close callback may never come if it is already gone).
-    try {
-      client.destroy(() => undefined);
-    } catch {
-      // already destroyed
-    }
-  }
-
-  /** Marks the link as finished for good: a connect still in flight closes itself. */
-  async dispose(): Promise<void> {
-    this.closed = true;
-    await this.close();
-  }
-
-  private run<T>(operation: (client: ModbusClient) => Promise<T>): Promise<T> {
-    const result = this.queue.then(async () => {
-      const client = this.client;
-      if (!client || !client.isOpen) throw new ModbusFault('port', `modbus link ${this.describe} is not open`);
-      try {
-        return await operation(client);
-      } catch (error) {
-        throw classifyModbusError(error);
-      }
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
 }

@@ -2,17 +2,9 @@ import { SerialLink, SerialLinkClosedError } from '../../src/platform/serial/ser
 import { Rs485Bus } from '../../src/platform/serial/rs485-bus.js';
 import { BusClosedError, BusLinkDownError, BusTimeoutError } from '../../src/platform/serial/bus-errors.js';
 import type { Logger } from '../../src/platform/logger.js';
-import { ModbusFault, type ModbusConversation } from './modbus-link.js';
-import {
-  FC_READ_INPUT_REGISTERS,
-  FC_WRITE_SINGLE_COIL,
-  FC_WRITE_SINGLE_REGISTER,
-  readInputRegistersRequest,
-  RtuAnswerFramer,
-  writeCoilRequest,
-  writeRegisterRequest,
-  type RtuAnswer,
-} from './modbus-rtu-codec.js';
+import { ModbusFault } from './modbus-link.js';
+import type { ModbusLine } from './modbus-line.js';
+import { RtuAnswerFramer, rtuRequest, type RtuAnswer } from './modbus-rtu-codec.js';
 
 export interface RtuLineOptions {
   path: string;
@@ -29,7 +21,7 @@ export interface RtuLineOptions {
  * and its answer on the wire at a time. What is left here is Modbus: the request frames, the
  * answer matcher, and the faults the driver reacts to.
  */
-export class RtuLine {
+export class RtuLine implements ModbusLine {
   readonly link: SerialLink<RtuAnswer>;
   private readonly bus: Rs485Bus<RtuAnswer>;
   private framer: RtuAnswerFramer | undefined;
@@ -65,9 +57,8 @@ export class RtuLine {
     await this.link.close();
   }
 
-  /** A new conversation on the line: a partial answer left from the previous one is dropped. */
-  conversation(): ModbusConversation {
-    return new RtuConversation(this);
+  get opens(): number {
+    return this.link.stats.opens;
   }
 
   /** Drops bytes of an answer that came too late to count (they must not glue onto the next one). */
@@ -84,8 +75,9 @@ export class RtuLine {
   }
 
   /** One request, and the data of its answer (the PDU after the function code). */
-  async request(frame: Buffer, functionCode: number): Promise<Buffer> {
+  async request(functionCode: number, first: number, second: number): Promise<Buffer> {
     const { unitId, timeoutMs } = this.options;
+    const frame = rtuRequest(unitId, functionCode, first, second);
     const isAnswer = (answer: RtuAnswer): boolean => !answer.crcOk || (answer.unit === unitId && (answer.functionCode & 0x7f) === functionCode);
     let answer: RtuAnswer;
     try {
@@ -104,48 +96,5 @@ export class RtuLine {
       throw new ModbusFault('exception', `Modbus exception ${code} from unit ${unitId}`, code);
     }
     return answer.data;
-  }
-}
-
-class RtuConversation implements ModbusConversation {
-  private disposed = false;
-
-  constructor(private readonly line: RtuLine) {}
-
-  get describe(): string {
-    return this.line.describe;
-  }
-
-  async connect(): Promise<void> {
-    this.line.discardPartial();
-    await this.line.whenOpen();
-    if (this.disposed) throw new ModbusFault('port', `${this.describe}: conversation ended`);
-  }
-
-  async readInputRegisters(address: number, length: number): Promise<number[]> {
-    const data = await this.request(readInputRegistersRequest(this.unit, address, length), FC_READ_INPUT_REGISTERS);
-    if (data[0] !== length * 2 || data.length !== 1 + length * 2) throw new ModbusFault('crc', `data length error: ${data[0]} bytes for ${length} registers`);
-    return Array.from({ length }, (_, i) => data.readUInt16BE(1 + i * 2));
-  }
-
-  async writeHoldingRegister(address: number, value: number): Promise<void> {
-    await this.request(writeRegisterRequest(this.unit, address, value), FC_WRITE_SINGLE_REGISTER);
-  }
-
-  async writeCoil(address: number, on: boolean): Promise<void> {
-    await this.request(writeCoilRequest(this.unit, address, on), FC_WRITE_SINGLE_COIL);
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
-  }
-
-  private get unit(): number {
-    return this.line.unitId;
-  }
-
-  private request(frame: Buffer, functionCode: number): Promise<Buffer> {
-    if (this.disposed) return Promise.reject(new ModbusFault('port', `${this.describe}: conversation ended`));
-    return this.line.request(frame, functionCode);
   }
 }

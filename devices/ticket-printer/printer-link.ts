@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { SerialLink } from '../../src/platform/serial/serial-link.js';
+import { TcpLink } from '../../src/platform/link/tcp-link.js';
 import type { Logger } from '../../src/platform/logger.js';
 
 /** Where the printer is: `tcp://host:port`, a device file such as /dev/usb/lp0, or a serial port. */
@@ -36,13 +36,13 @@ export interface PrinterLink {
 const TCP_URI = /^tcp:\/\/([^/:]+)(?::(\d+))?\/?$/i;
 
 export function openPrinterLink(address: PrinterAddress, log: Logger): PrinterLink {
-  if (typeof address === 'object') return new ChannelPrinterLink(new SerialChannel(address.serial, address.baudRate, log));
+  if (typeof address === 'object') return new ChannelPrinterLink(serialChannel(address.serial, address.baudRate, log));
   const tcp = TCP_URI.exec(address);
-  if (tcp) return new ChannelPrinterLink(new TcpChannel(tcp[1]!, Number(tcp[2] ?? 9100), log));
+  if (tcp) return new ChannelPrinterLink(tcpChannel(tcp[1]!, Number(tcp[2] ?? 9100), log));
   return new DeviceFilePrinterLink(address);
 }
 
-/** A connection to a printer that stays open between exchanges and is reopened when lost. */
+/** A connection to a printer that stays open between exchanges and is reopened (by its link) when lost. */
 interface ByteChannel {
   readonly description: string;
   readonly connections: number;
@@ -141,119 +141,33 @@ class ChannelPrinterLink implements PrinterLink {
   }
 }
 
-/** A LAN printer (port 9100): one socket, kept open, reopened on the next exchange after a loss. */
-class TcpChannel implements ByteChannel {
-  connections = 0;
-  private socket: net.Socket | undefined;
-  private opening: Promise<void> | undefined;
-  private dataHandler: (chunk: Buffer) => void = () => undefined;
-  private lostHandler: (reason: string) => void = () => undefined;
-
-  constructor(
-    private readonly host: string,
-    private readonly port: number,
-    private readonly log: Logger,
-  ) {}
-
-  get description(): string {
-    return `tcp://${this.host}:${this.port}`;
-  }
-
-  get isOpen(): boolean {
-    return this.socket !== undefined && !this.opening;
-  }
-
-  onData(handler: (chunk: Buffer) => void): void {
-    this.dataHandler = handler;
-  }
-
-  onLost(handler: (reason: string) => void): void {
-    this.lostHandler = handler;
-  }
-
-  ensureOpen(timeoutMs: number): Promise<void> {
-    if (this.opening) return this.opening;
-    if (this.socket) return Promise.resolve();
-    const socket = net.connect({ host: this.host, port: this.port });
-    socket.setNoDelay(true);
-    // A printer switched off without closing the connection is noticed by keep-alive probes.
-    socket.setKeepAlive(true, 10_000);
-    this.socket = socket;
-    this.opening = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`printer ${this.description} did not accept a connection within ${timeoutMs} ms`)), timeoutMs);
-      const fail = (err: Error): void => {
-        clearTimeout(timer);
-        this.drop(socket);
-        reject(err);
-      };
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        this.connections += 1;
-        this.log.info({ printer: this.description, connections: this.connections }, 'printer connection open');
-        resolve();
-      });
-      socket.once('error', (err) => fail(new Error(`printer ${this.description}: ${err.message}`)));
-    }).finally(() => {
-      this.opening = undefined;
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.dataHandler(chunk);
-    });
-    socket.on('error', (err) => this.log.debug({ err, printer: this.description }, 'printer connection error'));
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = undefined;
-      this.log.warn({ printer: this.description }, 'printer connection lost; reopened at the next exchange');
-      this.lostHandler('connection closed');
-    });
-    return this.opening;
-  }
-
-  write(bytes: Buffer): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return Promise.reject(new Error('not connected'));
-    return new Promise((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
-  }
-
-  discardInFlight(): void {
-    if (this.socket) this.drop(this.socket);
-  }
-
-  private drop(socket: net.Socket): void {
-    if (this.socket === socket) this.socket = undefined;
-    socket.removeAllListeners('data');
-    socket.on('error', () => undefined);
-    socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return;
-    this.socket = undefined;
-    await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      socket.end();
-      setTimeout(() => socket.destroy(), 500).unref();
-    });
-  }
-}
-
-/** A serial printer on the shared SerialLink (reconnect, presence watch and back-off live there). */
-class SerialChannel implements ByteChannel {
-  private readonly link: SerialLink;
+/**
+ * A printer on a link that keeps itself connected (the shared reconnect lifecycle: TcpLink for a
+ * LAN printer, SerialLink for a serial one): opened at the first exchange and kept open after,
+ * reopened by the link with its back-off when lost. Only the printer's protocol is here.
+ */
+class LinkChannel implements ByteChannel {
   private started = false;
 
   constructor(
-    private readonly path: string,
-    baudRate: number,
-    log: Logger,
-  ) {
-    this.link = new SerialLink({ path, baudRate, log });
-  }
-
-  get description(): string {
-    return `serial ${this.path}`;
-  }
+    readonly description: string,
+    private readonly link: {
+      readonly isOpen: boolean;
+      readonly stats: { opens: number };
+      start(): void;
+      whenOpen(timeoutMs: number, failFast?: boolean): Promise<void>;
+      write(bytes: Buffer): Promise<void>;
+      renew(why: string): void;
+      close(): Promise<void>;
+    },
+    private readonly events: { onData(handler: (chunk: Buffer) => void): void; onLost(handler: (reason: string) => void): void },
+    /**
+     * Whether a timed-out exchange gives the connection up: over TCP the late answer would be
+     * taken for the next exchange's; a serial line has no connection to renew, and a late answer
+     * arrives with no exchange waiting and is dropped (ChannelPrinterLink.onData).
+     */
+    private readonly renewAfterTimeout: boolean,
+  ) {}
 
   get connections(): number {
     return this.link.stats.opens;
@@ -264,11 +178,11 @@ class SerialChannel implements ByteChannel {
   }
 
   onData(handler: (chunk: Buffer) => void): void {
-    this.link.on('data', handler);
+    this.events.onData(handler);
   }
 
   onLost(handler: (reason: string) => void): void {
-    this.link.on('close', (reason) => handler(`port ${reason}`));
+    this.events.onLost(handler);
   }
 
   async ensureOpen(timeoutMs: number): Promise<void> {
@@ -277,9 +191,9 @@ class SerialChannel implements ByteChannel {
       this.link.start();
     }
     try {
-      await this.link.whenOpen(timeoutMs);
+      await this.link.whenOpen(timeoutMs, true);
     } catch (err) {
-      throw new Error(`cannot open printer port ${this.path}: ${(err as Error).message}`);
+      throw new Error(`cannot reach printer ${this.description}: ${(err as Error).message}`);
     }
   }
 
@@ -288,13 +202,32 @@ class SerialChannel implements ByteChannel {
   }
 
   discardInFlight(): void {
-    // A serial line has no connection to renew: a late answer arrives with no exchange waiting
-    // and is dropped (ChannelPrinterLink.onData).
+    if (this.renewAfterTimeout) this.link.renew('an exchange timed out; its late answer must not reach the next one');
   }
 
   close(): Promise<void> {
     return this.link.close();
   }
+}
+
+function tcpChannel(host: string, port: number, log: Logger): LinkChannel {
+  const link = new TcpLink({ host, port, log });
+  return new LinkChannel(
+    link.describe,
+    link,
+    { onData: (handler) => link.on('data', handler), onLost: (handler) => link.on('close', (reason) => handler(`connection ${reason}`)) },
+    true,
+  );
+}
+
+function serialChannel(path: string, baudRate: number, log: Logger): LinkChannel {
+  const link = new SerialLink({ path, baudRate, log });
+  return new LinkChannel(
+    `serial ${path}`,
+    link,
+    { onData: (handler) => link.on('data', handler), onLost: (handler) => link.on('close', (reason) => handler(`port ${reason}`)) },
+    false,
+  );
 }
 
 class DeviceFilePrinterLink implements PrinterLink {

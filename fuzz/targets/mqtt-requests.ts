@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { z } from 'zod';
 import { errorResponse, MAX_REQUEST_BYTES, okResponse, parseRequest } from '../../src/bus/request-envelope.js';
 import { deviceRequestSchemas } from '../../src/hall/device-requests.js';
+import { deviceKinds } from '../../devices/registry.js';
 import { eventsRequest } from '../../src/hall/events-query.js';
 import { daemonRequestSchemas, formatZodIssues, queryRequestSchemas, queueRequestSchemas } from '../../src/hall/request-schemas.js';
 import { mutateBytes, mutateJsonLeaf, randomBytes } from '../mutate.js';
@@ -19,7 +20,7 @@ interface Input {
   payload: Buffer;
 }
 
-const schemas: Record<string, z.ZodType> = { ...queueRequestSchemas, ...queryRequestSchemas, ...daemonRequestSchemas, ...deviceRequestSchemas, events: eventsRequest };
+const schemas: Record<string, z.ZodType> = { ...queueRequestSchemas, ...queryRequestSchemas, ...daemonRequestSchemas, ...deviceRequestSchemas(deviceKinds().values()), events: eventsRequest };
 const commands = [...Object.keys(schemas), 'info', 'health', 'devices', 'no-such-command'];
 
 // Payloads that each schema accepts, as seeds for mutation.

@@ -10,6 +10,12 @@ export interface RequestLimits {
   burst: number;
   /** Big queries (tickets, report, stats, health) a second per connection. */
   bigQueriesPerSecond: number;
+  /**
+   * Requests of one connection handed to the hall at once (the rest wait in its line). The hall
+   * serves what it was handed in arrival order, so this, not `queue`, is how many of a flooder's
+   * requests another client's request can find ahead of it.
+   */
+  running: number;
 }
 
 export interface SchedulerLimits {
@@ -27,14 +33,15 @@ export interface SchedulerLimits {
  */
 export const DEFAULT_LIMITS: SchedulerLimits = {
   byRole: {
-    device: { queue: 16, perSecond: 5, burst: 20, bigQueriesPerSecond: 1 },
+    device: { queue: 16, perSecond: 5, burst: 20, bigQueriesPerSecond: 1, running: 4 },
     // Staff tools (and the benchmarks) issue hundreds of tickets back to back: the rate is a
-    // sanity cap, fairness comes from the round robin.
-    operator: { queue: 64, perSecond: 200, burst: 400, bigQueriesPerSecond: 5 },
-    observer: { queue: 8, perSecond: 5, burst: 10, bigQueriesPerSecond: 1 },
-    admin: { queue: 128, perSecond: 500, burst: 1000, bigQueriesPerSecond: 10 },
+    // sanity cap, fairness comes from the round robin. 16 running: a pipelining tool still fills
+    // the hall's first group (FIRST_GROUP_COMMANDS) on its own.
+    operator: { queue: 64, perSecond: 200, burst: 400, bigQueriesPerSecond: 5, running: 16 },
+    observer: { queue: 8, perSecond: 5, burst: 10, bigQueriesPerSecond: 1, running: 2 },
+    admin: { queue: 128, perSecond: 500, burst: 1000, bigQueriesPerSecond: 10, running: 32 },
     // A hall TV sends no requests; one that does is answered `forbidden`, a few at a time.
-    display: { queue: 4, perSecond: 2, burst: 4, bigQueriesPerSecond: 1 },
+    display: { queue: 4, perSecond: 2, burst: 4, bigQueriesPerSecond: 1, running: 1 },
   },
   bigQueriesAtOnce: 2,
   // The hall's group commit takes 16 commands after a quiet moment and up to 128 under sustained
@@ -72,8 +79,10 @@ export type Admission = { ok: true } | { ok: false; reason: string };
 interface ClientLine {
   role: Role;
   jobs: Array<{ big: boolean; run: () => Promise<unknown> }>;
-  /** Waiting plus the one running, if it is this connection's. */
+  /** Waiting plus running. */
   inFlight: number;
+  /** Handed to the hall and not finished (at most `running` of its role). */
+  running: number;
   tokens: number;
   bigTokens: number;
   refilledAt: number;
@@ -85,9 +94,13 @@ interface ClientLine {
 
 /**
  * Fair service of requests: every connection has its own bounded line, and the hall takes one
- * request from each line in turn (round robin). A client flooding requests waits behind its own
- * requests, not in front of everybody else's: another client's request waits for at most one
- * request of each other client. Requests reach the hall in the order they are started here
+ * request from each line in turn (round robin), with at most `running` of one connection's
+ * requests handed to the hall at once. A client flooding requests waits behind its own
+ * requests, not in front of everybody else's: another client's request finds at most `running`
+ * of each other client's requests ahead of it in the hall. (Without that cap the whole of a
+ * flooder's line went to the hall at once — its queue was below `concurrent` — and the hall's
+ * arrival order put another operator's `issue` behind up to 64 of the flooder's, two or three
+ * group commits: 60–200 ms at the start of an `issue` flood.) Requests reach the hall in the order they are started here
  * (the queue engine keeps that order), and refusals (`busy`) are decided at arrival, in O(1),
  * without touching the hall.
  */
@@ -133,10 +146,7 @@ export class FairRequestScheduler {
     line.inFlight += 1;
     line.jobs.push({ big, run });
     this.waiting += 1;
-    if (!line.inRound) {
-      line.inRound = true;
-      this.round.push(asker.key);
-    }
+    this.enterRound(asker.key, line);
     this.pump();
     return { ok: true };
   }
@@ -190,6 +200,13 @@ export class FairRequestScheduler {
     });
   }
 
+  /** Puts a line with work it may start into the round (once). */
+  private enterRound(key: string, line: ClientLine): void {
+    if (line.inRound || line.jobs.length === 0 || line.running >= this.limits.byRole[line.role].running) return;
+    line.inRound = true;
+    this.round.push(key);
+  }
+
   /**
    * Starts requests, one per connection in turn, while fewer than `concurrent` are running:
    * those started in one go reach the hall in the same event-loop turn and share one journal
@@ -198,11 +215,14 @@ export class FairRequestScheduler {
   private pump(): void {
     while (this.active < this.limits.concurrent && this.roundHead < this.round.length) {
       const key = this.round[this.roundHead++]!;
-      const line = this.lines.get(key)!;
-      const job = line.jobs.shift()!;
-      // Back to the end of the round if it has more: one request per client per turn.
-      if (line.jobs.length > 0) this.round.push(key);
-      else line.inRound = false;
+      const line = this.lines.get(key);
+      if (!line) continue;
+      line.inRound = false;
+      const job = line.jobs.shift();
+      if (!job) continue;
+      line.running += 1;
+      // Back to the end of the round if it has more and may run more: one request per client per turn.
+      this.enterRound(key, line);
       this.active += 1;
       let done: Promise<unknown>;
       try {
@@ -211,7 +231,7 @@ export class FairRequestScheduler {
         done = Promise.resolve();
       }
       // run() answers its own failures; nothing may stop the other clients' service.
-      done.catch(() => undefined).finally(() => this.finished(line, job.big));
+      done.catch(() => undefined).finally(() => this.finished(key, line, job.big));
     }
     if (this.roundHead === this.round.length) {
       this.round = [];
@@ -222,10 +242,12 @@ export class FairRequestScheduler {
     }
   }
 
-  private finished(line: ClientLine, big: boolean): void {
+  private finished(key: string, line: ClientLine, big: boolean): void {
     this.active -= 1;
     this.waiting -= 1;
     line.inFlight -= 1;
+    line.running -= 1;
+    if (this.lines.get(key) === line) this.enterRound(key, line);
     if (line.roomWaiters.length > 0 && line.inFlight <= Math.floor(this.limits.byRole[line.role].queue / 2)) for (const resolve of line.roomWaiters.splice(0)) resolve();
     if (big) {
       this.bigInFlight -= 1;
@@ -242,7 +264,7 @@ export class FairRequestScheduler {
     let line = this.lines.get(asker.key);
     if (!line) {
       const limits = this.limits.byRole[asker.role];
-      line = { role: asker.role, jobs: [], inFlight: 0, tokens: limits.burst, bigTokens: bigBurst(limits), refilledAt: this.now(), inRound: false, roomWaiters: [] };
+      line = { role: asker.role, jobs: [], inFlight: 0, running: 0, tokens: limits.burst, bigTokens: bigBurst(limits), refilledAt: this.now(), inRound: false, roomWaiters: [] };
       this.lines.set(asker.key, line);
     }
     // A client id taken over by another user's session is judged by the newcomer's role.

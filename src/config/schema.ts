@@ -179,6 +179,7 @@ const requestLimits = strictObject({
   perSecond: z.number().positive().optional(),
   burst: z.number().int().min(1).optional(),
   bigQueriesPerSecond: z.number().positive().optional(),
+  running: z.number().int().min(1).max(256).optional(),
 });
 const requests = strictObject({
   device: requestLimits.optional(),

@@ -7,6 +7,7 @@ import type { Ticket, WindowState } from '../queue/ticket.js';
 import type { QueueModel } from '../queue/model.js';
 import type { DeviceRequestHandler } from './device-requests.js';
 import type { GpioBackend, GpioBackendName } from '../platform/gpio/gpio.js';
+import type { BridgeRequestSpec } from './bridge-requests.js';
 
 /** Who asked, under which transaction id: a request executed at most once per business day. */
 export interface RequestIdentity {
@@ -198,6 +199,8 @@ export interface DeviceKindInfo<Options = unknown> {
   exampleOptions: unknown;
   /** Every alarm its drivers can raise (see AlarmSpec). */
   alarms: readonly AlarmSpec[];
+  /** The `bridge/request/<name>` commands its devices take (bridge-requests.ts); the hall only routes them. */
+  bridgeRequests?: readonly BridgeRequestSpec[];
 }
 
 /** A device kind: how its config options look and how a driver is made. */

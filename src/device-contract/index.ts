@@ -23,6 +23,7 @@ export type {
 export { RequestError, errorResponse, okResponse, parseResponse, type ResponseEnvelope } from '../bus/request-envelope.js';
 export { AwaitedResponses } from './awaited-responses.js';
 export { validatedRequest, answerDeviceRequest } from './device-requests.js';
+export { bridgeRequest, type BridgeRequestSpec } from './bridge-requests.js';
 export type { DeviceRequestHandler, RequestCaller } from './device-requests.js';
 export type { HallEvent, SequencedEvent } from '../queue/events.js';
 export type { Channel, Ticket, WindowState } from '../queue/ticket.js';

@@ -128,7 +128,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const attachContact = visitorNotices ? (number: string, contact: string) => visitorNotices.attach(number, contact) : undefined;
   if (attachContact) api.acceptContacts(attachContact);
   // Alarms shown on `alarms` are kept next to the journal and restored after a restart (docs/alarms.md).
-  const devices = new DeviceManager(hall, bridge, deviceKinds(), log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json'), ...(attachContact ? { attachContact } : {}) });
+  const kinds = deviceKinds();
+  const devices = new DeviceManager(hall, bridge, kinds, log.child({ component: 'devices' }), { alarmFile: join(config.stateDir, 'alarms.json'), ...(attachContact ? { attachContact } : {}) });
 
   api.addRequest('broadcast', (payload) => {
     const parsed = daemonRequestSchemas.broadcast.safeParse(payload);
@@ -189,7 +190,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       api.addHealth('visitors', () => pages.stats());
     }
     await devices.create(config.devices ?? []);
-    registerDeviceRequests(api, devices);
+    registerDeviceRequests(api, devices, kinds.values());
     // Before the API publishes its first documents: the uplink mirrors them from the start.
     // The uplink (and its MQTT client library) loads only for a hall that has one: restart time.
     uplink = config.uplink ? await (await import('../uplink/start.js')).startUplink({ config, section: config.uplink, hall, journal, broker, devices, api, log }) : undefined;

@@ -3,60 +3,74 @@ import { RequestError } from '../bus/bridge.js';
 import type { DeviceManager } from './device-manager.js';
 import type { MqttApi } from './mqtt-api.js';
 import { formatZodIssues } from './request-schemas.js';
-import type { HealthGateDriver } from '../../devices/health-gate/driver.js';
-import type { DispenserDriver } from '../../devices/dispenser/driver.js';
-import { appointmentsRequest } from '../../devices/dispenser/options.js';
+import type { BridgeRequestSpec, DeviceDriver, DeviceKindInfo } from '../device-contract/index.js';
 
 /**
  * Bridge requests that act on devices, so operators and the central server (which may only
  * publish `bridge/request/...`) reach them with the same request/response envelope as queue
- * commands.
+ * commands. Each device kind declares its own (DeviceKindInfo.bridgeRequests, in its folder);
+ * this module only routes: `deviceId` picks the device, the kind's handler does the work.
  */
-export const deviceRequestSchemas = {
-  'gate-hold': z.strictObject({ deviceId: z.string().optional(), mode: z.enum(['open', 'shut', 'auto']) }),
-  'alarm-ack': z.strictObject({ deviceId: z.string().min(1), code: z.string().min(1) }),
-  reprint: z.strictObject({ deviceId: z.string().optional(), number: z.string().min(1) }),
-  'appointments-import': appointmentsRequest.extend({ deviceId: z.string().optional() }).strict(),
-} as const;
 
-export function registerDeviceRequests(api: MqttApi, devices: DeviceManager): void {
-  const byKind = <T>(kind: string, deviceId: string | undefined): Array<{ id: string; driver: T }> => {
+/** The hall's own device request: acknowledging an alarm is not any one kind's business. */
+const alarmAckSchema = z.strictObject({ deviceId: z.string().min(1), code: z.string().min(1) });
+
+interface RoutedRequest {
+  kind: string;
+  spec: BridgeRequestSpec;
+  /** The kind's schema with the optional `deviceId` the router reads. */
+  schema: z.ZodType<Record<string, unknown> & { deviceId?: string }>;
+}
+
+function routedRequests(kinds: Iterable<DeviceKindInfo<unknown>>): Map<string, RoutedRequest> {
+  const routes = new Map<string, RoutedRequest>();
+  for (const info of kinds) {
+    for (const spec of info.bridgeRequests ?? []) {
+      const taken = routes.get(spec.name);
+      // Two kinds claiming one name is a programming error: refuse to start rather than pick one.
+      if (taken || spec.name === 'alarm-ack') throw new Error(`bridge request "${spec.name}" is declared by ${taken?.kind ?? 'the hall'} and ${info.kind}`);
+      routes.set(spec.name, { kind: info.kind, spec, schema: spec.schema.extend({ deviceId: z.string().optional() }).strict() });
+    }
+  }
+  return routes;
+}
+
+/** Every device request's payload schema by name (`deviceId` included): the fuzz target reads them. */
+export function deviceRequestSchemas(kinds: Iterable<DeviceKindInfo<unknown>>): Record<string, z.ZodType> {
+  const schemas: Record<string, z.ZodType> = { 'alarm-ack': alarmAckSchema };
+  for (const [name, route] of routedRequests(kinds)) schemas[name] = route.schema;
+  return schemas;
+}
+
+export function registerDeviceRequests(api: MqttApi, devices: DeviceManager, kinds: Iterable<DeviceKindInfo<unknown>>): void {
+  const byKind = (kind: string, deviceId: string | undefined): Array<{ id: string; driver: DeviceDriver | undefined }> => {
     const matches = devices.summary().filter((d) => d.kind === kind && (!deviceId || d.id === deviceId));
     if (matches.length === 0) {
       throw new RequestError('unknown-device', deviceId ? `no ${kind} device "${deviceId}"` : `no ${kind} device is configured`);
     }
-    return matches.map((d) => ({ id: d.id, driver: devices.driver(d.id) as T }));
+    return matches.map((d) => ({ id: d.id, driver: devices.driver(d.id) }));
   };
 
-  api.addRequest('gate-hold', async (payload, caller) => {
-    const { deviceId, mode } = parse(deviceRequestSchemas['gate-hold'], payload);
-    const results = [];
-    for (const { id, driver } of byKind<HealthGateDriver>('health-gate', deviceId)) {
-      results.push({ deviceId: id, ...(await driver.hold(mode, caller.username)) });
-    }
-    return { gates: results };
-  });
+  for (const [name, { kind, spec, schema }] of routedRequests(kinds)) {
+    api.addRequest(name, async (payload, caller) => {
+      const { deviceId, ...request } = parse(schema, payload);
+      const targets = byKind(kind, deviceId);
+      const run = async (target: (typeof targets)[number]): Promise<Record<string, unknown>> => {
+        if (!target.driver) throw new RequestError('unknown-device', `device "${target.id}" is not running`);
+        return { deviceId: target.id, ...(await spec.handle(target.driver, request, caller)) };
+      };
+      if (spec.fanOut.to === 'first') return run(targets[0]!);
+      const results = [];
+      for (const target of targets) results.push(await run(target));
+      return { [spec.fanOut.listKey]: results };
+    });
+  }
 
   api.addRequest('alarm-ack', (payload, caller) => {
-    const { deviceId, code } = parse(deviceRequestSchemas['alarm-ack'], payload);
+    const { deviceId, code } = parse(alarmAckSchema, payload);
     const alarm = devices.acknowledgeAlarm(deviceId, code, caller.username);
     if (!alarm) throw new RequestError('unknown-alarm', `no active alarm "${code}" on device "${deviceId}"`);
     return alarm;
-  });
-
-  api.addRequest('reprint', async (payload) => {
-    const { deviceId, number } = parse(deviceRequestSchemas.reprint, payload);
-    const [target] = byKind<DispenserDriver>('dispenser', deviceId);
-    const outcome = await target!.driver.reprint(number);
-    if (!outcome.ok) throw new RequestError(outcome.code, outcome.message);
-    return { deviceId: target!.id, number: outcome.number };
-  });
-
-  api.addRequest('appointments-import', (payload) => {
-    const { deviceId, ...rest } = parse(deviceRequestSchemas['appointments-import'], payload);
-    return {
-      dispensers: byKind<DispenserDriver>('dispenser', deviceId).map(({ id, driver }) => ({ deviceId: id, ...driver.loadAppointments(rest.appointments) })),
-    };
   });
 }
 

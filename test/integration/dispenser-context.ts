@@ -1,7 +1,7 @@
 import { GpioBackends } from '../../src/platform/gpio/backend.js';
 import type { GpioBackend, GpioBackendName } from '../../src/platform/gpio/gpio.js';
 import { EventBus } from '../../src/platform/event-bus.js';
-import { silentLogger } from '../../src/platform/logger.js';
+import { silentLogger, type Logger } from '../../src/platform/logger.js';
 import { QueueEngine } from '../../src/queue/engine.js';
 import { QueueError, type QueueCommand } from '../../src/queue/commands.js';
 import type { HallEvent, SequencedEvent } from '../../src/queue/events.js';
@@ -59,13 +59,12 @@ export class FakeHall {
     return { ok: true, events: committed, ticket };
   }
 
-  context(deviceId: string): FakeContext {
-    return new FakeContext(deviceId, this);
+  context(deviceId: string, log?: Logger): FakeContext {
+    return new FakeContext(deviceId, this, log);
   }
 }
 
 export class FakeContext implements DeviceContext {
-  readonly log = silentLogger();
   readonly states: Array<Record<string, unknown>> = [];
   readonly alarms = new Map<string, DeviceAlarm>();
   readonly alarmLog: string[] = [];
@@ -77,6 +76,7 @@ export class FakeContext implements DeviceContext {
   constructor(
     readonly deviceId: string,
     private readonly hallRef: FakeHall,
+    readonly log: Logger = silentLogger(),
   ) {}
 
   get hall(): HallView {

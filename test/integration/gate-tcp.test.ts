@@ -73,6 +73,13 @@ describe('health gate over Modbus TCP', () => {
     await eventually(() => gate.alarmsSounded() === 1 && !gate.coil(1), 'alarm coil on then off');
     expect(gate.gateOpenings()).toBe(0);
     expect(ctx.alarms.map((a) => a.code)).toContain('gate.refused');
+    expect(ctx.clearedAlarms).not.toContain('gate.refused');
+    // Its clearing condition (devices/health-gate/alarms.ts): the next person passes.
+    gate.measure(36.5);
+    await scanner.scan('HC:G:next');
+    await eventually(() => ctx.decisions().length === 2, 'the next person decided');
+    expect(ctx.decisions()[1]).toMatchObject({ decision: 'pass' });
+    await eventually(() => ctx.clearedAlarms.includes('gate.refused'), 'gate.refused cleared by the pass');
   });
 
   it('refuses a red code and a malformed scan with their reasons', async () => {

@@ -26,7 +26,7 @@ interface Rig {
   closePair(): Promise<void>;
 }
 
-async function rig(busOptions: { turnaroundMs?: number } = {}): Promise<Rig> {
+async function rig(busOptions: { turnaroundMs?: number } = {}, baudRate = 57600): Promise<Rig> {
   const pty = await openPtyPair();
   cleanups.push(() => pty.close());
   const device = new SerialPort({ path: pty.b, baudRate: 57600, autoOpen: false });
@@ -43,7 +43,7 @@ async function rig(busOptions: { turnaroundMs?: number } = {}): Promise<Rig> {
 
   const link = new SerialLink<string>({
     path: pty.a,
-    baudRate: 57600,
+    baudRate,
     log: silentLogger(),
     framer: () => new ReadlineParser({ delimiter: '\n' }),
     minBackoffMs: 50,
@@ -154,6 +154,25 @@ describe('Rs485Bus over a real PTY pair', () => {
     // w1 and w2 had calls behind them; w3 had only a background frame behind it.
     expect(received).toEqual(['w1 1 hush', 'w2 1 hush', 'w3 1', 'hall 1']);
     expect(answers).toEqual([undefined, undefined, 'w3 ok 1', 'hall ok 1']);
+  });
+
+  it('starts the reply timer when the request has left the wire, not when the kernel took it behind a backlog', async () => {
+    // 600 baud: each 11-byte hurried frame is ~183 ms of wire, so the last call's request leaves
+    // ~0.9 s after it was written. The device answers it 400 ms after it arrives (as if it only
+    // got it then): a timer started at the write (150 ms) would give up long before.
+    const { bus, device, received, silent } = await rig({}, 600);
+    silent.add('w5');
+    device.on('data', () => {
+      if (received.includes('w5 1') && !received.includes('answered')) {
+        received.push('answered');
+        setTimeout(() => device.write('w5 ok 1\n'), 400);
+      }
+    });
+    const call = (n: number) =>
+      bus.transactOrHurry(`w${n}`, Buffer.from(`w${n} 1\n`), replyTo(`w${n}`, 1), { timeoutMs: 150, retries: 0, priority: BusPriority.urgent, hurried: Buffer.from(`w${n} 1 hush\n`) });
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(call));
+    expect(answers).toEqual([undefined, undefined, undefined, undefined, 'w5 ok 1']);
+    expect(bus.stats('w5').timeouts).toBe(0);
   });
 
   it('drops a frame that is no longer wanted when it reaches the wire', async () => {

@@ -21,8 +21,9 @@ export interface TestDaemon {
 }
 
 /** The real daemon in this process (real journal, broker and API) on free ports and a temp dir. */
-export async function startTestDaemon(options: TestHallOptions & { now?: () => number } = {}): Promise<TestDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), 'hall-edge-it-'));
+export async function startTestDaemon(options: TestHallOptions & { now?: () => number; dir?: string } = {}): Promise<TestDaemon> {
+  // A given dir is a restart of the hall that ran there: its state is kept, and left for the caller to remove.
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'hall-edge-it-'));
   const raw = { ...testHallConfig(options), stateDir: join(dir, 'state') };
   const config = parseConfig(stringify(raw), join(dir, 'hall.yaml'), { deviceKinds: deviceKindSchemas() });
   const daemon = await startDaemon({ config, log: silentLogger(), now: options.now });
@@ -47,7 +48,7 @@ export async function startTestDaemon(options: TestHallOptions & { now?: () => n
     close: async () => {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
       await daemon.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -12,6 +12,19 @@ import type { GpioBackend, GpioBackendName } from '../../src/platform/gpio/gpio.
  * arriving on device/<id>/<subtopic>. A device kind's test context adds the hall view and what
  * it does with `submit` and `record`.
  */
+/** A debug-level logger whose lines are parsed into `lines`: tests assert on what an operator reads. */
+export function recordingLogger(lines: Array<Record<string, unknown>>): Logger {
+  return createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    }),
+  });
+}
+
 export class RecordingDeviceContext {
   readonly bus = new EventBus<HallBusEvents>();
   readonly availability: Array<{ online: boolean; reason?: string }> = [];
@@ -29,17 +42,7 @@ export class RecordingDeviceContext {
     readonly deviceId: string,
     log?: Logger,
   ) {
-    this.log =
-      log ??
-      createLogger({
-        level: 'debug',
-        destination: new Writable({
-          write: (chunk: Buffer, _encoding, done) => {
-            for (const line of chunk.toString('utf8').split('\n')) if (line) this.logLines.push(JSON.parse(line) as Record<string, unknown>);
-            done();
-          },
-        }),
-      });
+    this.log = log ?? recordingLogger(this.logLines);
   }
 
   /** The log lines with this message. */

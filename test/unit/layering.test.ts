@@ -70,6 +70,11 @@ describe('layering', () => {
     expect(show(bad)).toEqual([]);
   });
 
+  it('the hall reaches device kinds only through the registry (each kind keeps its bridge requests in its folder)', () => {
+    const bad = edges.filter((e) => e.from.startsWith('src/hall/') && e.local && e.to.startsWith('devices/') && e.to !== 'devices/registry.ts');
+    expect(show(bad)).toEqual([]);
+  });
+
   it('the device contract stands below the hall: it imports only the queue types and the platform', () => {
     const bad = edges.filter((e) => e.from.startsWith('src/device-contract/') && e.local && !['src/device-contract/', 'src/queue/', 'src/platform/', 'src/bus/request-envelope.ts'].some((dir) => e.to.startsWith(dir)));
     expect(show(bad)).toEqual([]);

@@ -120,6 +120,32 @@ describe('fair request scheduler', () => {
     expect(started).toEqual(['f1', 'f2', 'f3', 'f4', 'k1', 'f5', 'f6']);
   });
 
+  it("hands the hall at most `running` of one connection's requests: another client's request never finds a flooder's whole line ahead of it", async () => {
+    // Plenty of places hall-wide (the default 128), a line of 64 for the flooder: before the
+    // per-connection cap the whole line went to the hall at once, and the hall serves what it
+    // was handed in order — another operator's issue waited for all 64 (2–3 group commits).
+    const scheduler = new FairRequestScheduler(limits({ queue: 64, running: 4 }, 2, 128));
+    const started: string[] = [];
+    const releases: Array<() => void> = [];
+    const job = (name: string) => () => {
+      started.push(name);
+      return new Promise<void>((resolve) => releases.push(resolve));
+    };
+    for (let i = 1; i <= 64; i++) expect(scheduler.offer(op('flood'), 'issue', job(`f${i}`)).ok).toBe(true);
+    expect(started).toEqual(['f1', 'f2', 'f3', 'f4']);
+    scheduler.offer(op('other'), 'issue', job('o1'));
+    expect(started).toEqual(['f1', 'f2', 'f3', 'f4', 'o1']);
+    // As the flooder's requests finish, its next ones start, never more than 4 at once.
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started.slice(5)).toEqual(['f5']);
+    while (releases.length > 0 || scheduler.pending() > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(started).toHaveLength(65);
+  });
+
   it('a request that throws does not stop the service of the others', async () => {
     const scheduler = new FairRequestScheduler();
     const served: string[] = [];

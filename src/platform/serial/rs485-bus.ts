@@ -15,6 +15,9 @@ import { DeviceCounters, type DeviceLinkStats } from './device-counters.js';
  * Lower is sooner. Same priority is first come, first served. `confirm` is for frames that only
  * confirm what a device already shows (see `hurried`): they wait behind everything a person sees.
  */
+/** UART bit times per byte (start, 8 data, stop): what the wire-time estimate counts. */
+const BITS_PER_BYTE = 10;
+
 export const BusPriority = { urgent: 0, normal: 1, background: 2, confirm: 3 } as const;
 
 export interface TransactOptions {
@@ -91,6 +94,14 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
   private closed = false;
   private seq = 0;
   private unsolicitedCount = 0;
+  /**
+   * When the bytes written so far will have left the UART (performance.now()), estimated from the
+   * baud rate. A write returns once the kernel (or a USB adapter) holds the bytes, not once they
+   * are on the wire: a burst of hurried frames can leave a backlog of half a second at 57600 baud,
+   * and a reply timer started at the write would run out before the request even reached the
+   * device (then a resend adds to the backlog). Reply timers start when the request has left.
+   */
+  private wireFreeAt = 0;
   private readonly detach: Array<() => void> = [];
 
   constructor(private readonly options: Rs485BusOptions<Frame>) {
@@ -227,11 +238,13 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     const followed = this.queue.length > 0 && this.queue[0]!.priority <= job.priority;
     if (job.hurried && followed) {
       if (!link.isOpen) throw new BusLinkDownError(link.path);
+      this.onWire(job.hurried.length);
       await link.write(job.hurried);
       if ((this.options.turnaroundMs ?? 0) > 0) await link.drain();
       return undefined;
     }
     if (!job.isReply) {
+      this.onWire(job.bytes.length);
       await link.write(job.bytes);
       // With a turnaround gap to keep, it counts from the last byte on the wire.
       if ((this.options.turnaroundMs ?? 0) > 0) await link.drain();
@@ -240,7 +253,7 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     const attempts = 1 + (this.devices.get(job.key).offline ? 0 : job.retries);
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
       if (!link.isOpen) throw new BusLinkDownError(link.path);
-      const reply = this.awaitReply(job.isReply, job.timeoutMs);
+      const reply = this.awaitReply(job.isReply, job.timeoutMs + this.onWire(job.bytes.length));
       try {
         await link.write(job.bytes);
       } catch (err) {
@@ -267,6 +280,15 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     throw new BusTimeoutError(job.key, attempts, job.timeoutMs);
   }
 
+  /** Counts `bytes` about to be written onto the wire; returns how long until their last byte is out, ms. */
+  private onWire(bytes: number): number {
+    const now = performance.now();
+    const baud = this.options.link.baudRate;
+    if (!(baud > 0)) return 0;
+    this.wireFreeAt = Math.max(now, this.wireFreeAt) + (bytes * BITS_PER_BYTE * 1000) / baud;
+    return this.wireFreeAt - now;
+  }
+
   /** Resolves with the reply, or undefined on timeout or when the link drops. */
   private awaitReply(isReply: (frame: Frame) => boolean, timeoutMs: number): Promise<Frame | undefined> {
     return new Promise((resolve) => {
@@ -289,6 +311,8 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
   private onFrame(frame: Frame): void {
     const waiter = this.waiter;
     if (waiter && this.matches(waiter, frame)) {
+      // An answer means our request, and everything before it, has left the wire.
+      this.wireFreeAt = Math.min(this.wireFreeAt, performance.now());
       this.waiter = undefined;
       clearTimeout(waiter.timer);
       waiter.resolve(frame);

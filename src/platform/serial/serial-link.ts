@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
+import { ReconnectingLink, type LinkCloseReason, type LinkTransport, type ReconnectStats } from '../link/reconnecting-link.js';
 import type { Transform } from 'node:stream';
 import { realpath } from 'node:fs/promises';
 import { createSerialPort, type SerialPort } from './serial-port.js';
 import type { Logger } from '../logger.js';
 
 /**
- * One physical serial port that stays connected by itself. A port that fails (USB adapter
- * unplugged, PTY gone) is thrown away and a *new* SerialPort object is created after a backoff:
+ * One physical serial port that stays connected by itself, on the shared reconnect lifecycle
+ * (src/platform/link/reconnecting-link.ts: back-off, presence watch, reopen). A port that fails
+ * (USB adapter unplugged, PTY gone) is thrown away and a *new* SerialPort object is opened:
  * node-serialport ports are not meant to be reopened after a disconnect, and a fresh object also
  * gets a fresh framer, so half a frame from before the unplug cannot glue onto the next one.
  */
@@ -25,7 +27,7 @@ export interface SerialLinkOptions {
    * 'frame'). A new one is made on every open so no partial frame survives a reconnect.
    */
   framer?: () => Transform;
-  /** First retry delay after a failure; doubles up to maxBackoffMs. */
+  /** First retry delay after a failure; doubles up to maxBackoffMs (the shared BackoffPolicy). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /**
@@ -37,7 +39,8 @@ export interface SerialLinkOptions {
   presenceCheckMs?: number;
 }
 
-export type SerialCloseReason = 'disconnected' | 'error' | 'closed-by-us';
+/** Why the port closed (the shared lifecycle's reasons: `renewed` when a user gave the port up to start afresh). */
+export type SerialCloseReason = LinkCloseReason;
 
 export interface SerialLinkEvents<Frame> {
   open: [];
@@ -48,10 +51,7 @@ export interface SerialLinkEvents<Frame> {
   'open-failed': [error: Error, retryInMs: number];
 }
 
-export interface SerialLinkStats {
-  opens: number;
-  openFailures: number;
-  disconnects: number;
+export interface SerialLinkStats extends ReconnectStats {
   bytesIn: number;
   bytesOut: number;
   framerErrors: number;
@@ -64,62 +64,61 @@ export class SerialLinkClosedError extends Error {
   }
 }
 
+/** One open port and the framer made for it. */
+interface OpenPort {
+  port: SerialPort;
+  framer: Transform | undefined;
+  /** The device node the path pointed at when opened (the presence watch compares against it). */
+  device: Promise<string | undefined>;
+}
+
 export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Frame>> {
-  private port: SerialPort | undefined;
-  private framer: Transform | undefined;
-  private open = false;
-  private stopped = true;
-  private backoffMs: number;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private presenceTimer: NodeJS.Timeout | undefined;
-  private vanished = false;
-  private readonly counters: SerialLinkStats = {
-    opens: 0,
-    openFailures: 0,
-    disconnects: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    framerErrors: 0,
-  };
+  private readonly lifecycle: ReconnectingLink<OpenPort>;
+  private readonly counters = { bytesIn: 0, bytesOut: 0, framerErrors: 0 };
 
   constructor(private readonly options: SerialLinkOptions) {
     super();
-    this.backoffMs = options.minBackoffMs ?? 200;
+    this.lifecycle = new ReconnectingLink(new SerialTransport(options, this.counters, (frame: Frame) => this.emit('frame', frame), (chunk) => this.emit('data', chunk)), {
+      log: options.log,
+      ...(options.minBackoffMs !== undefined ? { minBackoffMs: options.minBackoffMs } : {}),
+      ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+    });
+    this.lifecycle.on('open', () => {
+      this.options.log.info({ port: this.options.path, baudRate: this.options.baudRate }, 'serial port open');
+      this.emit('open');
+    });
+    this.lifecycle.on('close', (reason, err) => this.emit('close', reason, err));
+    this.lifecycle.on('open-failed', (err, retryInMs) => this.emit('open-failed', err, retryInMs));
   }
 
   get path(): string {
     return this.options.path;
   }
 
+  get baudRate(): number {
+    return this.options.baudRate;
+  }
+
   get isOpen(): boolean {
-    return this.open;
+    return this.lifecycle.isOpen;
   }
 
   get stats(): Readonly<SerialLinkStats> {
-    return { ...this.counters };
+    return { ...this.lifecycle.stats, ...this.counters };
   }
 
   /** Begin connecting (and keep reconnecting until close()). Returns at once. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.connect();
+    this.lifecycle.start();
   }
 
   /** Resolves when the port is open (at once if it already is); rejects after timeoutMs. */
-  whenOpen(timeoutMs = 5000): Promise<void> {
-    if (this.open) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onOpen = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.off('open', onOpen);
-        reject(new Error(`serial port ${this.options.path} did not open within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.once('open', onOpen);
-    });
+  async whenOpen(timeoutMs = 5000): Promise<void> {
+    try {
+      await this.lifecycle.whenOpen(timeoutMs);
+    } catch {
+      throw new Error(`serial port ${this.options.path} did not open within ${timeoutMs} ms`);
+    }
   }
 
   /**
@@ -127,8 +126,8 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
    * they are there (not once they have left the UART: see drain()). Rejects when not open.
    */
   write(bytes: Buffer): Promise<void> {
-    const port = this.port;
-    if (!this.open || !port) return Promise.reject(new SerialLinkClosedError(this.options.path));
+    const port = this.lifecycle.connection?.port;
+    if (!port) return Promise.reject(new SerialLinkClosedError(this.options.path));
     return new Promise((resolve, reject) => {
       port.write(bytes, (writeErr) => {
         if (writeErr) return reject(writeErr);
@@ -144,139 +143,98 @@ export class SerialLink<Frame = Buffer> extends EventEmitter<SerialLinkEvents<Fr
    * no reply) use it; a reply-bearing exchange knows from the reply.
    */
   drain(): Promise<void> {
-    const port = this.port;
-    if (!this.open || !port) return Promise.reject(new SerialLinkClosedError(this.options.path));
+    const port = this.lifecycle.connection?.port;
+    if (!port) return Promise.reject(new SerialLinkClosedError(this.options.path));
     return new Promise((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
   }
 
-  /** Stops reconnecting and closes the port. */
-  async close(): Promise<void> {
-    this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    const port = this.port;
-    if (!port) return;
-    if (port.isOpen) {
-      await new Promise<void>((resolve) => port.close(() => resolve()));
-    } else {
-      this.discard(port);
-    }
+  /** Gives the port up and reopens it after the back-off (a device whose stream is in doubt). */
+  renew(why: string): void {
+    this.lifecycle.renew(why);
   }
 
-  private connect(): void {
-    this.retryTimer = undefined;
-    if (this.stopped) return;
+  /** Stops reconnecting and closes the port. */
+  close(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+}
+
+/** Serial ports for the shared lifecycle: open a fresh SerialPort with a fresh framer, watch the node. */
+class SerialTransport<Frame> implements LinkTransport<OpenPort> {
+  readonly watchEveryMs: number;
+
+  constructor(
+    private readonly options: SerialLinkOptions,
+    private readonly counters: { bytesIn: number; framerErrors: number },
+    private readonly onFrame: (frame: Frame) => void,
+    private readonly onData: (chunk: Buffer) => void,
+  ) {
+    // Needed because a tty that hangs up between two reads makes @serialport/bindings-cpp spin on
+    // zero-byte reads forever instead of reporting a disconnect; the watch closes such a port.
+    this.watchEveryMs = options.presenceCheckMs ?? 1000;
+  }
+
+  get describe(): string {
+    return this.options.path;
+  }
+
+  open(lost: (reason: 'disconnected' | 'error', err?: Error) => void): Promise<OpenPort> {
     const { path, baudRate, dataBits = 8, stopBits = 1, parity = 'none' } = this.options;
     const port = createSerialPort({ path, baudRate, dataBits, stopBits, parity, autoOpen: false });
-    this.port = port;
     port.on('error', (err) => {
       // 'error' without 'close' (a failed write, say): log; a disconnect also emits 'close'.
       this.options.log.warn({ err, port: path }, 'serial port error');
     });
-    port.on('close', (err: (Error & { disconnected?: boolean }) | null) => this.onClose(port, err ?? undefined));
-    port.open((err) => {
-      if (port !== this.port || this.stopped) {
-        // close() ran while the open was in flight: do not leak an open file descriptor.
-        if (!err) port.close(() => undefined);
-        return;
-      }
-      if (err) return this.onOpenFailed(port, err);
-      this.onOpened(port);
+    port.on('close', (err: (Error & { disconnected?: boolean }) | null) => lost(err?.disconnected ? 'disconnected' : 'error', err ?? undefined));
+    return new Promise((resolve, reject) => {
+      port.open((err) => {
+        if (err) {
+          this.quieten(port);
+          return reject(err);
+        }
+        resolve({ port, framer: this.attachFramer(port), device: realpath(path).catch(() => undefined) });
+      });
     });
   }
 
-  private onOpened(port: SerialPort): void {
-    this.open = true;
-    this.counters.opens += 1;
-    this.backoffMs = this.options.minBackoffMs ?? 200;
+  private attachFramer(port: SerialPort): Transform | undefined {
     port.on('data', (chunk: Buffer) => {
       this.counters.bytesIn += chunk.length;
-      this.emit('data', chunk);
+      this.onData(chunk);
     });
-    if (this.options.framer) {
-      const framer = this.options.framer();
-      this.framer = framer;
-      framer.on('data', (frame: Frame) => this.emit('frame', frame));
-      framer.on('error', (err) => {
-        // A framer must not throw, but if it does the link stays up; the next open gets a new one.
-        this.counters.framerErrors += 1;
-        this.options.log.error({ err, port: this.options.path }, 'serial framer failed');
-      });
-      port.on('data', (chunk: Buffer) => framer.write(chunk));
-    }
-    this.options.log.info({ port: this.options.path, baudRate: this.options.baudRate }, 'serial port open');
-    this.watchPresence(port);
-    this.emit('open');
+    if (!this.options.framer) return undefined;
+    const framer = this.options.framer();
+    framer.on('data', (frame: Frame) => this.onFrame(frame));
+    framer.on('error', (err) => {
+      // A framer must not throw, but if it does the link stays up; the next open gets a new one.
+      this.counters.framerErrors += 1;
+      this.options.log.error({ err, port: this.options.path }, 'serial framer failed');
+    });
+    port.on('data', (chunk: Buffer) => framer.write(chunk));
+    return framer;
   }
 
-  private watchPresence(port: SerialPort): void {
-    const everyMs = this.options.presenceCheckMs ?? 1000;
-    if (everyMs <= 0) return;
-    const device = realpath(this.options.path).catch(() => undefined);
-    const check = async (): Promise<void> => {
-      const [expected, actual] = await Promise.all([device, realpath(this.options.path).catch(() => undefined)]);
-      if (port !== this.port || !port.isOpen) return;
-      if (actual !== undefined && actual === expected) {
-        this.presenceTimer = setTimeout(() => void check(), everyMs);
-        return;
-      }
-      this.options.log.warn({ port: this.options.path, expected, actual }, 'serial device vanished; closing the port');
-      this.vanished = true;
-      port.close(() => undefined);
-    };
-    this.presenceTimer = setTimeout(() => void check(), everyMs);
+  async stillThere({ device }: OpenPort): Promise<boolean> {
+    const [expected, actual] = await Promise.all([device, realpath(this.options.path).catch(() => undefined)]);
+    return actual !== undefined && actual === expected;
   }
 
-  private onOpenFailed(port: SerialPort, err: Error): void {
-    this.counters.openFailures += 1;
-    this.discard(port);
-    const retryInMs = this.nextBackoff();
-    this.options.log.debug({ err, port: this.options.path, retryInMs }, 'serial port open failed');
-    this.emit('open-failed', err, retryInMs);
-    this.scheduleConnect(retryInMs);
-  }
-
-  private onClose(port: SerialPort, err: (Error & { disconnected?: boolean }) | undefined): void {
-    if (port !== this.port) return;
-    const wasOpen = this.open;
-    this.open = false;
-    this.discard(port);
-    const reason: SerialCloseReason = this.stopped
-      ? 'closed-by-us'
-      : err?.disconnected || this.vanished
-        ? 'disconnected'
-        : 'error';
-    this.vanished = false;
-    if (reason !== 'closed-by-us') this.counters.disconnects += 1;
-    if (wasOpen) {
-      const level = reason === 'closed-by-us' ? 'info' : 'warn';
-      this.options.log[level]({ port: this.options.path, reason, err }, 'serial port closed');
-      this.emit('close', reason, err);
-    }
-    if (!this.stopped) this.scheduleConnect(this.nextBackoff());
-  }
-
-  private discard(port: SerialPort): void {
-    if (this.presenceTimer) clearTimeout(this.presenceTimer);
-    this.presenceTimer = undefined;
+  detach({ port, framer }: OpenPort): void {
     port.removeAllListeners('data');
-    this.framer?.removeAllListeners('data');
-    this.framer?.destroy();
-    this.framer = undefined;
-    if (this.port === port) this.port = undefined;
-    // Keep an 'error' listener: a late error from a discarded port must not crash the process.
+    port.removeAllListeners('close');
+    framer?.removeAllListeners('data');
+    framer?.destroy();
+    this.quieten(port);
+  }
+
+  async close({ port }: OpenPort): Promise<void> {
+    if (!port.isOpen) return;
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** Keep an 'error' listener: a late error from a discarded port must not crash the process. */
+  private quieten(port: SerialPort): void {
     port.removeAllListeners('error');
     port.on('error', () => undefined);
-  }
-
-  private nextBackoff(): number {
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
-    return delay;
-  }
-
-  private scheduleConnect(delayMs: number): void {
-    if (this.stopped || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => this.connect(), delayMs);
   }
 }

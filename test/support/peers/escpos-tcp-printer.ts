@@ -25,9 +25,17 @@ export class EscPosTcpPrinterPeer {
     readonly port: number,
   ) {}
 
-  static async start(): Promise<EscPosTcpPrinterPeer> {
+  static start(): Promise<EscPosTcpPrinterPeer> {
+    return EscPosTcpPrinterPeer.startAt(0);
+  }
+
+  /** On a given port (0: any free one), for a client that was already trying to reach it. */
+  static async startAt(port: number): Promise<EscPosTcpPrinterPeer> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
     const peer = new EscPosTcpPrinterPeer(server, address.port);
@@ -42,6 +50,22 @@ export class EscPosTcpPrinterPeer {
   async close(): Promise<void> {
     this.current?.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Switched off: the open connection is cut and new ones are refused until comeBack(). */
+  goDown(): Promise<void> {
+    return this.close();
+  }
+
+  /** Switched on again, at the same address. */
+  comeBack(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   private accept(socket: Socket): void {

@@ -55,6 +55,22 @@ export class ModbusTcpGatePeer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Switched off: the open connection is cut and new ones are refused until comeBack(). */
+  goDown(): Promise<void> {
+    return this.close();
+  }
+
+  /** Switched on again, at the same address. */
+  comeBack(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
   private accept(socket: Socket): void {
     this.connections += 1;
     this.sockets.add(socket);
