@@ -27,27 +27,32 @@ export function mbapRequest(transaction: number, unit: number, functionCode: num
 const MAX_MBAP_LENGTH = 254;
 
 export class MbapReader {
-  private pending: Buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
+
+  /** Bytes held of an answer not yet complete (at most one frame's worth). */
+  get pending(): number {
+    return this.buffer.length;
+  }
 
   /** Drops a partial answer (a new connection starts clean). */
   reset(): void {
-    this.pending = Buffer.alloc(0);
+    this.buffer = Buffer.alloc(0);
   }
 
   push(chunk: Buffer): MbapAnswer[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     const answers: MbapAnswer[] = [];
-    while (this.pending.length >= 7) {
-      const protocol = this.pending.readUInt16BE(2);
-      const length = this.pending.readUInt16BE(4);
+    while (this.buffer.length >= 7) {
+      const protocol = this.buffer.readUInt16BE(2);
+      const length = this.buffer.readUInt16BE(4);
       if (protocol !== 0 || length < 2 || length > MAX_MBAP_LENGTH) {
-        answers.push({ ok: false, bytes: this.pending });
-        this.pending = Buffer.alloc(0);
+        answers.push({ ok: false, bytes: this.buffer });
+        this.buffer = Buffer.alloc(0);
         break;
       }
-      if (this.pending.length < 6 + length) break;
-      const frame = this.pending.subarray(0, 6 + length);
-      this.pending = this.pending.subarray(6 + length);
+      if (this.buffer.length < 6 + length) break;
+      const frame = this.buffer.subarray(0, 6 + length);
+      this.buffer = this.buffer.subarray(6 + length);
       answers.push({ ok: true, transaction: frame.readUInt16BE(0), unit: frame[6]!, functionCode: frame[7]!, data: Buffer.from(frame.subarray(8)) });
     }
     return answers;

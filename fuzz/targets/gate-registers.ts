@@ -6,8 +6,8 @@ import { PropertyViolation, type FuzzTarget, type Verdict } from '../target.js';
 /**
  * The health gate's Modbus input registers (one FC4 read of inputBlock(map)), decoded with the
  * default register map and with maps a hall may configure: what we do with the words the RTU and
- * TCP lines hand over (their framers, modbus-rtu-codec.ts and modbus-tcp-codec.ts, are unit-tested
- * in devices/health-gate/codec.test.ts).
+ * TCP lines hand over (the TCP framer has its own target, modbus-tcp-answers.ts; both framers are
+ * unit-tested in devices/health-gate/codec.test.ts).
  */
 interface Input {
   map: RegisterMap;

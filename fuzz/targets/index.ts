@@ -7,6 +7,7 @@ import { gateRegisters } from './gate-registers.js';
 import { healthScanner } from './health-scanner.js';
 import { ledBx5kReplies } from './led-bx5k-replies.js';
 import { lineFramer } from './line-framer.js';
+import { modbusTcpAnswers } from './modbus-tcp-answers.js';
 import { mqttRequests } from './mqtt-requests.js';
 import { voiceBoxMessages } from './voice-box-messages.js';
 
@@ -19,6 +20,7 @@ export const TARGETS: ReadonlyArray<FuzzTarget<never>> = [
   healthScanner,
   appointmentReader,
   gateRegisters,
+  modbusTcpAnswers,
   voiceBoxMessages,
   mqttRequests,
   // The config loader costs ~10x a wire parser per input. It runs last, as two processes of half
