@@ -19,6 +19,7 @@ export class HallCalendar {
   private readonly format: Intl.DateTimeFormat;
   private cachedMinute = Number.NaN;
   private cached: LocalTime = { date: '', minutes: 0, weekday: 0 };
+  private cachedBusiness: { day: string; weekday: number } | undefined;
 
   constructor(readonly clock: HallClock) {
     this.format = new Intl.DateTimeFormat('en-US', {
@@ -44,13 +45,25 @@ export class HallCalendar {
       minutes: Number(parts.hour) * 60 + Number(parts.minute),
       weekday: WEEKDAYS[parts.weekday ?? 'Sun'] ?? 0,
     };
+    this.cachedBusiness = undefined;
     return this.cached;
   }
 
   /** The business day `at` belongs to: numbering restarts at `dayStartsAt`, not at midnight. */
   businessDay(at: number): string {
+    return this.business(at).day;
+  }
+
+  /**
+   * The business day and its weekday, kept with the cached minute: every command asks (several
+   * times), and before `dayStartsAt` the answer took a Date parse and an ISO format each time.
+   */
+  private business(at: number): { day: string; weekday: number } {
     const local = this.local(at);
-    return local.minutes >= this.clock.dayStartsAt ? local.date : previousDate(local.date);
+    if (this.cachedBusiness) return this.cachedBusiness;
+    const day = local.minutes >= this.clock.dayStartsAt ? local.date : previousDate(local.date);
+    this.cachedBusiness = { day, weekday: new Date(`${day}T00:00:00Z`).getUTCDay() };
+    return this.cachedBusiness;
   }
 
   /** Whether the hall takes new tickets at `at`: an open day, before closing time. */
@@ -65,7 +78,7 @@ export class HallCalendar {
    */
   isClosed(at: number): boolean {
     const { open, close, dayStartsAt, openDays } = this.clock;
-    const weekday = new Date(`${this.businessDay(at)}T00:00:00Z`).getUTCDay();
+    const { weekday } = this.business(at);
     if (!openDays.includes(weekday)) return true;
     if (close - open >= 24 * 60) return false;
     const sinceDayStart = (this.local(at).minutes - dayStartsAt + 1440) % 1440;

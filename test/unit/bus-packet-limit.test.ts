@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PacketSizeScanner } from '../../src/bus/packet-limit.js';
+import { Duplex } from 'node:stream';
+import { PacketLimitedStream, PacketSizeScanner } from '../../src/bus/packet-limit.js';
 import { fixedHeader } from '../support/raw-mqtt.js';
 
 const limits = { maxConnectBytes: 64, maxPacketBytes: 1000 };
@@ -64,5 +65,53 @@ describe('PacketSizeScanner', () => {
 
   it('refuses a Remaining Length longer than four bytes', () => {
     expect(new PacketSizeScanner({ maxConnectBytes: 1e9, maxPacketBytes: 1e9 }).scan(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x01]))).toEqual({ ok: false, violation: { kind: 'malformed-length' } });
+  });
+});
+
+describe('PacketLimitedStream output', () => {
+  /** An in-memory socket that records each write it is handed (one entry per writev or write). */
+  function recordingSocket(): { inner: Duplex; writes: number[] } {
+    const writes: number[] = [];
+    const inner = new Duplex({
+      read() {},
+      write(_chunk, _encoding, done) {
+        writes.push(1);
+        done();
+      },
+      writev(chunks, done) {
+        writes.push(chunks.length);
+        done();
+      },
+    });
+    return { inner, writes };
+  }
+
+  it('hands the packets written over one event-loop turn to the socket in one write', async () => {
+    const { inner, writes } = recordingSocket();
+    const stream = new PacketLimitedStream(inner, { ...limits, maxOutgoingBacklogBytes: 1 << 20 }, () => undefined);
+    // As aedes does: each QoS 1 delivery on a tick of its own.
+    stream.write(packet(0x30, 10));
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    stream.write(packet(0x30, 10));
+    await Promise.resolve();
+    stream.write(packet(0x40, 2));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([3]);
+    stream.write(packet(0x30, 10));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([3, 1]);
+    stream.destroy();
+  });
+
+  it('still cuts a client whose unsent output passes the bound', async () => {
+    const inner = new Duplex({ read() {}, write: () => undefined }); // never takes anything
+    const violations: string[] = [];
+    const stream = new PacketLimitedStream(inner, { ...limits, maxOutgoingBacklogBytes: 100 }, (v) => violations.push(v.kind));
+    stream.write(packet(0x30, 500));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(violations).toEqual(['slow-consumer']);
   });
 });
