@@ -2,9 +2,9 @@ import type { SequencedEvent } from '../queue/events.js';
 import type { Logger } from '../platform/logger.js';
 import { REFUSED_REQUEST_PREFIX, type InProcessMessage, type RunningBroker } from './broker.js';
 import { errorResponse, okResponse, parseRequest, RequestError, type ResponseEnvelope, type Transaction } from './request-envelope.js';
-import { isTopicLevel, type Role } from './users.js';
+import { isTopicLevel, type Principal, type Role } from './users.js';
 import type { Recipient } from './private-delivery.js';
-import { BIG_QUERIES, DEFAULT_LIMITS, FairRequestScheduler, type Admission, type SchedulerLimits } from './request-scheduler.js';
+import { BIG_QUERIES, DEFAULT_LIMITS, FairRequestScheduler, type Admission, type Asker, type SchedulerLimits } from './request-scheduler.js';
 
 export { RequestError } from './request-envelope.js';
 
@@ -224,8 +224,10 @@ export class MqttBridge {
    * in exactly the envelope of `bridge/request` (request-envelope.ts: the caller's `transaction`
    * echoed, `status`, `data` or `code` + `error`) and counted with the bridge's requests. Every
    * device kind that takes requests comes through here (DeviceContext.handleRequest), so the
-   * shape is written once. Device requests do not wait behind the bridge's request chain: a
-   * ticket print takes seconds and must not hold up a call-next at a window.
+   * shape is written once. They take their turn in the same fair scheduler as `bridge/request`
+   * (one line per connection, whichever topic it asks on: a flooding kiosk is told `busy` and
+   * read no further, like a flooding dashboard), but do not wait behind the bridge's request
+   * chain for their answer: a ticket print takes seconds and must not hold up a call-next.
    */
   serveDeviceRequests(deviceId: string, subtopic: string, handler: DeviceRequestHandler): DeviceSubscription {
     if (!isTopicLevel(deviceId)) throw new Error(`deviceId "${deviceId}" must be one MQTT topic level`);
@@ -234,20 +236,34 @@ export class MqttBridge {
     const responseTopic = `${command}/response`;
     return this.subscribeRaw(`${this.base}/${command}`, async (message) => {
       if (!message.publisher || message.payload.length === 0) return; // the hall's own publishes, retained clears
-      const parsed = parseRequest(message.payload);
-      const who: Caller = { username: message.publisher.username, role: message.publisher.role, ...(parsed.transaction !== undefined ? { transaction: parsed.transaction } : {}) };
-      let response: ResponseEnvelope;
-      if (!parsed.ok) response = errorResponse(parsed.transaction, parsed.error);
-      else {
-        try {
-          response = okResponse(parsed.transaction, await handler(parsed.fields, who));
-        } catch (err) {
-          response = errorResponse(parsed.transaction, err);
-          if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'device request handler threw');
-        }
-      }
-      this.respondOn(responseTopic, command, parsed.transaction, response, recipientOf(message));
+      this.onDeviceRequest(message, command, responseTopic, handler);
     });
+  }
+
+  private onDeviceRequest(message: InProcessMessage, command: string, responseTopic: string, handler: DeviceRequestHandler): void {
+    if (this.stopped) return;
+    const parsed = parseRequest(message.payload);
+    if (!parsed.ok) {
+      this.answerInTurn(message, command, parsed.transaction, errorResponse(parsed.transaction, parsed.error), responseTopic);
+      return;
+    }
+    const publisher = message.publisher!;
+    const who: Caller = { username: publisher.username, role: publisher.role, ...(parsed.transaction !== undefined ? { transaction: parsed.transaction } : {}) };
+    const asker = recipientOf(message);
+    const line = lineOf(message, publisher);
+    const admitted = this.scheduler.offer(line, command, async () => {
+      let response: ResponseEnvelope;
+      try {
+        response = okResponse(parsed.transaction, await handler(parsed.fields, who));
+      } catch (err) {
+        response = errorResponse(parsed.transaction, err);
+        if (!(err instanceof RequestError)) this.log.error({ err, request: command, user: who.username }, 'device request handler threw');
+      }
+      this.respondOn(responseTopic, command, parsed.transaction, response, asker);
+    });
+    if (admitted.ok) return;
+    this.answerBusy(responseTopic, command, parsed.transaction, admitted.reason, asker);
+    if (message.clientId !== undefined) this.holdReading(message.clientId, () => this.scheduler.whenRoom(line, command));
   }
 
   /** Stops taking requests, lets the one in progress answer, then publishes retained offline. */
@@ -297,14 +313,14 @@ export class MqttBridge {
     if (clientId !== undefined && BIG_QUERIES.has(command)) {
       const backlog = this.broker.outgoingBacklog(clientId);
       if (backlog > BIG_ANSWER_BACKLOG_BYTES) {
-        this.answerBusy(command, parsed.transaction, `${Math.round(backlog / 1024)} KB of earlier answers to this connection are not read yet; read them before asking for "${command}"`, asker);
+        this.answerBusy(`bridge/response/${command}`, command, parsed.transaction, `${Math.round(backlog / 1024)} KB of earlier answers to this connection are not read yet; read them before asking for "${command}"`, asker);
         this.holdReading(clientId, () => this.broker.drained(clientId));
         return;
       }
     }
     // Started by the fair scheduler, one connection at a time in turn; the requests it starts in
     // one go reach the hall in the same turn and share a commit. Answers go out in start order.
-    const line = { key: clientId ?? `user:${caller.username}`, role: caller.role };
+    const line = lineOf(message, caller);
     const admitted: Admission = this.scheduler.offer(line, command, () => {
       const outcome = settle(() => handlers.request(command, parsed.fields, who, parsed.transaction));
       this.requestChain = this.requestChain.then(async () => {
@@ -320,7 +336,7 @@ export class MqttBridge {
       return outcome;
     });
     if (admitted.ok) return;
-    this.answerBusy(command, parsed.transaction, admitted.reason, asker);
+    this.answerBusy(`bridge/response/${command}`, command, parsed.transaction, admitted.reason, asker);
     if (clientId !== undefined) this.holdReading(clientId, () => this.scheduler.whenRoom(line, command));
   }
 
@@ -343,7 +359,7 @@ export class MqttBridge {
    * and published straight to the broker (QoS 0) rather than behind the answers and events in
    * the publish chain, so a flooder's refusals never delay anybody else's answer.
    */
-  private answerBusy(command: string, transaction: Transaction | undefined, reason: string, asker: Recipient | undefined): void {
+  private answerBusy(responseTopic: string, command: string, transaction: Transaction | undefined, reason: string, asker: Recipient | undefined): void {
     this.stats.requestsBusy++;
     this.stats.requestsFailed++;
     if ((this.stats.requestsBusy & (this.stats.requestsBusy - 1)) === 0) {
@@ -351,7 +367,7 @@ export class MqttBridge {
     }
     if (!asker || this.stopped || !this.mayAnswerBusy(asker)) return;
     const body = JSON.stringify(errorResponse(transaction, new RequestError('busy', reason)));
-    this.broker.publish(`${this.base}/bridge/response/${command}`, body, { qos: 0, retain: false, to: asker }).catch((err: unknown) => {
+    this.broker.publish(`${this.base}/${responseTopic}`, body, { qos: 0, retain: false, to: asker }).catch((err: unknown) => {
       this.stats.publishFailures++;
       this.log.error({ err, request: command }, 'could not publish a busy answer');
     });
@@ -393,20 +409,20 @@ export class MqttBridge {
    * its connection's line: an observer flooding requests it may not make is held and told `busy`
    * like any other flooder, instead of being answered (and logged) once per request.
    */
-  private answerInTurn(message: InProcessMessage, command: string, transaction: Transaction | undefined, response: ResponseEnvelope): void {
+  private answerInTurn(message: InProcessMessage, command: string, transaction: Transaction | undefined, response: ResponseEnvelope, responseTopic = `bridge/response/${command}`): void {
     const asker = recipientOf(message);
     const caller = message.publisher;
     if (!caller || !asker) {
-      this.respond(command, transaction, response, asker);
+      this.respondOn(responseTopic, command, transaction, response, asker);
       return;
     }
-    const line = { key: message.clientId ?? `user:${caller.username}`, role: caller.role };
+    const line = lineOf(message, caller);
     const admitted = this.scheduler.offer(line, REFUSAL, () => {
-      this.respond(command, transaction, response, asker);
+      this.respondOn(responseTopic, command, transaction, response, asker);
       return Promise.resolve();
     });
     if (admitted.ok) return;
-    this.answerBusy(command, transaction, admitted.reason, asker);
+    this.answerBusy(responseTopic, command, transaction, admitted.reason, asker);
     if (message.clientId !== undefined) this.holdReading(message.clientId, () => this.scheduler.whenRoom(line, REFUSAL));
   }
 
@@ -487,12 +503,17 @@ interface PublishBatch {
   done: Promise<void>;
 }
 
-/** A handler's outcome as a value: a throw (sync or async) never escapes as a rejection. */
+/** The scheduler line of the connection that sent `message`: one per connection, whatever topic it asks on. */
+function lineOf(message: InProcessMessage, publisher: Principal): Asker {
+  return { key: message.clientId ?? `user:${publisher.username}`, role: publisher.role };
+}
+
 function recipientOf(message: InProcessMessage): Recipient | undefined {
   if (!message.publisher) return undefined;
   return { username: message.publisher.username, ...(message.clientId !== undefined ? { clientId: message.clientId } : {}) };
 }
 
+/** A handler's outcome as a value: a throw (sync or async) never escapes as a rejection. */
 async function settle(run: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; err: unknown }> {
   try {
     return { ok: true, value: await run() };

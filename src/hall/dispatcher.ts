@@ -18,6 +18,12 @@ import type { SequencedEvent } from '../queue/events.js';
  */
 export const STAGES = ['journal', 'frames', 'mqtt', 'voice', 'state', 'notify', 'log'] as const;
 export type StageName = (typeof STAGES)[number];
+/**
+ * What a visitor sees first: in a group commit these run for every command of the group before
+ * the stages after them run for any (Hall.flush), so the group's LED calls leave together.
+ */
+const FRAME_STAGES: readonly StageName[] = ['journal', 'frames'];
+const AFTER_FRAME_STAGES: readonly StageName[] = STAGES.filter((stage) => !FRAME_STAGES.includes(stage));
 
 export type StageHandler = (events: readonly SequencedEvent[]) => void;
 
@@ -58,8 +64,23 @@ export class OutputDispatcher {
 
   /** Runs every stage, in order, for one command's committed events. */
   dispatch(events: readonly SequencedEvent[]): void {
+    this.dispatchFrames(events);
+    this.dispatchAfterFrames(events);
+  }
+
+  /** The stages up to `frames` for one command's events (in a group: for each command, before any dispatchAfterFrames). */
+  dispatchFrames(events: readonly SequencedEvent[]): void {
+    this.runStages(FRAME_STAGES, events);
+  }
+
+  /** The stages after `frames` for one command's events. */
+  dispatchAfterFrames(events: readonly SequencedEvent[]): void {
+    this.runStages(AFTER_FRAME_STAGES, events);
+  }
+
+  private runStages(stages: readonly StageName[], events: readonly SequencedEvent[]): void {
     if (events.length === 0) return;
-    for (const stage of STAGES) {
+    for (const stage of stages) {
       for (const handler of this.handlers.get(stage)!) this.guard(stage, () => handler(events));
     }
   }

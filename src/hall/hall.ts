@@ -71,6 +71,8 @@ export class Hall {
   private readonly pending: Pending[] = [];
   private flushScheduled = false;
   private outputsPending: (() => Promise<void> | undefined) | undefined;
+  /** The last group's outputs after its frames, its answers and the tasks behind it, until they have run (see flush). */
+  private afterFrames: (() => void) | undefined;
   private groupCommits = 0;
   /** How many commands the next group may take (see FIRST_GROUP_COMMANDS). */
   private groupCap = FIRST_GROUP_COMMANDS;
@@ -132,6 +134,7 @@ export class Hall {
    * output stage. Never throws for a refusal. Requests and key presses go through `submit`.
    */
   execute(command: QueueCommand, remember?: RememberedRequest): CommandResult {
+    this.finishGroupOutputs();
     const { result, committed } = this.run(command, false, remember);
     if (result.ok && result.outcomeStored) afterRequestCommitted();
     // Housekeeping events may have been committed even when the command itself was refused.
@@ -164,6 +167,7 @@ export class Hall {
 
   /** Journals a device event (gate decision, printer fault ...) and puts it on the bus. */
   record(event: Omit<Extract<HallEvent, { type: `device.${string}` }>, 'at' | 'day'>): SequencedEvent {
+    this.finishGroupOutputs();
     const now = this.clock();
     const day = this.engine.currentDay() ?? this.engine.calendar.businessDay(now);
     const [sequenced] = this.commit([{ ...event, at: now, day } as HallEvent]);
@@ -305,6 +309,7 @@ export class Hall {
    * group's answers and frames reach their sockets and serial lines first.
    */
   private flush(): void {
+    this.finishGroupOutputs();
     this.runTasks();
     const group: Array<Extract<Pending, { kind: 'command' }>> = [];
     while (group.length < this.groupCap && this.pending[0]?.kind === 'command') group.push(this.pending.shift() as Extract<Pending, { kind: 'command' }>);
@@ -328,13 +333,36 @@ export class Hall {
     this.groupCommits += 1;
     // Durable now, nothing shown yet: the window the exactly-once test kills the daemon in.
     for (const { result } of outcomes) if (result.ok && result.outcomeStored) afterRequestCommitted();
-    group.forEach((item, i) => {
-      const { result, committed } = outcomes[i]!;
-      this.publish(committed);
-      timed(this.submitLatency, item.command.type, performance.now() - item.submittedAt);
-      item.resolve(result);
-    });
-    this.runTasks();
+    // Frames first: every command's LED calls and pad frames are queued, and the drivers' own
+    // microtasks put them on the lines, before the MQTT events, state documents, answers and
+    // log lines of any command of the group (64 windows calling at once: the last call no longer
+    // waits for the others' broker work). Those follow, in command order, in the next turn; each
+    // output channel keeps the command order, and anything that would publish in between (a
+    // command run by `execute`, a device event, the next group) runs them first.
+    for (const { committed } of outcomes) this.dispatcher.dispatchFrames(committed);
+    this.afterFrames = () => {
+      group.forEach((item, i) => {
+        const { result, committed } = outcomes[i]!;
+        this.dispatcher.dispatchAfterFrames(committed);
+        timed(this.submitLatency, item.command.type, performance.now() - item.submittedAt);
+        item.resolve(result);
+      });
+      this.runTasks();
+    };
+    setImmediate(() => this.finishGroupOutputs());
+  }
+
+  /** Runs the last group's outputs after its frames, if they have not run yet. */
+  private finishGroupOutputs(): void {
+    const outputs = this.afterFrames;
+    if (!outputs) return;
+    this.afterFrames = undefined;
+    try {
+      outputs();
+    } catch (err) {
+      // The stages are guarded and resolving cannot throw: this is a bug here, and must not end the daemon.
+      this.dispatcher.failed('mqtt', err);
+    }
   }
 
   private runTasks(): void {

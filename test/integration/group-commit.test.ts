@@ -79,6 +79,52 @@ describe('group commit with per-command output', () => {
     expect(next).toMatchObject({ status: 'ok', data: { ticket: { number: 'A002' } } });
   });
 
+  it("a group's frames all go out before any of its MQTT events and answers; each channel keeps the command order", async () => {
+    hall = await startTestDaemon({ windows: 2 });
+    const { daemon } = hall;
+    const order: string[] = [];
+    const offFrames = daemon.hall.dispatcher.on('frames', (events) => order.push(`frames ${events[0]!.seq}`));
+    const offMqtt = daemon.hall.dispatcher.on('mqtt', (events) => order.push(`mqtt ${events[0]!.seq}`));
+    try {
+      // Submitted in one turn: one group.
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => daemon.hall.submit({ type: 'issue', serviceId: 'social-security', channel: 'kiosk' })).map((p) =>
+          p.then((result) => {
+            order.push('answer');
+            return result;
+          }),
+        ),
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      const seqs = results.map((r) => (r.ok ? r.events[0]!.seq : 0));
+      expect(order).toEqual([...seqs.map((seq) => `frames ${seq}`), ...seqs.map((seq) => `mqtt ${seq}`), ...seqs.map(() => 'answer')]);
+    } finally {
+      offFrames();
+      offMqtt();
+    }
+  });
+
+  it("a command executed between a group's frames and its other outputs waits for them: MQTT events stay in seq order", async () => {
+    hall = await startTestDaemon({ windows: 2 });
+    const { daemon } = hall;
+    const published: number[] = [];
+    let cutIn: Promise<number> | undefined;
+    const offFrames = daemon.hall.dispatcher.on('frames', () => {
+      // Runs before the group's other outputs (they wait for the next turn): cut in there.
+      cutIn ??= new Promise((resolve) => setImmediate(() => resolve(daemon.hall.execute({ type: 'issue', serviceId: 'social-security', channel: 'kiosk' }).ok ? 1 : 0)));
+    });
+    const offMqtt = daemon.hall.dispatcher.on('mqtt', (events) => published.push(...events.map((e) => e.seq)));
+    try {
+      await Promise.all(Array.from({ length: 4 }, () => daemon.hall.submit({ type: 'issue', serviceId: 'social-security', channel: 'kiosk' })));
+      expect(await cutIn).toBe(1);
+      expect(published).toHaveLength(5);
+      expect(published).toEqual([...published].sort((a, b) => a - b));
+    } finally {
+      offFrames();
+      offMqtt();
+    }
+  });
+
   it('a stage that throws is counted in health and the other stages and later commands still run', async () => {
     hall = await startTestDaemon({ windows: 2 });
     const { daemon } = hall;

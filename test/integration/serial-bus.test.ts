@@ -175,6 +175,22 @@ describe('Rs485Bus over a real PTY pair', () => {
     expect(bus.stats('w5').timeouts).toBe(0);
   });
 
+  it('holds a confirmation back while the wire still carries what was written before it: a call queued meanwhile goes first', async () => {
+    // 600 baud: the 61-byte frame is ~1 s on the wire after the kernel took it.
+    const { bus, device, received } = await rig({}, 600);
+    let call: Promise<string> | undefined;
+    device.on('data', () => {
+      if (received.includes(`w1 ${'x'.repeat(55)}`) && !call) call = bus.transact('w2', Buffer.from('w2 1\n'), replyTo('w2', 1), { timeoutMs: 2000, priority: BusPriority.urgent });
+    });
+    const sent = bus.send('w1', Buffer.from(`w1 ${'x'.repeat(55)}\n`), { priority: BusPriority.urgent });
+    const confirmation = bus.transact('w9', Buffer.from('w9 1\n'), replyTo('w9', 1), { timeoutMs: 3000, priority: BusPriority.confirm });
+    await sent;
+    await eventually(() => call !== undefined, 'the device heard w1');
+    expect(await call).toBe('w2 ok 1');
+    expect(await confirmation).toBe('w9 ok 1');
+    expect(received).toEqual([`w1 ${'x'.repeat(55)}`, 'w2 1', 'w9 1']);
+  });
+
   it('drops a frame that is no longer wanted when it reaches the wire', async () => {
     const { bus, received } = await rig();
     let wanted = true;

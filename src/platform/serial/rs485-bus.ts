@@ -102,6 +102,8 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
    * device (then a resend adds to the backlog). Reply timers start when the request has left.
    */
   private wireFreeAt = 0;
+  /** Wakes the pump when the wire falls quiet, for a confirmation held back (see pump). */
+  private quietTimer: NodeJS.Timeout | undefined;
   private readonly detach: Array<() => void> = [];
 
   constructor(private readonly options: Rs485BusOptions<Frame>) {
@@ -174,6 +176,7 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
   /** Rejects everything queued and stops listening to the link. Does not close the link. */
   close(): void {
     this.closed = true;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
     this.failAll(new BusClosedError());
     for (const off of this.detach.splice(0)) off();
   }
@@ -216,6 +219,18 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
 
   private pump(): void {
     if (this.busy || this.closed || !this.options.link.isOpen) return;
+    // A confirmation waits until the wire is quiet: it wants an answer, which holds the bus until
+    // the backlog ahead of it (a burst of hurried calls) and it have crossed the wire, and a call
+    // queued meanwhile would wait for all of that. Held back, the call goes first.
+    const head = this.queue[0];
+    const busyFor = this.wireFreeAt - performance.now();
+    if (head && head.priority >= BusPriority.confirm && busyFor > 0) {
+      this.quietTimer ??= setTimeout(() => {
+        this.quietTimer = undefined;
+        this.pump();
+      }, busyFor);
+      return;
+    }
     const job = this.queue.shift();
     if (!job) return;
     this.busy = true;
