@@ -54,6 +54,14 @@ export function encodePublish(topic: string, payload: string | Buffer): Buffer {
   return Buffer.concat([fixedHeader(0x30, body.length), body]);
 }
 
+/** A SUBSCRIBE of one filter at QoS 0 (packet id 1). */
+export function encodeSubscribe(filter: string, packetId = 1): Buffer {
+  const id = Buffer.alloc(2);
+  id.writeUInt16BE(packetId);
+  const body = Buffer.concat([id, field(filter), Buffer.from([0])]);
+  return Buffer.concat([fixedHeader(0x82, body.length), body]);
+}
+
 export function openSocket(port: number, localAddress?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
@@ -79,6 +87,22 @@ export function connackOf(socket: Socket): Promise<number | 'closed'> {
     socket.on('data', onData);
     socket.once('close', () => resolve('closed'));
     socket.on('error', () => undefined);
+  });
+}
+
+/** Resolves with the SUBACK's granted QoS (0x80: refused) once it arrives (nothing else may come before it). */
+export function subackOf(socket: Socket): Promise<number | 'closed'> {
+  return new Promise((resolve) => {
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length >= 5) {
+        socket.off('data', onData);
+        resolve(received[0] === 0x90 ? received[4]! : 'closed');
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => resolve('closed'));
   });
 }
 
