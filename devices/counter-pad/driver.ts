@@ -228,10 +228,15 @@ export class CounterPadDriver implements DeviceDriver {
         // follow in the next turn, after every ACK written in this one (on a 19200-baud line a
         // prompt is ~14 ms and a display ~20 ms; 16 pads' worth ahead of an ACK held it > 0.5 s).
         this.deferred.immediate('counter-pad ack', () => {
-          pad.acksPending -= 1;
           this.sendAck(pad, frame.seq, ack);
           this.refreshSoonFor(pad);
           this.publishState();
+        });
+        // Outside the guarded job, right after it: the pad's display and prompt must not wait
+        // for an ACK that a throw in that job lost (the pad resends and gets the remembered one).
+        setImmediate(() => {
+          pad.acksPending -= 1;
+          if (this.refreshSoon.has(pad)) this.refreshSoonFor(pad);
         });
       });
   }
@@ -469,7 +474,6 @@ export class CounterPadDriver implements DeviceDriver {
     if (this.refreshScheduled) return;
     this.refreshScheduled = true;
     this.deferred.immediate('counter-pad display refresh', () => {
-      this.refreshScheduled = false;
       const pads = [...this.refreshSoon].filter((p) => p.acksPending === 0);
       for (const p of pads) this.refreshSoon.delete(p);
       if (!this.started) return;
@@ -478,6 +482,8 @@ export class CounterPadDriver implements DeviceDriver {
         this.sendPromptIfDue(p);
       }
     });
+    // Reset outside the guarded job, right after it: a throw there must not stop every later refresh.
+    setImmediate(() => (this.refreshScheduled = false));
   }
 
   private openRating(pad: PadRecord, number: string): void {

@@ -40,13 +40,20 @@ describe('deferred work after a commit, guarded', () => {
 
     // The first ACK is lost to the fault; the pad resends and gets the recorded answer.
     await loginAll(hall);
-    await issueTicketsOverMqtt(hall, 3);
+    await issueTicketsOverMqtt(hall, 5);
     const first = await hall.padOf('w01').sim.press(hall.padOf('w01').address, 'NEXT');
     expect(first.ok).toBe(true);
     const second = await hall.padOf('w02').sim.press(hall.padOf('w02').address, 'NEXT');
     expect(second.ok).toBe(true);
     // Everything after the faults still works: the last call reached its LED display.
     await eventually(() => hall.led.textOf(hall.ledAddressOf('w02'))?.startsWith(second.text!), 'the LED display of w02 shows its call');
+    // And both pads' own displays follow, the one whose ACK was lost to the fault included.
+    const padShows = (windowId: string, text: string) => hall.padOf(windowId).sim.displayOf(hall.padOf(windowId).address)?.line1.startsWith(text) === true;
+    await eventually(() => padShows('w01', first.text!) && padShows('w02', second.text!), 'both pads show their calls');
+    // NEXT again at both windows finishes their tickets: both pads get the rating prompt.
+    for (const windowId of ['w01', 'w02']) expect((await hall.padOf(windowId).sim.press(hall.padOf(windowId).address, 'NEXT')).ok).toBe(true);
+    const prompted = (windowId: string, ticket: string) => hall.padOf(windowId).sim.view(hall.padOf(windowId).address).rateRequest?.ticket === ticket;
+    await eventually(() => prompted('w01', first.text!) && prompted('w02', second.text!), 'both pads prompt for a rating');
 
     // Still running, still answering, and each fault counted where operators read health.
     expect(exited).toBe(false);
