@@ -25,7 +25,7 @@ import type { SequencedEvent } from '../src/queue/events.js';
 import { encodePadFrame } from '../devices/counter-pad/codec.js';
 import { dynamicAreaFrame } from '../devices/led-bx5k/codec.js';
 import { issueTicketsOverMqtt, LED_BAUD, loginAll, startHallRig, type HallRig } from './call-next-rig.js';
-import { journalCommit, ptyOneWay, startRelayFloor, type RelayFloor, type RelaySession, type RelayTimes } from './floor.js';
+import { journalCommit, journalCommitTimes, ptyOneWay, selfPairedDifferences, startRelayFloor, type RelayFloor, type RelaySession, type RelayTimes } from './floor.js';
 import { figures, formatFigures, roundMs, type Figures } from './stats.js';
 
 export interface CallNextBenchOptions {
@@ -72,6 +72,14 @@ export interface CallNextBenchResult {
   paired: Figures & { min: number };
   /** Each round's paired p50/p99. */
   pairedRounds: Difference[];
+  /**
+   * Not part of the verdict: the paired rule applied to the floor against itself, on this box in
+   * this run. `floorTrips`: the floor trips of the paired rounds that were made back to back
+   * (every other pair puts its trip first, right after the previous pair's trip); `journalCommits`:
+   * back-to-back fsynced commits of one event (JOURNAL_NOISE_COMMITS of them, `journalCommit` their
+   * times). A paired p99 at or under these is the disk's and the box's, not the daemon's.
+   */
+  ruleNoise: { floorTrips: Figures; journalCommits: Figures; journalCommit: Figures };
   /** Measured by the daemon itself over the sequential presses (`health` request, monotonic clock). */
   inDaemon: { callNextSubmitToOutput: Figures; callNextExecute: Figures; journalCommit: Figures };
   /** An operator's `issue` request over MQTT/TCP, one after another: publish → response received. */
@@ -99,6 +107,7 @@ interface Pending {
 /** README "Benchmarks": per-pair difference (press − adjacent floor trip), key → LED and MQTT both. */
 export const PAIRED_TARGET = { p50Ms: 1, p99Ms: 3 } as const;
 const WARMUP = 32;
+const JOURNAL_NOISE_COMMITS = 200;
 
 export async function run(options: CallNextBenchOptions = {}): Promise<CallNextBenchResult> {
   // Enough samples that p99 is the 16th worst, not the 6th: a steadier figure on a noisy box.
@@ -267,6 +276,7 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
     const ptyPad = await ptyOneWay(padFrame, floorSamples, 19200);
     const ptyLed = await ptyOneWay(ledFrame, floorSamples, LED_BAUD);
     const journal = journalCommit(floorSamples);
+    const noiseCommits = journalCommitTimes(JOURNAL_NOISE_COMMITS);
     // One message through the same broker to the same subscriber: a device client publishes on
     // its own topic (the only kind of publish a client may make that the observer can receive).
     const pingTopic = `${rig.baseTopic}/device/${TEST_USERS.device.deviceId}/bench-ping`;
@@ -312,6 +322,13 @@ export async function run(options: CallNextBenchOptions = {}): Promise<CallNextB
       },
       paired,
       pairedRounds,
+      // relayTimes holds the paired rounds' trips only, in order; pair i's trip goes first when i
+      // is odd, so trips 2k and 2k+1 were made back to back.
+      ruleNoise: {
+        floorTrips: figures(selfPairedDifferences(relayTimes.both)),
+        journalCommits: figures(selfPairedDifferences(noiseCommits)),
+        journalCommit: figures(noiseCommits),
+      },
       inDaemon,
       issueRequest: figures(issueTimes.slice(WARMUP)),
       target: { pairedP50Ms: PAIRED_TARGET.p50Ms, pairedP99Ms: PAIRED_TARGET.p99Ms },
@@ -346,6 +363,7 @@ export function describe(r: CallNextBenchResult): string[] {
     ...r.pairedRounds.map((x, i) => `    round ${i + 1}: ${d(x)}`),
     `  inside the daemon (monotonic clock): call-next submit → outputs sent ${formatFigures(r.inDaemon.callNextSubmitToOutput)}; execute ${formatFigures(r.inDaemon.callNextExecute)}; journal commit ${formatFigures(r.inDaemon.journalCommit)}`,
     `  issue request over MQTT (publish → response, one after another): ${formatFigures(r.issueRequest)}`,
+    `  the rule's own noise here (not the verdict): floor trip minus the floor trip next to it ${formatFigures(r.ruleNoise.floorTrips)}; fsynced commit minus the commit next to it ${formatFigures(r.ruleNoise.journalCommits)} (the commits alone: ${formatFigures(r.ruleNoise.journalCommit)})`,
     `  target: paired p50 ≤ ${r.target.pairedP50Ms} ms and p99 ≤ ${r.target.pairedP99Ms} ms → ${r.meetsTarget === null ? 'judged on the separate-process run only' : r.meetsTarget ? 'met' : 'MISSED'}${r.mismatches > 0 ? `; ${r.mismatches} LED/MQTT ticket mismatches!` : ''}`,
   ];
 }

@@ -60,6 +60,23 @@ export async function ptyOneWay(frame: Buffer, samples: number, baudRate: number
 
 /** One event per fsynced transaction, in a fresh journal on the same file system as the rig's. */
 export function journalCommit(samples: number): Figures {
+  return figures(journalCommitTimes(samples));
+}
+
+/**
+ * How far apart two things measured right next to each other are when they are the SAME thing:
+ * the differences of back-to-back pairs (later − earlier and earlier − later alternating, as the
+ * paired verdict alternates which goes first). What the paired rule would give a daemon that
+ * costs exactly its floor: the box's own noise, below which no software change can take a figure.
+ */
+export function selfPairedDifferences(times: readonly number[]): number[] {
+  const differences: number[] = [];
+  for (let i = 0; i + 1 < times.length; i += 2) differences.push((i / 2) % 2 === 0 ? times[i + 1]! - times[i]! : times[i]! - times[i + 1]!);
+  return differences;
+}
+
+/** The times of `samples` commits as journalCommit makes them. */
+export function journalCommitTimes(samples: number): number[] {
   const dir = mkdtempSync(join(tmpdir(), 'floor-journal-'));
   const journal = Journal.open(join(dir, 'journal.db'), silentLogger());
   try {
@@ -71,7 +88,7 @@ export function journalCommit(samples: number): Figures {
       journal.append([event]);
       times.push(performance.now() - t0);
     }
-    return figures(times);
+    return times;
   } finally {
     journal.close();
     rmSync(dir, { recursive: true, force: true });

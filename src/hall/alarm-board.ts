@@ -159,7 +159,9 @@ export class AlarmBoard {
 
   private clearUnconfirmed(): void {
     for (const entry of [...this.entries.values()]) {
-      if (entry.restored) this.clear(entry.deviceId, entry.code, 'not raised again after the restart');
+      // An event alarm (an expiry, no condition to watch: gate.refused) is never raised again;
+      // it ends by its expiry, or sooner by its device (the next pass), as before the restart.
+      if (entry.restored && entry.expiresAt === undefined) this.clear(entry.deviceId, entry.code, 'not raised again after the restart');
     }
   }
 

@@ -145,19 +145,27 @@ describe('Rs485Bus over a real PTY pair', () => {
     expect(received).toEqual(['w7 1', 'hall 1', 'hall 2']);
   });
 
-  it('sends a hurried frame (no answer wanted) while more frames of its priority wait, and asks the last one for its answer', async () => {
+  it('asks a lone call on a quiet wire for its answer', async () => {
     const { bus, received } = await rig();
+    const answer = await bus.transactOrHurry('w1', Buffer.from('w1 1\n'), replyTo('w1', 1), { timeoutMs: 500, priority: BusPriority.urgent, hurried: Buffer.from('w1 1 hush\n') });
+    expect(answer).toBe('w1 ok 1');
+    expect(received).toEqual(['w1 1']);
+  });
+
+  it('sends a hurried frame (no answer wanted) while more frames of its priority wait, and the last one too while the wire still carries them', async () => {
+    // 600 baud: each hush frame is ~170 ms on the wire, so w3 is written while w1 and w2 still cross it.
+    const { bus, received } = await rig({}, 600);
     const call = (n: number) =>
       bus.transactOrHurry(`w${n}`, Buffer.from(`w${n} 1\n`), replyTo(`w${n}`, 1), { timeoutMs: 500, priority: BusPriority.urgent, hurried: Buffer.from(`w${n} 1 hush\n`) });
     const hall = bus.transact('hall', Buffer.from('hall 1\n'), replyTo('hall', 1), { timeoutMs: 500, priority: BusPriority.background });
     const answers = await Promise.all([call(1), call(2), call(3), hall]);
-    // w1 and w2 had calls behind them; w3 had only a background frame behind it.
-    expect(received).toEqual(['w1 1 hush', 'w2 1 hush', 'w3 1', 'hall 1']);
-    expect(answers).toEqual([undefined, undefined, 'w3 ok 1', 'hall ok 1']);
+    // w1 and w2 had calls behind them; w3 had only a background frame behind it, but w1 and w2 ahead of it on the wire.
+    expect(received).toEqual(['w1 1 hush', 'w2 1 hush', 'w3 1 hush', 'hall 1']);
+    expect(answers).toEqual([undefined, undefined, undefined, 'hall ok 1']);
   });
 
   it('starts the reply timer when the request has left the wire, not when the kernel took it behind a backlog', async () => {
-    // 600 baud: each 11-byte hurried frame is ~183 ms of wire, so the last call's request leaves
+    // 600 baud: each 11-byte hurried frame is ~183 ms of wire, so the last request leaves
     // ~0.9 s after it was written. The device answers it 400 ms after it arrives (as if it only
     // got it then): a timer started at the write (150 ms) would give up long before.
     const { bus, device, received, silent } = await rig({}, 600);
@@ -170,7 +178,10 @@ describe('Rs485Bus over a real PTY pair', () => {
     });
     const call = (n: number) =>
       bus.transactOrHurry(`w${n}`, Buffer.from(`w${n} 1\n`), replyTo(`w${n}`, 1), { timeoutMs: 150, retries: 0, priority: BusPriority.urgent, hurried: Buffer.from(`w${n} 1 hush\n`) });
-    const answers = await Promise.all([1, 2, 3, 4, 5].map(call));
+    // w5 is a frame that always wants its answer (say the hall display's), queued behind the calls.
+    const calls = [1, 2, 3, 4].map(call);
+    const last = bus.transact('w5', Buffer.from('w5 1\n'), replyTo('w5', 1), { timeoutMs: 150, retries: 0, priority: BusPriority.urgent });
+    const answers = await Promise.all([...calls, last]);
     expect(answers).toEqual([undefined, undefined, undefined, undefined, 'w5 ok 1']);
     expect(bus.stats('w5').timeouts).toBe(0);
   });

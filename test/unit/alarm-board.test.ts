@@ -71,6 +71,23 @@ describe('alarm board', () => {
     expect(journal.at(-1)).toEqual({ type: 'device.alarm.cleared', deviceId: 'gate-1', data: { code: 'gate.refused', reason: 'expired' } });
   });
 
+  it('a restored event alarm keeps its expiry: nothing raises an event again, so the restart grace does not end it', () => {
+    const before = board({ spec: (_device, code) => (code === 'gate.refused' ? { code, severity: 'warning', clearedWhen: 'x', operatorAction: 'y', expiresAfterMs: 600_000 } : undefined) });
+    before.raise('gate-1', { code: 'gate.refused', message: 'fever', severity: 'warning' });
+    before.stop();
+    vi.advanceTimersByTime(60_000); // the restart
+    const after = board();
+    after.restore();
+    vi.advanceTimersByTime(30_000); // the grace for restored alarms passes
+    expect(shown.find((a) => a.code === 'gate.refused')).toMatchObject({ state: 'active', restored: true });
+    vi.advanceTimersByTime(600_000 - 90_000 - 1);
+    expect(shown.find((a) => a.code === 'gate.refused')).toMatchObject({ state: 'active' });
+    vi.advanceTimersByTime(1); // ten minutes after it was raised: expired (and, shown that long, off the list)
+    expect(shown.find((a) => a.code === 'gate.refused')).toBeUndefined();
+    expect(journal.at(-1)).toMatchObject({ type: 'device.alarm.cleared', data: { code: 'gate.refused', reason: 'expired' } });
+    after.stop();
+  });
+
   it('restores what was shown after a restart; a restored alarm not raised again is cleared after the grace time', () => {
     const before = board();
     before.raise('gate-1', { code: 'gate.link-down', message: 'no answer', severity: 'critical' });

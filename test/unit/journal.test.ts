@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, JournalError } from '../../src/journal/journal.js';
+import { IDLE_CHECKPOINT_AFTER_COMMITS, Journal, JournalError } from '../../src/journal/journal.js';
+import { eventually } from '../support/eventually.js';
 import { silentLogger } from '../../src/platform/logger.js';
 import type { HallEvent } from '../../src/queue/events.js';
 import type { Ticket } from '../../src/queue/ticket.js';
@@ -62,6 +63,20 @@ describe('Journal', () => {
     expect(journal.readSince(1)).toEqual([first[1], second[0]]);
     expect(journal.readSince(0, 2).map((e) => e.seq)).toEqual([1, 2]);
     expect(journal.readSince(3)).toEqual([]);
+  });
+
+  it('checkpoints the WAL itself once idle after enough commits, not inside a commit', async () => {
+    const journal = open();
+    for (let i = 0; i < IDLE_CHECKPOINT_AFTER_COMMITS - 1; i++) journal.append([issued(`A${String(i).padStart(3, '0')}`)]);
+    journal.batch(() => journal.append([issued('B001')]));
+    await eventually(() => journal.idleCheckpoints() === 1, 'the idle checkpoint');
+    // Copied: the WAL had frames and all of them are in the main file now.
+    const { walFrames, checkpointed } = journal.checkpoint();
+    expect(checkpointed).toBe(walFrames);
+    journal.close();
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM events').pluck().get()).toBe(IDLE_CHECKPOINT_AFTER_COMMITS);
+    reader.close();
   });
 
   it('keeps seq gap-free across close and reopen', () => {

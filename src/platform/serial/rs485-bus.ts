@@ -35,7 +35,8 @@ export interface TransactOptions {
 export interface HurriedTransactOptions extends TransactOptions {
   /**
    * The same request asking for no answer. Sent instead of the request when, as it reaches the
-   * wire, another frame of the same or a more urgent priority waits behind it: on a half-duplex
+   * wire, another frame of the same or a more urgent priority waits behind it, or the wire still
+   * carries frames written before it (see run): on a half-duplex
    * line every answer holds the next frame back by the answer's bytes, a turnaround and the
    * device's think time, and in a burst (64 windows calling at once) the next call is what
    * visitors wait for. The transaction then resolves with undefined: nothing confirmed it.
@@ -251,7 +252,11 @@ export class Rs485Bus<Frame = Buffer> extends EventEmitter<Rs485BusEvents<Frame>
     const { link } = this.options;
     if (job.stillWanted && !job.stillWanted()) throw new BusSupersededError(job.key);
     const followed = this.queue.length > 0 && this.queue[0]!.priority <= job.priority;
-    if (job.hurried && followed) {
+    // The last call of a burst goes without an answer too while the wire still carries the calls
+    // before it: waiting for its answer would hold the bus for that whole backlog, and the calls
+    // of the next group commit (a few ms later) with it. Its confirmation follows when the wire is quiet.
+    const backlog = this.wireFreeAt > performance.now();
+    if (job.hurried && (followed || backlog)) {
       if (!link.isOpen) throw new BusLinkDownError(link.path);
       this.onWire(job.hurried.length);
       await link.write(job.hurried);
