@@ -234,7 +234,7 @@ export async function run(options: { floorLedP99Ms: number; rounds?: number; iss
   // The per-connection request cap (request-scheduler.ts: an operator connection 200/s by
   // default) is a policy a hall sets in `requests`; the throughput figure is about the commit
   // path, so this hall lifts it for its operators.
-  const rig = await startHallRig({ windows: WINDOWS, ledBuses: 2, separateProcess: true, log, extraConfig: { requests: { operator: { perSecond: 100_000, burst: 100_000 } } } });
+  const rig = await startHallRig({ windows: WINDOWS, ledBuses: 2, separateProcess: true, log, extraConfig: { requests: { operator: { perSecond: 100_000, burst: 100_000, running: 32 } } } });
   try {
     await loginAll(rig);
     const pty = await bursts(rig, 'pty', rounds, options.floorLedP99Ms);

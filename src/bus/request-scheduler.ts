@@ -35,9 +35,10 @@ export const DEFAULT_LIMITS: SchedulerLimits = {
   byRole: {
     device: { queue: 16, perSecond: 5, burst: 20, bigQueriesPerSecond: 1, running: 4 },
     // Staff tools (and the benchmarks) issue hundreds of tickets back to back: the rate is a
-    // sanity cap, fairness comes from the round robin. 16 running: a pipelining tool still fills
-    // the hall's first group (FIRST_GROUP_COMMANDS) on its own.
-    operator: { queue: 64, perSecond: 200, burst: 400, bigQueriesPerSecond: 5, running: 16 },
+    // sanity cap, fairness comes from the round robin. 8 running, half the hall's first group
+    // (FIRST_GROUP_COMMANDS, 16): another connection's request always fits in the next group
+    // beside a flooder's, instead of waiting for a full group of the flooder's first.
+    operator: { queue: 64, perSecond: 200, burst: 400, bigQueriesPerSecond: 5, running: 8 },
     observer: { queue: 8, perSecond: 5, burst: 10, bigQueriesPerSecond: 1, running: 2 },
     admin: { queue: 128, perSecond: 500, burst: 1000, bigQueriesPerSecond: 10, running: 32 },
     // A hall TV sends no requests; one that does is answered `forbidden`, a few at a time.
