@@ -286,7 +286,14 @@ export class Hall {
     this.flushScheduled = true;
     // After the I/O of this turn: every request and key press that arrived in it joins the group.
     setImmediate(() => {
-      const outputs = this.outputsPending?.();
+      let outputs: Promise<void> | undefined;
+      try {
+        outputs = this.outputsPending?.();
+      } catch (err) {
+        // Outside any caller's try/catch: a bug in the bridge's answer chain must not end the
+        // daemon, and the group still runs (it only waited for answers to leave first).
+        this.dispatcher.failed('mqtt', err);
+      }
       if (outputs) void outputs.then(() => this.flushNow(), () => this.flushNow());
       else this.flushNow();
     });
