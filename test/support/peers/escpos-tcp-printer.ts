@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './listen.js';
 
 /**
  * A LAN receipt printer (port 9100) written from firmware-protocols/escpos.md alone: it imports
@@ -32,13 +33,7 @@ export class EscPosTcpPrinterPeer {
   /** On a given port (0: any free one), for a client that was already trying to reach it. */
   static async startAt(port: number): Promise<EscPosTcpPrinterPeer> {
     const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    const peer = new EscPosTcpPrinterPeer(server, address.port);
+    const peer = new EscPosTcpPrinterPeer(server, await listenOnLoopback(server, port));
     server.on('connection', (socket) => peer.accept(socket));
     return peer;
   }
@@ -58,14 +53,8 @@ export class EscPosTcpPrinterPeer {
   }
 
   /** Switched on again, at the same address. */
-  comeBack(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+  async comeBack(): Promise<void> {
+    await listenOnLoopback(this.server, this.port);
   }
 
   private accept(socket: Socket): void {

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './listen.js';
 
 /**
  * A health gate as a Modbus TCP slave, written from firmware-protocols/health-gate.md and the
@@ -23,10 +24,7 @@ export class ModbusTcpGatePeer {
 
   static async start(): Promise<ModbusTcpGatePeer> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    const peer = new ModbusTcpGatePeer(server, address.port);
+    const peer = new ModbusTcpGatePeer(server, await listenOnLoopback(server, 0));
     server.on('connection', (socket) => peer.accept(socket));
     return peer;
   }
@@ -61,14 +59,8 @@ export class ModbusTcpGatePeer {
   }
 
   /** Switched on again, at the same address. */
-  comeBack(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+  async comeBack(): Promise<void> {
+    await listenOnLoopback(this.server, this.port);
   }
 
   private accept(socket: Socket): void {
